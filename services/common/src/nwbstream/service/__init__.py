@@ -1,0 +1,26 @@
+"""What every nwbstream modality service shares: the interface base class, the servicer, chunk codecs."""
+
+from .chunks import ChunkGrid, LayoutError, default_chunk_shape
+from .codecs import Codec, CodecError
+from .contribution import Column, DatasetSpec, NwbObjectSpec, Table, Timing
+from .errors import SourceError, UnknownInterfaceError
+from .interface import BaseDataInterface
+from .server import main, start_server
+
+__all__ = [
+    "BaseDataInterface",
+    "ChunkGrid",
+    "Codec",
+    "CodecError",
+    "Column",
+    "DatasetSpec",
+    "LayoutError",
+    "NwbObjectSpec",
+    "SourceError",
+    "Table",
+    "Timing",
+    "UnknownInterfaceError",
+    "default_chunk_shape",
+    "main",
+    "start_server",
+]

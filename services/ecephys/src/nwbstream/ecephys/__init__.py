@@ -1,0 +1,1 @@
+"""nwbstream's extracellular electrophysiology service (spikeinterface, neo, probeinterface)."""

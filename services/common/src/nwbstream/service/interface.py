@@ -1,0 +1,86 @@
+"""The base class every format interface derives from.
+
+A format interface only reads and describes: it says which NWB objects its source contributes (kinds, tables,
+dataset plans) and reads any selection of a bulk dataset. Writing lives once, in the coordinator.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import jsonschema
+import numpy as np
+
+from .chunks import Selection
+from .contribution import NwbObjectSpec
+from .errors import SourceError
+from .schemas import base_metadata_schema, schema_from_signature
+
+PATH_ARGUMENTS = {"file_path": "file", "folder_path": "folder"}
+
+
+class BaseDataInterface(ABC):
+    """One source (a file or folder of one format) and what it contributes to an NWB file."""
+
+    display_name: ClassVar[str] = ""
+    associated_suffixes: ClassVar[tuple[str, ...]] = ()
+    info: ClassVar[str] = ""
+
+    source_data: dict[str, Any]
+
+    @classmethod
+    def get_source_schema(cls) -> dict[str, Any]:
+        """Derived from `__init__`'s signature and docstring: one source of truth for the arguments."""
+        return schema_from_signature(cls.__init__, title=cls.__name__)
+
+    @classmethod
+    def open(cls, source_data: dict[str, Any]) -> BaseDataInterface:
+        """Validates `source_data`, checks its paths, then opens the source; errors name the file."""
+        try:
+            jsonschema.validate(source_data, cls.get_source_schema())
+        except jsonschema.ValidationError as error:
+            where = "/".join(str(p) for p in error.absolute_path) or "source_data"
+            raise SourceError(f"{cls.__name__}: {where}: {error.message}") from None
+        for argument, kind in PATH_ARGUMENTS.items():
+            if argument in source_data:
+                _check_path(Path(source_data[argument]), kind, cls.__name__)
+        try:
+            interface = cls(**source_data)
+        except SourceError:
+            raise
+        except Exception as error:  # the readers raise anything; say which file and which format
+            path = next((source_data[a] for a in PATH_ARGUMENTS if a in source_data), source_data)
+            raise SourceError(
+                f"{path}: cannot be read as {cls.display_name or cls.__name__}: {type(error).__name__}: {error}"
+            ) from error
+        interface.source_data = dict(source_data)
+        return interface
+
+    def get_metadata(self) -> dict[str, Any]:
+        """Metadata in NeuroConv's layout; formats add what their source knows."""
+        return {"NWBFile": {}}
+
+    def get_metadata_schema(self) -> dict[str, Any]:
+        return base_metadata_schema()
+
+    @abstractmethod
+    def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        """The NWB objects this source contributes; with `stub`, bulk datasets cut to a short preview."""
+
+    @abstractmethod
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        """The values of one bulk dataset at `selection` (one slice per axis), in the plan's dtype."""
+
+    def close(self) -> None:  # noqa: B027 - most readers hold nothing that needs releasing
+        """Releases file handles; the default has nothing to release."""
+
+
+def _check_path(path: Path, kind: str, interface: str) -> None:
+    if not path.exists():
+        raise SourceError(f"{path}: no such {kind} (source of {interface})", not_found=True)
+    if kind == "file" and not path.is_file():
+        raise SourceError(f"{path}: is not a file (source of {interface})")
+    if kind == "folder" and not path.is_dir():
+        raise SourceError(f"{path}: is not a folder (source of {interface})")

@@ -1,0 +1,125 @@
+"""JSON schemas: source schemas derived from signatures, and the metadata schema every interface starts from."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_JSON_TYPES: dict[Any, str] = {str: "string", Path: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def schema_from_signature(function: Callable[..., Any], title: str) -> dict[str, Any]:
+    """A JSON schema for the keyword arguments of `function`, with descriptions from its numpydoc docstring."""
+    hints = typing.get_type_hints(function)
+    descriptions = _parameter_descriptions(inspect.getdoc(function) or "")
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, parameter in inspect.signature(function).parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        prop = _json_type(hints.get(name, str))
+        if name in descriptions:
+            prop["description"] = descriptions[name]
+        if parameter.default is inspect.Parameter.empty:
+            required.append(name)
+        else:
+            prop["default"] = parameter.default
+        properties[name] = prop
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": title,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def _json_type(hint: Any) -> dict[str, Any]:
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        types_ = [_JSON_TYPES[a] if a in _JSON_TYPES else "null" for a in args]
+        return {"type": sorted(set(types_))}
+    if typing.get_origin(hint) is typing.Literal:
+        return {"type": "string", "enum": list(args)}
+    if typing.get_origin(hint) in (list, tuple):
+        return {"type": "array", "items": _json_type(args[0]) if args else {}}
+    return {"type": _JSON_TYPES.get(hint, "string")}
+
+
+def _parameter_descriptions(docstring: str) -> dict[str, str]:
+    """'name : type' lines of a numpydoc Parameters section, each with the indented text under it."""
+    found: dict[str, str] = {}
+    current: str | None = None
+    for line in docstring.splitlines():
+        match = re.match(r"^(\w+)\s*:", line)
+        if match:
+            current = match.group(1)
+            found[current] = ""
+        elif current and line.startswith((" ", "\t")) and line.strip():
+            found[current] = (found[current] + " " + line.strip()).strip()
+        elif not line.strip():
+            current = None
+    return found
+
+
+def base_metadata_schema() -> dict[str, Any]:
+    """NWBFile and Subject, as in NeuroConv; `session_start_time` is required and never invented."""
+    text = {"type": "string"}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Metadata",
+        "type": "object",
+        "required": ["NWBFile"],
+        "properties": {
+            "NWBFile": {
+                "type": "object",
+                "required": ["session_start_time"],
+                "additionalProperties": False,
+                "properties": {
+                    "session_description": text,
+                    "identifier": text,
+                    "session_start_time": {"type": "string", "format": "date-time"},
+                    "timestamps_reference_time": {"type": "string", "format": "date-time"},
+                    "experimenter": {"type": "array", "items": text},
+                    "experiment_description": text,
+                    "session_id": text,
+                    "institution": text,
+                    "lab": text,
+                    "keywords": {"type": "array", "items": text},
+                    "notes": text,
+                    "pharmacology": text,
+                    "protocol": text,
+                    "related_publications": {"type": "array", "items": text},
+                    "slices": text,
+                    "source_script": text,
+                    "source_script_file_name": text,
+                    "data_collection": text,
+                    "surgery": text,
+                    "virus": text,
+                    "stimulus_notes": text,
+                },
+            },
+            "Subject": {
+                "type": "object",
+                "required": ["subject_id"],
+                "additionalProperties": False,
+                "properties": {
+                    "subject_id": text,
+                    "species": text,
+                    "sex": {"type": "string", "enum": ["M", "F", "U", "O"]},
+                    "age": {"type": "string", "pattern": "^P(?!$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?(/.*)?$"},
+                    "date_of_birth": {"type": "string", "format": "date-time"},
+                    "description": text,
+                    "genotype": text,
+                    "strain": text,
+                    "weight": text,
+                },
+            },
+        },
+    }

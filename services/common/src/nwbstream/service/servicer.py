@@ -1,0 +1,167 @@
+"""The gRPC servicer every modality service runs: its interfaces, the sources it has open, their chunk streams."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+import numpy as np
+
+from nwbstream.v1 import modality_pb2 as pb
+from nwbstream.v1 import modality_pb2_grpc as pb_grpc
+
+from .chunks import ChunkGrid, LayoutError, encode_chunks
+from .codecs import Codec, CodecError
+from .contribution import NwbObjectSpec
+from .errors import SourceError, UnknownInterfaceError
+from .interface import BaseDataInterface
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _OpenSource:
+    interface: BaseDataInterface
+    objects: dict[str, NwbObjectSpec]
+
+
+class ModalityServicer(pb_grpc.ModalityServiceServicer):
+    def __init__(self, modality: str, interfaces: Sequence[type[BaseDataInterface]], encode_threads: int = 0):
+        self.modality = modality
+        self.interfaces = {cls.__name__: cls for cls in interfaces}
+        self._sources: dict[str, _OpenSource] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=encode_threads or os.cpu_count() or 2, thread_name_prefix="encode")
+
+    def ListInterfaces(self, request: pb.ListInterfacesRequest, context: grpc.ServicerContext):
+        return pb.ListInterfacesResponse(
+            modality=self.modality,
+            interfaces=[
+                pb.InterfaceInfo(
+                    name=name,
+                    source_schema_json=json.dumps(cls.get_source_schema()),
+                    description=cls.info,
+                    associated_suffixes=list(cls.associated_suffixes),
+                )
+                for name, cls in sorted(self.interfaces.items())
+            ],
+        )
+
+    def OpenSource(self, request: pb.OpenSourceRequest, context: grpc.ServicerContext):
+        with _status(context):
+            cls = self.interfaces.get(request.interface_name)
+            if cls is None:
+                raise UnknownInterfaceError(
+                    f"no interface {request.interface_name!r} in the {self.modality} service "
+                    f"(it has: {', '.join(sorted(self.interfaces))})"
+                )
+            try:
+                source_data = json.loads(request.source_data_json or "{}")
+            except json.JSONDecodeError as error:
+                raise SourceError(f"{request.interface_name}: source_data is not JSON: {error}") from None
+            interface = cls.open(source_data)
+            try:
+                objects = interface.describe(stub=request.stub)
+                metadata = interface.get_metadata()
+                schema = interface.get_metadata_schema()
+            except SourceError:
+                interface.close()
+                raise
+            except Exception as error:
+                interface.close()
+                raise SourceError(f"{source_data}: {cls.__name__} failed to describe it: {error}") from error
+            source_id = uuid.uuid4().hex
+            with self._lock:
+                self._sources[source_id] = _OpenSource(interface, {o.name: o for o in objects})
+            return pb.OpenSourceResponse(
+                source_id=source_id,
+                metadata_json=json.dumps(metadata, default=str),
+                metadata_schema_json=json.dumps(schema),
+                objects=[o.to_proto() for o in objects],
+            )
+        return pb.OpenSourceResponse()
+
+    def ReadChunks(self, request: pb.ReadChunksRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
+        with _status(context):
+            source = self._source(request.source_id)
+            spec = _lookup(source, request.object_name, request.dataset_name)
+            chunk_shape = tuple(request.layout.chunk_shape) or spec.chunk_shape
+            grid = ChunkGrid(spec.shape, tuple(int(c) for c in chunk_shape))
+            grid.check(spec.dtype.itemsize)
+            codec = Codec.from_proto(request.layout.codec) if request.layout.HasField("codec") else spec.codec
+            if request.start_chunk > grid.n_chunks or request.stop_chunk > grid.n_chunks:
+                raise LayoutError(f"chunk range {request.start_chunk}..{request.stop_chunk} beyond {grid.n_chunks}")
+
+            def read(selection):
+                return source.interface.read(request.object_name, request.dataset_name, selection)
+
+            for chunk in encode_chunks(
+                read, grid, np.dtype(spec.dtype), codec, self._pool, request.start_chunk, request.stop_chunk
+            ):
+                if not context.is_active():
+                    return
+                yield pb.Chunk(index=chunk.index, offset=chunk.offset, data=chunk.data, raw_nbytes=chunk.raw_nbytes)
+
+    def CloseSource(self, request: pb.CloseSourceRequest, context: grpc.ServicerContext):
+        with self._lock:
+            source = self._sources.pop(request.source_id, None)
+        if source is not None:
+            source.interface.close()
+        return pb.CloseSourceResponse()
+
+    def close_all(self) -> None:
+        with self._lock:
+            sources, self._sources = list(self._sources.values()), {}
+        for source in sources:
+            source.interface.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _source(self, source_id: str) -> _OpenSource:
+        with self._lock:
+            source = self._sources.get(source_id)
+        if source is None:
+            raise UnknownInterfaceError(f"no open source {source_id!r} (closed, or the service restarted)")
+        return source
+
+
+def _lookup(source: _OpenSource, object_name: str, dataset_name: str):
+    obj = source.objects.get(object_name)
+    if obj is None:
+        raise UnknownInterfaceError(f"the source has no object {object_name!r}")
+    try:
+        return obj.dataset(dataset_name)
+    except KeyError as error:
+        raise UnknownInterfaceError(str(error.args[0])) from None
+
+
+class _status:
+    """Maps the service's errors to gRPC status codes with their message; anything else is INTERNAL."""
+
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self.context = context
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if error is None or isinstance(error, GeneratorExit):
+            return False
+        if isinstance(error, SourceError):
+            code = grpc.StatusCode.NOT_FOUND if error.not_found else grpc.StatusCode.INVALID_ARGUMENT
+        elif isinstance(error, LayoutError | CodecError):
+            code = grpc.StatusCode.INVALID_ARGUMENT
+        elif isinstance(error, UnknownInterfaceError):
+            code = grpc.StatusCode.NOT_FOUND
+        else:
+            log.exception("unexpected error")
+            code = grpc.StatusCode.INTERNAL
+        message = str(error.args[0]) if error.args else type(error).__name__
+        self.context.abort(code, message)
+        return False

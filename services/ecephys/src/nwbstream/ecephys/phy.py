@@ -1,0 +1,68 @@
+"""Phy and KiloSort output folders (params.py, spike_times.npy, spike_clusters.npy, cluster_*.tsv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from .sorting import BaseSortingInterface
+
+# Column meanings as Kilosort's save_to_phy and phy's cluster views define them.
+PHY_PROPERTIES = {
+    "quality": "Quality label the curator gave the cluster in phy (good, mua, noise).",
+    "original_cluster_id": "Cluster id as Kilosort/phy numbered it.",
+    "KSLabel": "Kilosort's label: 'good' (refractory) or 'mua' (multi-unit activity).",
+    "ContamPct": "Contamination: refractory-period violations relative to a Poisson process, in percent.",
+    "Amplitude": "Per-template amplitude (L2 norm of the template).",
+    "amp": "Largest amplitude of the template's waveforms across channels.",
+    "ch": "Best channel of the unit.",
+    "sh": "Shank of the best channel.",
+    "depth": "Estimated depth of the unit, in micrometers.",
+    "fr": "Average firing rate of the unit, in Hz.",
+    "n_spikes": "Number of spikes of the unit.",
+    "group": "Curation group of the cluster.",
+}
+
+
+class PhySortingInterface(BaseSortingInterface):
+    display_name = "Phy Sorting"
+    associated_suffixes = (".npy", ".tsv", ".py")
+    info = "Interface for Phy sorting data."
+    property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
+
+    def __init__(self, folder_path: Path, exclude_cluster_groups: list[str] | None = None, verbose: bool = False):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            Phy output folder (the one holding params.py).
+        exclude_cluster_groups : list of str, optional
+            Cluster groups to leave out, e.g. ["noise", "mua"].
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        """
+        from spikeinterface.extractors import read_phy
+
+        self.sorting = read_phy(folder_path, exclude_cluster_groups=exclude_cluster_groups)
+
+
+class KiloSortSortingInterface(BaseSortingInterface):
+    display_name = "KiloSort Sorting"
+    associated_suffixes = (".npy", ".tsv", ".py")
+    info = "Interface for KiloSort sorting data."
+    property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
+
+    def __init__(self, folder_path: Path, keep_good_only: bool = False, verbose: bool = False):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            KiloSort output folder (the one holding params.py).
+        keep_good_only : bool
+            Keep only the units KiloSort labelled 'good'.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        """
+        from spikeinterface.extractors import read_kilosort
+
+        self.sorting = read_kilosort(folder_path, keep_good_only=keep_good_only)

@@ -1,0 +1,26 @@
+"""The ecephys service: its interfaces, and `python -m nwbstream.ecephys` to serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nwbstream.service import main as serve
+
+from .blackrock import BlackrockRecordingInterface, BlackrockSortingInterface
+from .openephys import OpenEphysLegacyRecordingInterface
+from .phy import KiloSortSortingInterface, PhySortingInterface
+from .spikeglx import SpikeGLXRecordingInterface
+
+MODALITY = "ecephys"
+INTERFACES = (
+    SpikeGLXRecordingInterface,
+    OpenEphysLegacyRecordingInterface,
+    BlackrockRecordingInterface,
+    PhySortingInterface,
+    KiloSortSortingInterface,
+    BlackrockSortingInterface,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    serve(MODALITY, INTERFACES, argv)

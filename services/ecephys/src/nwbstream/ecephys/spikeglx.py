@@ -1,0 +1,101 @@
+"""SpikeGLX Neuropixels streams (AP and LF): one .bin of interleaved int16 plus its .meta."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nwbstream.service import Column, SourceError
+
+from .recording import BaseRecordingInterface
+
+
+class SpikeGLXRecordingInterface(BaseRecordingInterface):
+    display_name = "SpikeGLX Recording"
+    associated_suffixes = (".imec", ".ap", ".lf", ".meta", ".bin")
+    info = "Interface for SpikeGLX recording data (Neuropixels AP and LF streams)."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        stream_id: str,
+        verbose: bool = False,
+        es_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            Folder holding the stream's .bin and .meta files.
+        stream_id : str
+            Stream to read: 'imec0.ap', 'imec0.lf', 'imec1.ap', ...
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default: ElectricalSeriesAP / ElectricalSeriesLF).
+        """
+        if stream_id == "nidq" or "SYNC" in stream_id:
+            raise SourceError(
+                f"{folder_path}: stream {stream_id!r} is not a Neuropixels AP/LF stream; "
+                "SpikeGLXRecordingInterface reads 'imecN.ap' and 'imecN.lf'"
+            )
+        from spikeinterface.extractors import read_spikeglx
+
+        self.recording = read_spikeglx(folder_path, stream_id=stream_id)
+        info = self.recording.neo_reader.signals_info_dict[(0, stream_id)]
+        self.meta: dict[str, str] = info["meta"]
+        self.band: str = info["stream_kind"]
+        self.probe_name: str = info["device"].capitalize()
+        self.write_as = "lfp" if self.band == "lf" else "raw"
+        self._check_size(Path(info["bin_file"]))
+        self._has_companion = (0, f"{info['device']}.{'lf' if self.band == 'ap' else 'ap'}") in (
+            self.recording.neo_reader.signals_info_dict
+        )
+        series = f"ElectricalSeries{self.band.upper()}"
+        # NeuroConv adds the probe to the name unless the run says exactly one probe was enabled.
+        if int(self.meta.get("typeImEnabled", 0)) != 1:
+            series += self.probe_name
+        self.es_key = es_key or series
+
+    def _check_size(self, bin_file: Path) -> None:
+        expected = int(self.meta.get("fileSizeBytes", 0))
+        actual = bin_file.stat().st_size
+        if expected and actual != expected:
+            raise SourceError(
+                f"{bin_file}: truncated or damaged: {actual} bytes on disk, the .meta says {expected} "
+                "(fileSizeBytes)"
+            )
+
+    def device_metadata(self) -> dict[str, Any]:
+        part = self.meta.get("imDatPrb_pn", "unknown part number")
+        serial = self.meta.get("imDatPrb_sn", "")
+        return {
+            "name": f"Neuropixels{self.probe_name}",
+            "description": f"Neuropixels probe {part}" + (f", serial number {serial}" if serial else "") + ".",
+            "manufacturer": "IMEC",
+        }
+
+    def session_start_time(self) -> datetime | None:
+        created = self.meta.get("fileCreateTime")
+        return datetime.fromisoformat(created) if created else None
+
+    def group_names(self) -> list[str]:
+        probe = self.recording.get_probe()
+        if probe.get_shank_count() > 1:
+            return [f"Neuropixels{self.probe_name}Shank{s}" for s in probe.shank_ids]
+        return [f"Neuropixels{self.probe_name}"] * self.recording.get_num_channels()
+
+    def channel_names(self) -> list[str]:
+        """'AP0,LF0' when the probe has both bands, so AP and LF series share one electrodes row, as NeuroConv."""
+        numbers = [str(c).split("#")[-1][2:] for c in self.recording.get_channel_ids()]
+        if self._has_companion:
+            return [f"AP{n},LF{n}" for n in numbers]
+        return [f"{self.band.upper()}{n}" for n in numbers]
+
+    def extra_electrode_columns(self) -> list[Column]:
+        probe = self.recording.get_probe()
+        columns = [Column("contact_shapes", "The shape of the electrode.", list(probe.contact_shapes))]
+        if probe.get_shank_count() > 1:
+            columns.append(Column("shank_ids", "The shank id of the electrode.", list(probe.shank_ids)))
+        return columns
