@@ -1,0 +1,145 @@
+"""A modality service seen from the coordinator: a gRPC channel and the calls of the v1 contract."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from nwbstream.v1 import modality_pb2 as pb
+from nwbstream.v1 import modality_pb2_grpc as pb_grpc
+
+from .errors import ConversionError
+
+MESSAGE_LIMIT = 65 * 2**20  # one chunk (at most 64 MiB) plus its envelope
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MESSAGE_LIMIT),
+    ("grpc.max_receive_message_length", MESSAGE_LIMIT),
+]
+READ_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class InterfaceEntry:
+    name: str
+    modality: str
+    source_schema: dict[str, Any]
+    description: str
+    associated_suffixes: tuple[str, ...]
+
+
+@dataclass
+class OpenedSource:
+    """One interface's source, open in its service."""
+
+    service: ServiceClient
+    interface_name: str
+    source_id: str
+    metadata: dict[str, Any]
+    metadata_schema: dict[str, Any]
+    objects: list[pb.NwbObject]
+
+
+class ServiceClient:
+    def __init__(self, address: str, modality: str = "") -> None:
+        self.address = address
+        self.modality = modality
+        self.channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.stub = pb_grpc.ModalityServiceStub(self.channel)
+
+    def wait_healthy(self, timeout: float) -> None:
+        """Blocks until the service reports SERVING; raises ConversionError after `timeout` seconds."""
+        health = health_pb2_grpc.HealthStub(self.channel)
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                reply = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError as error:
+                last = error
+            time.sleep(0.1)
+        raise ConversionError(f"service {self.modality or self.address} at {self.address} is not healthy: {last}")
+
+    def list_interfaces(self) -> list[InterfaceEntry]:
+        reply = self._call(self.stub.ListInterfaces, pb.ListInterfacesRequest())
+        self.modality = reply.modality
+        return [
+            InterfaceEntry(
+                name=i.name,
+                modality=reply.modality,
+                source_schema=json.loads(i.source_schema_json),
+                description=i.description,
+                associated_suffixes=tuple(i.associated_suffixes),
+            )
+            for i in reply.interfaces
+        ]
+
+    def open_source(self, interface_name: str, source_data: dict[str, Any], stub: bool) -> OpenedSource:
+        request = pb.OpenSourceRequest(
+            interface_name=interface_name, source_data_json=json.dumps(source_data, default=str), stub=stub
+        )
+        reply = self._call(self.stub.OpenSource, request)
+        return OpenedSource(
+            service=self,
+            interface_name=interface_name,
+            source_id=reply.source_id,
+            metadata=json.loads(reply.metadata_json),
+            metadata_schema=json.loads(reply.metadata_schema_json),
+            objects=list(reply.objects),
+        )
+
+    def read_chunks(
+        self, source_id: str, object_name: str, dataset_name: str, layout: pb.Layout, start: int, stop: int
+    ) -> Iterator[pb.Chunk]:
+        """Chunks start..stop; a broken stream is resumed from the next chunk not yet received."""
+        next_index = start
+        attempt = 0
+        while next_index < stop:
+            request = pb.ReadChunksRequest(
+                source_id=source_id,
+                object_name=object_name,
+                dataset_name=dataset_name,
+                layout=layout,
+                start_chunk=next_index,
+                stop_chunk=stop,
+            )
+            try:
+                for chunk in self.stub.ReadChunks(request):
+                    next_index = chunk.index + 1
+                    attempt = 0
+                    yield chunk
+                return
+            except grpc.RpcError as error:
+                retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                attempt += 1
+                if not retryable or attempt > READ_RETRIES:
+                    raise ConversionError(_describe(error, self)) from None
+                time.sleep(0.5 * attempt)
+
+    def close_source(self, source_id: str) -> None:
+        try:
+            self.stub.CloseSource(pb.CloseSourceRequest(source_id=source_id), timeout=10)
+        except grpc.RpcError:
+            pass  # the service may already be gone; it releases its sources when it stops
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _call(self, method, request):
+        try:
+            return method(request, timeout=300)
+        except grpc.RpcError as error:
+            raise ConversionError(_describe(error, self)) from None
+
+
+def _describe(error: grpc.RpcError, client: ServiceClient) -> str:
+    if error.code() == grpc.StatusCode.UNAVAILABLE:
+        return f"{client.modality or 'modality'} service at {client.address} is unavailable: {error.details()}"
+    return error.details() or str(error.code())

@@ -1,0 +1,205 @@
+"""The Python client, shaped like NeuroConv: interfaces + source data, `get_metadata()`, edit, `run_conversion()`.
+
+    with Converter({"Recording": ("SpikeGLXRecordingInterface", {"folder_path": ..., "stream_id": "imec0.ap"})}) as c:
+        metadata = c.get_metadata()
+        metadata["NWBFile"]["session_description"] = "..."
+        c.run_conversion(nwbfile_path="session.nwb", metadata=metadata)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from hdmf.backends.hdf5 import H5DataIO
+from pynwb import NWBHDF5IO, NWBFile
+
+from nwbstream.v1 import modality_pb2 as pb
+
+from .client import OpenedSource
+from .errors import ConversionError
+from .layout import DatasetLayout, choose_layouts
+from .metadata import merge_metadata, merge_schemas, validate_metadata
+from .pipeline import DEFAULT_WINDOW, Transfer, pull_chunks
+from .placeholder import LayoutOnlyData
+from .progress import ProgressBars
+from .services import ServiceSet
+from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
+from .writers import add_electrical_series, add_electrodes, add_units, make_nwbfile
+
+Backend = Literal["hdf5", "zarr"]
+InterfaceSpec = tuple[str, Mapping[str, Any]]
+
+
+class Converter(contextlib.AbstractContextManager):
+    """One session: several interfaces, possibly in several services, written to one NWB file."""
+
+    def __init__(
+        self,
+        interfaces: Mapping[str, InterfaceSpec],
+        services: Mapping[str, str] | ServiceSet | None = None,
+    ) -> None:
+        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded)."""
+        self._owned = not isinstance(services, ServiceSet)
+        self.services = services if isinstance(services, ServiceSet) else ServiceSet(services).__enter__()
+        self.interfaces = dict(interfaces)
+        self._sources: dict[str, OpenedSource] = {}
+        self._stub: bool | None = None
+        try:
+            self._open(stub=False)
+        except BaseException:
+            self.close()
+            raise
+
+    def get_metadata(self) -> dict[str, Any]:
+        """Every interface's metadata merged in order, in NeuroConv's layout: edit it, then convert."""
+        return merge_metadata(source.metadata for source in self._sources.values())
+
+    def get_metadata_schema(self) -> dict[str, Any]:
+        return merge_schemas(source.metadata_schema for source in self._sources.values())
+
+    def run_conversion(
+        self,
+        nwbfile_path: str | Path,
+        metadata: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+        stub_test: bool = False,
+        backend: Backend = "hdf5",
+        backend_configuration: Mapping[str, Any] | None = None,
+        conversion_options: Mapping[str, Mapping[str, Any]] | None = None,
+        window: int = DEFAULT_WINDOW,
+        progress: bool = True,
+    ) -> Path:
+        """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete."""
+        path = Path(nwbfile_path)
+        if path.exists() and not overwrite:
+            raise ConversionError(f"{path}: exists; pass overwrite=True (--overwrite) to replace it")
+        if not path.parent.is_dir():
+            raise ConversionError(f"{path.parent}: the output folder does not exist")
+        if backend not in ("hdf5", "zarr"):
+            raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
+        self._open(stub=stub_test)
+        merged = merge_metadata([self.get_metadata()], metadata or {})
+        validate_metadata(
+            merged,
+            self.get_metadata_schema(),
+            {s.interface_name: s.metadata_schema for s in self._sources.values()},
+        )
+        objects = self._objects(conversion_options or {})
+        layouts = {(key, obj.name): choose_layouts(obj, backend_configuration) for key, obj in objects}
+        partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+        try:
+            nwbfile, transfers = self._lay_out(merged, objects, layouts, backend)
+            _write_layout(nwbfile, partial, backend)
+            sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
+            try:
+                with ProgressBars(transfers, enabled=progress) as bars:
+                    pull_chunks(transfers, sink, window=window, progress=bars.update)
+            finally:
+                sink.close()
+            if path.exists():
+                _remove(path)
+            os.replace(partial, path)
+        except BaseException:
+            _remove(partial)
+            raise
+        return path
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.service.close_source(source.source_id)
+        self._sources.clear()
+        if self._owned:
+            self.services.close()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self, stub: bool) -> None:
+        if self._stub == stub:
+            return
+        for source in self._sources.values():
+            source.service.close_source(source.source_id)
+        self._sources = {}
+        for key, (interface_name, source_data) in self.interfaces.items():
+            client = self.services.client_for(interface_name)
+            self._sources[key] = client.open_source(interface_name, dict(source_data), stub)
+        self._stub = stub
+
+    def _objects(self, options: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, pb.NwbObject]]:
+        objects = []
+        for key, source in self._sources.items():
+            write_as = (options.get(key) or {}).get("write_as")
+            for obj in source.objects:
+                if write_as and obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
+                    obj = _with_write_as(obj, write_as)
+                objects.append((key, obj))
+        return objects
+
+    def _lay_out(
+        self,
+        metadata: dict[str, Any],
+        objects: list[tuple[str, pb.NwbObject]],
+        layouts: dict[tuple[str, str], dict[str, DatasetLayout]],
+        backend: Backend,
+    ) -> tuple[NWBFile, list[Transfer]]:
+        """Builds every NWB object with layout-only datasets; returns the file and what to pull into it."""
+        nwbfile = make_nwbfile(metadata)
+        series = [obj for _, obj in objects if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES]
+        add_electrodes(nwbfile, series, metadata)
+        transfers = []
+        for key, obj in objects:
+            chosen = layouts[(key, obj.name)]
+            data = {name: _data_io(layout, backend) for name, layout in chosen.items()}
+            if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
+                paths = {"data": add_electrical_series(nwbfile, obj, data, metadata)}
+            elif obj.kind == pb.NWB_KIND_UNITS:
+                paths = {"spike_times": add_units(nwbfile, obj, data, metadata)}
+            else:
+                raise ConversionError(f"{obj.name}: NWB kind {obj.kind} has no writer in this coordinator")
+            transfers += [
+                Transfer(self._sources[key], obj.name, name, layout, paths[name]) for name, layout in chosen.items()
+            ]
+        return nwbfile, transfers
+
+
+def _with_write_as(obj: pb.NwbObject, write_as: str) -> pb.NwbObject:
+    if write_as not in ("raw", "lfp", "processed"):
+        raise ConversionError(f"conversion_options write_as {write_as!r}: choose raw, lfp or processed")
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    changed.attributes_json = json.dumps({**json.loads(obj.attributes_json or "{}"), "write_as": write_as})
+    return changed
+
+
+def _data_io(layout: DatasetLayout, backend: Backend):
+    placeholder = LayoutOnlyData(layout.shape, layout.dtype, layout.chunk_shape)
+    if backend == "hdf5":
+        return H5DataIO(data=placeholder, **layout.hdf5_options())
+    from hdmf_zarr import ZarrDataIO
+
+    return ZarrDataIO(data=placeholder, **layout.zarr_options())
+
+
+def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend) -> None:
+    if backend == "hdf5":
+        with NWBHDF5IO(str(path), mode="w") as io:
+            io.write(nwbfile)
+        return
+    from hdmf_zarr.nwb import NWBZarrIO
+
+    with NWBZarrIO(str(path), mode="w") as io:
+        io.write(nwbfile)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()

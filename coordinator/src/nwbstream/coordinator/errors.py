@@ -1,0 +1,5 @@
+"""The one error a conversion reports: it names the file or the field, and the CLI prints it as it is."""
+
+
+class ConversionError(Exception):
+    """A conversion that cannot go on: bad input, bad metadata, a service that failed."""

@@ -1,0 +1,146 @@
+"""Backend configuration: the chunk shape and codec of every bulk dataset, and how each backend declares them.
+
+Defaults come from the service's plan; the spec may override them for all datasets (`default`) or for one
+(`datasets: {"ElectricalSeriesAP/data": {...}}`), in NeuroConv's terms: `chunk_shape`, `compression_method`
+(gzip | none | blosc-zstd), `compression_options` ({level, shuffle}). Everything is checked against the
+dataset's plan before a byte is written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nwbstream.v1 import modality_pb2 as pb
+
+from .errors import ConversionError
+
+MAX_CHUNK_BYTES = 64 * 2**20
+METHODS = {
+    "gzip": pb.Codec.METHOD_DEFLATE,
+    "deflate": pb.Codec.METHOD_DEFLATE,
+    "none": pb.Codec.METHOD_NONE,
+    None: pb.Codec.METHOD_NONE,
+    "blosc-zstd": pb.Codec.METHOD_BLOSC_ZSTD,
+}
+LEVEL_RANGES = {pb.Codec.METHOD_DEFLATE: (0, 3), pb.Codec.METHOD_BLOSC_ZSTD: (0, 9), pb.Codec.METHOD_NONE: (0, 0)}
+BLOSC_FILTER_ID = 32001
+BLOSC_ZSTD = 5  # Blosc's compressor code for zstd
+BLOSC_BITSHUFFLE = 2
+
+
+@dataclass(frozen=True)
+class DatasetLayout:
+    """Where one dataset goes and how it is stored."""
+
+    key: str  # "<object>/<dataset>", the name the spec uses
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    chunk_shape: tuple[int, ...]
+    codec: pb.Codec
+
+    @property
+    def n_chunks(self) -> int:
+        return math.prod(math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True))
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    def to_proto(self) -> pb.Layout:
+        return pb.Layout(chunk_shape=list(self.chunk_shape), codec=self.codec)
+
+    def hdf5_options(self) -> dict[str, Any]:
+        """Keyword arguments of hdmf's H5DataIO that create exactly this chunk grid and filter pipeline."""
+        options: dict[str, Any] = {"chunks": self.chunk_shape}
+        method = self.codec.method
+        if method == pb.Codec.METHOD_DEFLATE:
+            options.update(compression="gzip", compression_opts=self.codec.level or 1, shuffle=self.codec.shuffle)
+        elif method == pb.Codec.METHOD_BLOSC_ZSTD:
+            options.update(
+                compression=BLOSC_FILTER_ID,
+                compression_opts=(0, 0, 0, 0, self.codec.level or 3, BLOSC_BITSHUFFLE, BLOSC_ZSTD),
+                allow_plugin_filters=True,
+            )
+        elif self.codec.shuffle:
+            options.update(shuffle=True)
+        return options
+
+    def zarr_options(self) -> dict[str, Any]:
+        """Keyword arguments of hdmf-zarr's ZarrDataIO for the same chunks, in Zarr's codec terms."""
+        from numcodecs import Blosc, Shuffle, Zlib
+
+        filters = [Shuffle(elementsize=self.dtype.itemsize)] if self.codec.shuffle else None
+        compressor: Any = None
+        if self.codec.method == pb.Codec.METHOD_DEFLATE:
+            compressor = Zlib(level=self.codec.level or 1)
+        elif self.codec.method == pb.Codec.METHOD_BLOSC_ZSTD:
+            compressor = Blosc(cname="zstd", clevel=self.codec.level or 3, shuffle=Blosc.BITSHUFFLE)
+        return {"chunks": self.chunk_shape, "filters": filters, "compressor": compressor}
+
+
+def choose_layouts(
+    obj: pb.NwbObject, configuration: Mapping[str, Any] | None
+) -> dict[str, DatasetLayout]:
+    """Each dataset's layout: the plan, then the spec's `default`, then its per-dataset entry."""
+    configuration = configuration or {}
+    default = configuration.get("default") or {}
+    per_dataset = configuration.get("datasets") or {}
+    layouts = {}
+    for plan in obj.datasets:
+        key = f"{obj.name}/{plan.name}"
+        settings = {**default, **(per_dataset.get(key) or {})}
+        layouts[plan.name] = _layout(key, plan, settings)
+    return layouts
+
+
+def _layout(key: str, plan: pb.DatasetPlan, settings: Mapping[str, Any]) -> DatasetLayout:
+    dtype = np.dtype(plan.dtype)
+    shape = tuple(int(s) for s in plan.shape)
+    unknown = set(settings) - {"chunk_shape", "compression_method", "compression_options"}
+    if unknown:
+        raise ConversionError(f"backend_configuration {key}: unknown setting(s) {sorted(unknown)}")
+    chunk_shape = tuple(int(c) for c in settings.get("chunk_shape") or plan.layout.chunk_shape)
+    codec = pb.Codec()
+    codec.CopyFrom(plan.layout.codec)
+    if "compression_method" in settings:
+        method = settings["compression_method"]
+        if method not in METHODS:
+            raise ConversionError(
+                f"backend_configuration {key}: compression_method {method!r} is not one of "
+                f"gzip, blosc-zstd, none"
+            )
+        codec = pb.Codec(method=METHODS[method])
+    options = settings.get("compression_options") or {}
+    if set(options) - {"level", "shuffle"}:
+        raise ConversionError(f"backend_configuration {key}: compression_options take 'level' and 'shuffle'")
+    if "level" in options:
+        codec.level = int(options["level"])
+    if "shuffle" in options:
+        codec.shuffle = bool(options["shuffle"])
+    if not codec.method:
+        codec.method = pb.Codec.METHOD_DEFLATE
+    _check(key, dtype, shape, chunk_shape, codec)
+    return DatasetLayout(key, dtype, shape, chunk_shape, codec)
+
+
+def _check(key: str, dtype: np.dtype, shape: tuple[int, ...], chunk_shape: tuple[int, ...], codec: pb.Codec) -> None:
+    where = f"backend_configuration {key}"
+    if len(chunk_shape) != len(shape):
+        raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} does not match the shape {list(shape)}")
+    for axis, (size, chunk) in enumerate(zip(shape, chunk_shape, strict=True)):
+        if chunk < 1 or chunk > max(size, 1):
+            raise ConversionError(
+                f"{where}: chunk_shape {list(chunk_shape)}: axis {axis} must be 1..{max(size, 1)}"
+            )
+    if math.prod(chunk_shape) * dtype.itemsize > MAX_CHUNK_BYTES:
+        raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} is over {MAX_CHUNK_BYTES // 2**20} MiB")
+    low, high = LEVEL_RANGES[codec.method]
+    if not low <= codec.level <= high:
+        raise ConversionError(f"{where}: compression level {codec.level} is outside {low}..{high}")
+    if codec.method == pb.Codec.METHOD_BLOSC_ZSTD and codec.shuffle:
+        raise ConversionError(f"{where}: blosc-zstd shuffles inside Blosc; leave 'shuffle' off")

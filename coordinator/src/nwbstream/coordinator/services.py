@@ -1,0 +1,105 @@
+"""Finding the modality services: running ones by address, or (embedded mode) local processes we start.
+
+Embedded mode starts every installed service (entry point group `nwbstream.services`, read from package
+metadata without importing the service) as `python -m <module>` on a unix socket, waits for its health,
+and stops it at the end. The coordinator never imports a service's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from .client import InterfaceEntry, ServiceClient
+from .errors import ConversionError
+
+ENTRY_POINT_GROUP = "nwbstream.services"
+START_TIMEOUT = 120.0
+
+
+def installed_services() -> dict[str, str]:
+    """modality -> module to run, for every service installed beside the coordinator."""
+    return {ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+class ServiceSet(contextlib.AbstractContextManager):
+    """The services one conversion talks to, and which service offers which interface."""
+
+    def __init__(self, addresses: Mapping[str, str] | None = None) -> None:
+        self._addresses = dict(addresses or {})
+        self._processes: list[tuple[str, subprocess.Popen]] = []
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.clients: dict[str, ServiceClient] = {}
+        self.interfaces: dict[str, InterfaceEntry] = {}
+
+    def __enter__(self) -> ServiceSet:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def client_for(self, interface_name: str) -> ServiceClient:
+        entry = self.interfaces.get(interface_name)
+        if entry is None:
+            known = ", ".join(sorted(self.interfaces)) or "none"
+            raise ConversionError(f"unknown interface {interface_name!r}; the services offer: {known}")
+        return self.clients[entry.modality]
+
+    def _start(self) -> None:
+        local = {m: mod for m, mod in installed_services().items() if m not in self._addresses}
+        if local:
+            self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
+        for modality, module in local.items():
+            socket = Path(self._tmp.name) / f"{modality}.sock"
+            with open(Path(self._tmp.name) / f"{modality}.log", "w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", module, "--address", f"unix:{socket}"],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self._processes.append((modality, process))
+            self._addresses[modality] = f"unix:{socket}"
+        for modality, address in self._addresses.items():
+            client = ServiceClient(address, modality)
+            self.clients[modality] = client
+            try:
+                client.wait_healthy(START_TIMEOUT)
+            except ConversionError:
+                raise ConversionError(self._startup_failure(modality, address)) from None
+            for entry in client.list_interfaces():
+                self.interfaces[entry.name] = entry
+
+    def _startup_failure(self, modality: str, address: str) -> str:
+        for name, process in self._processes:
+            if name == modality and process.poll() is not None:
+                log = Path(self._tmp.name) / f"{modality}.log"
+                tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+                return f"the {modality} service exited (code {process.returncode}): " + " | ".join(tail)
+        return f"the {modality} service at {address} did not become healthy in {START_TIMEOUT:.0f} s"
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        for _, process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for _, process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None

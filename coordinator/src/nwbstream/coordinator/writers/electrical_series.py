@@ -1,0 +1,126 @@
+"""ElectricalSeries, with their devices, electrode groups and the one electrodes table they share."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from hdmf.data_utils import DataIO
+from pynwb import NWBFile
+from pynwb.ecephys import LFP, ElectricalSeries, FilteredEphys
+
+from nwbstream.v1 import modality_pb2 as pb
+
+from ..errors import ConversionError
+from .tables import table_columns
+
+ROW_KEY = ("group_name", "channel_name")
+
+
+def add_electrodes(nwbfile: NWBFile, objects: Sequence[pb.NwbObject], metadata: dict[str, Any]) -> None:
+    """One electrodes table for every series: rows deduplicated on (group_name, channel_name)."""
+    ecephys = metadata.get("Ecephys", {})
+    descriptions = {c["name"]: c.get("description", "") for c in ecephys.get("Electrodes", [])}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for obj in objects:
+        for row in _rows(obj):
+            rows.setdefault((row["group_name"], row["channel_name"]), row)
+    if not rows:
+        return
+    _add_groups(nwbfile, {key[0] for key in rows}, ecephys)
+    extra = sorted({name for row in rows.values() for name in row} - {"location", "group_name", "rel_x", "rel_y"})
+    for name in extra:
+        nwbfile.add_electrode_column(name, descriptions.get(name) or f"{name} of the electrode.")
+    has_position = any("rel_x" in row for row in rows.values())
+    for row in rows.values():
+        values = {name: row.get(name, _missing(rows, name)) for name in extra}
+        position = {"rel_x": row.get("rel_x", math.nan), "rel_y": row.get("rel_y", math.nan)}
+        nwbfile.add_electrode(
+            group=nwbfile.electrode_groups[row["group_name"]],
+            group_name=row["group_name"],
+            location=row.get("location") or "unknown",
+            **(position if has_position else {}),
+            **values,
+        )
+
+
+def add_electrical_series(
+    nwbfile: NWBFile, obj: pb.NwbObject, data: dict[str, DataIO], metadata: dict[str, Any]
+) -> str:
+    """Adds the series where NeuroConv puts it; returns the in-file path of its `data` dataset."""
+    attributes = json.loads(obj.attributes_json or "{}")
+    series_metadata = _at(metadata, obj.metadata_key)
+    table = nwbfile.electrodes
+    keys = list(zip(table["group_name"].data, table["channel_name"].data, strict=True))
+    index = {key: i for i, key in enumerate(keys)}
+    region = [index[(r["group_name"], r["channel_name"])] for r in _rows(obj)]
+    name = series_metadata.get("name", obj.name)
+    series = ElectricalSeries(
+        name=name,
+        description=series_metadata.get("description", f"Acquisition traces for the {name}."),
+        comments=series_metadata.get("comments", "no comments"),
+        data=data["data"],
+        electrodes=nwbfile.create_electrode_table_region(region, f"Electrodes of {name}."),
+        rate=obj.timing.rate,
+        starting_time=obj.timing.starting_time,
+        conversion=attributes.get("conversion", 1.0),
+        offset=attributes.get("offset", 0.0),
+        channel_conversion=attributes.get("channel_conversion"),
+    )
+    write_as = attributes.get("write_as", "raw")
+    if write_as == "raw":
+        nwbfile.add_acquisition(series)
+        return f"acquisition/{name}/data"
+    module = nwbfile.processing.get("ecephys") or nwbfile.create_processing_module(
+        "ecephys", "Processed extracellular electrophysiology data."
+    )
+    container_name, container_type = ("LFP", LFP) if write_as == "lfp" else ("Processed", FilteredEphys)
+    if container_name not in module.data_interfaces:
+        module.add(container_type(name=container_name))
+    module[container_name].add_electrical_series(series)
+    return f"processing/ecephys/{container_name}/{name}/data"
+
+
+def _rows(obj: pb.NwbObject) -> list[dict[str, Any]]:
+    for table in obj.tables:
+        if table.name == "electrodes":
+            columns = table_columns(table)
+            n = len(next(iter(columns.values())))
+            return [{name: values[i] for name, values in columns.items()} for i in range(n)]
+    raise ConversionError(f"{obj.name}: the service sent no electrodes table")
+
+
+def _add_groups(nwbfile: NWBFile, names: set[str], ecephys: dict[str, Any]) -> None:
+    groups = {g["name"]: g for g in ecephys.get("ElectrodeGroup", [])}
+    devices = {d["name"]: d for d in ecephys.get("Device", [])}
+    for name in sorted(names):
+        group = groups.get(name)
+        if group is None:
+            raise ConversionError(f"metadata Ecephys/ElectrodeGroup: no entry named {name!r}, which the data uses")
+        device_name = group["device"]
+        if device_name not in nwbfile.devices:
+            device = devices.get(device_name)
+            if device is None:
+                raise ConversionError(f"metadata Ecephys/Device: no entry named {device_name!r} (group {name!r})")
+            nwbfile.create_device(**device)
+        nwbfile.create_electrode_group(
+            name=name,
+            description=group["description"],
+            location=group["location"],
+            device=nwbfile.devices[device_name],
+        )
+
+
+def _missing(rows: dict[Any, dict[str, Any]], name: str) -> Any:
+    """The value for a row that lacks a column other rows have: NaN for numbers, '' for text."""
+    sample = next(row[name] for row in rows.values() if name in row)
+    return math.nan if isinstance(sample, int | float) else ""
+
+
+def _at(metadata: dict[str, Any], key: str) -> dict[str, Any]:
+    node: Any = metadata
+    for part in key.split("/"):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node

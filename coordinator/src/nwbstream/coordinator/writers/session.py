@@ -1,0 +1,33 @@
+"""The NWBFile and its Subject, from the NWBFile and Subject sections of the metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from dateutil.tz import tzlocal
+from pynwb import NWBFile
+from pynwb.file import Subject
+
+
+def make_nwbfile(metadata: dict[str, Any]) -> NWBFile:
+    fields = dict(metadata["NWBFile"])
+    fields["session_start_time"] = _aware(fields["session_start_time"])
+    if "timestamps_reference_time" in fields:
+        fields["timestamps_reference_time"] = _aware(fields["timestamps_reference_time"])
+    fields.setdefault("identifier", str(uuid.uuid4()))
+    fields.setdefault("session_description", "")
+    subject = metadata.get("Subject")
+    if subject:
+        subject = dict(subject)
+        if "date_of_birth" in subject:
+            subject["date_of_birth"] = _aware(subject["date_of_birth"])
+        fields["subject"] = Subject(**subject)
+    return NWBFile(**fields)
+
+
+def _aware(value: str | dt.datetime) -> dt.datetime:
+    """NWB times carry a time zone; a naive one is taken as the machine's local time, as pynwb does."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=tzlocal())
