@@ -298,6 +298,7 @@ def run_config(
         spec = run_dir / "spec.yml"
         write_spec(spec, probe_folder, NWBSTREAM_VARIANTS[config])
         output = run_dir / "out"
+        output.mkdir()  # like NeuroConv's YAML runner, the CLI writes into an existing folder
         command = [str(NWBSTREAM_CLI), "convert", str(spec), "--output-folder", str(output), "--overwrite"]
 
     env = dict(os.environ)

@@ -1,0 +1,160 @@
+"""`nwbstream`: convert, metadata, interfaces, serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from .converter import Converter
+from .errors import ConversionError
+from .metadata import merge_metadata
+from .pipeline import DEFAULT_WINDOW
+from .services import ServiceSet, installed_services
+from .spec import Spec, load_spec
+
+DESCRIPTION = """\
+Convert neurophysiology data to NWB with NeuroConv's YAML specifications.
+
+Embedded mode is the default: every installed modality service starts as a local process on a unix
+socket and stops at the end. `--service MODALITY=HOST:PORT` uses a running service instead.
+
+nwbstream names and places NWB objects as NeuroConv does (ElectricalSeriesAP/LF, ElectricalSeries,
+units), and adds: electrode positions (rel_x, rel_y) from the probe, chunks compressed in the services
+and stored untouched (ISA-L deflate by default, readable as gzip), an output written under a temporary
+name and renamed only when complete, and the top-level spec keys `backend` and `backend_configuration`.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ConversionError as error:
+        print(f"nwbstream: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nwbstream: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nwbstream", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    convert = commands.add_parser("convert", help="convert every session of a YAML specification")
+    convert.add_argument("spec", type=Path, help="NeuroConv YAML conversion specification")
+    convert.add_argument("--output-folder", type=Path, required=True)
+    convert.add_argument("--data-folder", type=Path, help="joined with file_path/folder_path/file_paths")
+    convert.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    convert.add_argument("--stub", action="store_true", help="convert only the first seconds of every stream")
+    convert.add_argument("--backend", choices=["hdf5", "zarr"], help="overrides the spec's `backend`")
+    convert.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="chunks in flight (bounds memory)")
+    convert.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _service_option(convert)
+    convert.set_defaults(run=_convert)
+
+    metadata = commands.add_parser("metadata", help="print each session's merged metadata (YAML) to edit")
+    metadata.add_argument("spec", type=Path)
+    metadata.add_argument("--data-folder", type=Path)
+    _service_option(metadata)
+    metadata.set_defaults(run=_metadata)
+
+    interfaces = commands.add_parser("interfaces", help="list every interface with its source arguments")
+    _service_option(interfaces)
+    interfaces.set_defaults(run=_interfaces)
+
+    serve = commands.add_parser("serve", help="run one modality service")
+    serve.add_argument("modality", help="ecephys, ...")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=50051)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _service_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="MODALITY=ADDRESS",
+        help="use a running service (e.g. ecephys=localhost:50051); repeatable",
+    )
+
+
+def _addresses(values: Sequence[str]) -> dict[str, str]:
+    addresses = {}
+    for value in values:
+        modality, sep, address = value.partition("=")
+        if not sep or not address:
+            raise ConversionError(f"--service {value!r}: expected MODALITY=HOST:PORT")
+        addresses[modality] = address
+    return addresses
+
+
+def _convert(args: argparse.Namespace) -> int:
+    spec: Spec = load_spec(args.spec, args.data_folder)
+    if not args.output_folder.is_dir():
+        raise ConversionError(f"{args.output_folder}: the output folder does not exist")
+    with ServiceSet(_addresses(args.service)) as services:
+        for job in spec.sessions:
+            with Converter(job.interfaces, services) as converter:
+                path = converter.run_conversion(
+                    nwbfile_path=args.output_folder / job.nwbfile_name,
+                    metadata=job.metadata,
+                    overwrite=args.overwrite,
+                    stub_test=args.stub or job.stub,
+                    backend=args.backend or spec.backend,
+                    backend_configuration=spec.backend_configuration,
+                    conversion_options=job.conversion_options,
+                    window=args.window,
+                    progress=not args.no_progress,
+                )
+            print(f"{job.name}: wrote {path}")
+    return 0
+
+
+def _metadata(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec, args.data_folder)
+    with ServiceSet(_addresses(args.service)) as services:
+        for job in spec.sessions:
+            with Converter(job.interfaces, services) as converter:
+                merged = converter.get_metadata()
+            print(f"# session {job.name} -> {job.nwbfile_name}")
+            print(yaml.safe_dump(merge_metadata([merged], job.metadata), sort_keys=False), end="")
+            print("---")
+    return 0
+
+
+def _interfaces(args: argparse.Namespace) -> int:
+    with ServiceSet(_addresses(args.service)) as services:
+        for name, entry in sorted(services.interfaces.items(), key=lambda item: (item[1].modality, item[0])):
+            print(f"{name}  [{entry.modality}]  {entry.description}")
+            schema = entry.source_schema
+            for argument, prop in schema.get("properties", {}).items():
+                required = "required" if argument in schema.get("required", []) else f"default {prop.get('default')!r}"
+                kind = prop.get("type")
+                print(f"    {argument} ({'|'.join(kind) if isinstance(kind, list) else kind}, {required})"
+                      f"  {prop.get('description', '')}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    module = installed_services().get(args.modality)
+    if module is None:
+        raise ConversionError(
+            f"no {args.modality!r} service installed (installed: {', '.join(installed_services()) or 'none'})"
+        )
+    os.execv(sys.executable, [sys.executable, "-m", module, "--host", args.host, "--port", str(args.port)])
+    return 0  # not reached: execv replaces this process
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""NeuroConv's YAML conversion specification, read into one job per session.
+
+    metadata: {...}                  # every session
+    conversion_options: {...}        # every interface of every session (stub_test, write_as)
+    data_interfaces: {key: InterfaceName}
+    experiments:
+      name:
+        metadata: {...}
+        sessions:
+          - nwbfile_name: x.nwb
+            source_data: {key: {file_path | folder_path | file_paths: ..., ...}}
+            metadata: {...}
+            conversion_options: {key: {...}}
+
+nwbstream adds two optional top-level keys: `backend` (hdf5 | zarr) and `backend_configuration`.
+Only `file_path`, `folder_path` and `file_paths` are joined with the data folder, as in NeuroConv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConversionError
+from .metadata import merge_metadata
+
+PATH_KEYS = ("file_path", "folder_path", "file_paths")
+CONVERSION_OPTIONS = {"stub_test", "write_as"}
+_OBJECT = {"type": "object"}
+SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["data_interfaces", "experiments"],
+    "properties": {
+        "metadata": _OBJECT,
+        "conversion_options": _OBJECT,
+        "data_interfaces": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
+        "upload_to_dandiset": {"type": ["string", "boolean", "integer"]},
+        "backend": {"enum": ["hdf5", "zarr"]},
+        "backend_configuration": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"default": _OBJECT, "datasets": {"type": "object", "additionalProperties": _OBJECT}},
+        },
+        "experiments": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["sessions"],
+                "properties": {
+                    "metadata": _OBJECT,
+                    "sessions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["source_data"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "nwbfile_name": {"type": "string"},
+                                "source_data": {"type": "object", "additionalProperties": _OBJECT},
+                                "metadata": _OBJECT,
+                                "conversion_options": {"type": "object", "additionalProperties": _OBJECT},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class SessionJob:
+    """Everything one output file needs."""
+
+    name: str
+    nwbfile_name: str
+    interfaces: dict[str, tuple[str, dict[str, Any]]]
+    metadata: dict[str, Any]
+    conversion_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stub: bool = False
+
+
+@dataclass
+class Spec:
+    sessions: list[SessionJob]
+    backend: str = "hdf5"
+    backend_configuration: dict[str, Any] = field(default_factory=dict)
+
+
+def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConversionError(f"{path}: no such specification file") from None
+    except yaml.YAMLError as error:
+        raise ConversionError(f"{path}: not valid YAML: {error}") from None
+    try:
+        jsonschema.validate(raw, SPEC_SCHEMA)
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConversionError(f"{path}: {where}: {error.message}") from None
+    return Spec(
+        sessions=_sessions(raw, path, data_folder),
+        backend=raw.get("backend", "hdf5"),
+        backend_configuration=raw.get("backend_configuration") or {},
+    )
+
+
+def _sessions(raw: dict[str, Any], path: Path, data_folder: Path | None) -> list[SessionJob]:
+    interfaces: dict[str, str] = raw["data_interfaces"]
+    global_options = raw.get("conversion_options") or {}
+    _check_options(path, "conversion_options", global_options)
+    jobs = []
+    for experiment, body in raw["experiments"].items():
+        for index, session in enumerate(body["sessions"]):
+            where = f"{path}: experiments/{experiment}/sessions/{index}"
+            unknown = set(session["source_data"]) - set(interfaces)
+            if unknown:
+                raise ConversionError(f"{where}/source_data: {sorted(unknown)} not in data_interfaces")
+            options: dict[str, dict[str, Any]] = {}
+            for key in session["source_data"]:
+                own = (session.get("conversion_options") or {}).get(key) or {}
+                _check_options(path, f"{where}/conversion_options/{key}", own)
+                options[key] = {**global_options, **own}
+            metadata = merge_metadata([raw.get("metadata") or {}, body.get("metadata") or {}], session.get("metadata"))
+            jobs.append(
+                SessionJob(
+                    name=f"{experiment}/{index}",
+                    nwbfile_name=session.get("nwbfile_name") or f"{experiment}_{index}.nwb",
+                    interfaces={
+                        key: (interfaces[key], _join_paths(source, data_folder))
+                        for key, source in session["source_data"].items()
+                    },
+                    metadata=metadata,
+                    conversion_options=options,
+                    stub=any(o.get("stub_test") for o in options.values()),
+                )
+            )
+    return jobs
+
+
+def _check_options(path: Path, where: str, options: Mapping[str, Any]) -> None:
+    unknown = set(options) - CONVERSION_OPTIONS
+    if unknown:
+        raise ConversionError(
+            f"{path}: {where}: {sorted(unknown)} not supported; nwbstream takes {sorted(CONVERSION_OPTIONS)}"
+        )
+
+
+def _join_paths(source: Mapping[str, Any], data_folder: Path | None) -> dict[str, Any]:
+    joined = dict(source)
+    if data_folder is None:
+        return joined
+    for key in PATH_KEYS:
+        if key in joined:
+            value = joined[key]
+            joined[key] = [str(data_folder / v) for v in value] if isinstance(value, list) else str(data_folder / value)
+    return joined
