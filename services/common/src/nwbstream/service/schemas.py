@@ -69,13 +69,13 @@ def _parameter_descriptions(docstring: str) -> dict[str, str]:
 
 
 def base_metadata_schema() -> dict[str, Any]:
-    """NWBFile and Subject, as in NeuroConv; `session_start_time` is required and never invented."""
+    """NWBFile and Subject, as in NeuroConv; `session_start_time` and a Subject are required, never invented."""
     text = {"type": "string"}
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "Metadata",
         "type": "object",
-        "required": ["NWBFile"],
+        "required": ["NWBFile", "Subject"],  # no Subject is a CRITICAL nwbinspector finding (and DANDI's)
         "properties": {
             "NWBFile": {
                 "type": "object",

@@ -1,0 +1,101 @@
+"""Shared fixtures: where the real test files are, a SpikeGLX session built from real .meta files, and one
+ecephys service on loopback for the whole run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nwbstream.coordinator.services import ServiceSet
+
+TESTDATA = Path(os.environ.get("NWBSTREAM_TESTDATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"))
+ECEPHYS = TESTDATA / "ecephys"
+META_ONLY = ECEPHYS / "spikeglx" / "meta_only"
+
+
+def pytest_collection_modifyitems(items):
+    if not TESTDATA.is_dir():
+        raise pytest.UsageError(f"test data not found at {TESTDATA}; set NWBSTREAM_TESTDATA")
+
+
+def write_spikeglx_from_meta(folder: Path, meta_file: Path, stream_id: str, n_samples: int, seed: int = 0) -> Path:
+    """A real SpikeGLX .meta (as acquisition wrote it) paired with a generated .bin of `n_samples` samples.
+
+    The shared test data has .meta files only (the .bin files are gigabytes), so the .bin is generated here
+    and the .meta's fileSizeBytes, fileTimeSecs and fileName are edited to match it; everything else in the
+    .meta (probe, channel map, gains, geometry) is as SpikeGLX wrote it.
+    """
+    text = meta_file.read_text()
+    n_channels = int(re.search(r"^nSavedChans=(\d+)", text, re.M).group(1))
+    rate = float(re.search(r"^imSampRate=([\d.]+)", text, re.M).group(1))
+    stem = f"fixture_g0_t0.{stream_id}"
+    bin_file = folder / f"{stem}.bin"
+    text = re.sub(r"^fileSizeBytes=.*$", f"fileSizeBytes={n_samples * n_channels * 2}", text, flags=re.M)
+    text = re.sub(r"^fileTimeSecs=.*$", f"fileTimeSecs={n_samples / rate}", text, flags=re.M)
+    text = re.sub(r"^fileName=.*$", f"fileName={bin_file}", text, flags=re.M)
+    (folder / f"{stem}.meta").write_text(text)
+    rng = np.random.default_rng(seed)
+    rng.integers(-600, 600, (n_samples, n_channels), dtype=np.int16).tofile(bin_file)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def spikeglx_folder(tmp_path_factory) -> Path:
+    """NP1.0 AP (real meta of a 2023 IBL recording) and LF (real meta of a 2019 3B recording) of one probe."""
+    folder = tmp_path_factory.mktemp("spikeglx")
+    write_spikeglx_from_meta(folder, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 45_000, seed=1)
+    write_spikeglx_from_meta(folder, META_ONLY / "sample3B_g0_t0.imec1.lf.meta", "imec0.lf", 3_750, seed=2)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def services():
+    """One embedded ecephys service for the whole run (real gRPC over a unix socket)."""
+    with ServiceSet() as service_set:
+        yield service_set
+
+
+@pytest.fixture(scope="session")
+def ecephys_address():
+    """A service started as `nwbstream serve ecephys --port N` on loopback TCP, for the CLI's --service."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nwbstream.coordinator.cli", "serve", "ecephys", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    address = f"127.0.0.1:{port}"
+    from nwbstream.coordinator.client import ServiceClient
+
+    client = ServiceClient(address, "ecephys")
+    try:
+        client.wait_healthy(120)
+        yield address
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
