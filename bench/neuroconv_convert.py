@@ -16,7 +16,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 
-def convert(folder_path: Path, stream_id: str, nwbfile_path: Path, backend: str) -> dict[str, float | str]:
+def convert(
+    folder_path: Path, stream_id: str, nwbfile_path: Path, backend: str, subject: dict[str, str] | None
+) -> dict[str, float | str]:
     """Convert ``stream_id`` of the SpikeGLX probe folder to ``nwbfile_path``; return timings and versions."""
     start = time.perf_counter()
     from neuroconv.datainterfaces import SpikeGLXRecordingInterface
@@ -25,6 +27,8 @@ def convert(folder_path: Path, stream_id: str, nwbfile_path: Path, backend: str)
     interface = SpikeGLXRecordingInterface(folder_path=str(folder_path), stream_id=stream_id)
     metadata = interface.get_metadata()
     metadata["NWBFile"]["session_description"] = "benchmark"
+    if subject:
+        metadata["Subject"] = {**metadata.get("Subject", {}), **subject}
     opened = time.perf_counter()
     interface.run_conversion(
         nwbfile_path=str(nwbfile_path), metadata=metadata, overwrite=True, backend=backend
@@ -46,8 +50,9 @@ def main() -> None:
     parser.add_argument("--stream-id", default="imec0.ap")
     parser.add_argument("--output", type=Path, required=True, help="NWB file to write")
     parser.add_argument("--backend", default="hdf5", choices=["hdf5", "zarr"])
+    parser.add_argument("--subject", type=json.loads, default=None, help="Subject metadata as JSON")
     args = parser.parse_args()
-    result = convert(args.folder_path, args.stream_id, args.output, args.backend)
+    result = convert(args.folder_path, args.stream_id, args.output, args.backend, args.subject)
     print(json.dumps(result), flush=True)
 
 

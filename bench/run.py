@@ -51,6 +51,8 @@ NEUROCONV = "neuroconv"
 CP = "cp"
 STREAM_ID = "imec0.ap"
 POLL_S = 0.05
+# Both tools get the same subject, so that neither output lacks what the other one carries.
+SUBJECT = {"subject_id": "bench", "species": "Mus musculus", "sex": "U", "age": "P90D"}
 MB = 1e6
 
 # nwbstream configurations: name -> top-level keys added to the conversion spec.
@@ -244,7 +246,7 @@ def run_measured(
 def write_spec(path: Path, probe_folder: Path, extra: dict[str, Any]) -> None:
     """The NeuroConv-style YAML conversion spec given to ``nwbstream convert``."""
     spec: dict[str, Any] = {
-        "metadata": {"NWBFile": {"session_description": "benchmark"}},
+        "metadata": {"NWBFile": {"session_description": "benchmark"}, "Subject": SUBJECT},
         "data_interfaces": {"ap": "SpikeGLXRecordingInterface"},
         "experiments": {
             "bench": {
@@ -293,6 +295,8 @@ def run_config(
             STREAM_ID,
             "--output",
             str(output),
+            "--subject",
+            json.dumps(SUBJECT),
         ]
     else:
         spec = run_dir / "spec.yml"

@@ -61,6 +61,8 @@ class DatasetLayout:
         if method == pb.Codec.METHOD_DEFLATE:
             options.update(compression="gzip", compression_opts=self.codec.level or 1, shuffle=self.codec.shuffle)
         elif method == pb.Codec.METHOD_BLOSC_ZSTD:
+            import hdf5plugin  # noqa: F401 - registers the Blosc filter with HDF5
+
             options.update(
                 compression=BLOSC_FILTER_ID,
                 compression_opts=(0, 0, 0, 0, self.codec.level or 3, BLOSC_BITSHUFFLE, BLOSC_ZSTD),
@@ -75,7 +77,7 @@ class DatasetLayout:
         from numcodecs import Blosc, Shuffle, Zlib
 
         filters = [Shuffle(elementsize=self.dtype.itemsize)] if self.codec.shuffle else None
-        compressor: Any = None
+        compressor: Any = False  # hdmf-zarr: False means no compressor, None means Zarr's default (Blosc)
         if self.codec.method == pb.Codec.METHOD_DEFLATE:
             compressor = Zlib(level=self.codec.level or 1)
         elif self.codec.method == pb.Codec.METHOD_BLOSC_ZSTD:
