@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ECEPHYS
+from .conftest import ECEPHYS
 
 PHY = ECEPHYS / "phy" / "template"
 BLACKROCK = ECEPHYS / "blackrock"

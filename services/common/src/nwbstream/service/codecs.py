@@ -35,7 +35,9 @@ class Codec:
 
     method: int = pb.Codec.METHOD_DEFLATE
     level: int = 0
-    shuffle: bool = False
+    # Byte shuffle before ISA-L deflate level 1 compresses int16 ephys better than zlib level 4 without it
+    # (1.97 vs 1.94 on the demo's NP1.0 data) at ~290 MB/s per core; both filters are HDF5 built-ins.
+    shuffle: bool = True
 
     @classmethod
     def from_proto(cls, message: pb.Codec) -> Codec:

@@ -1,0 +1,88 @@
+"""`make demo`: generate a sample session, convert it in embedded mode, validate it, summarise the file.
+
+Needs nothing outside this repository: the SpikeGLX recording (AP + LF) and its Phy sorting are generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import yaml
+from pynwb import NWBHDF5IO, validate
+
+from .cli import main as cli_main
+from .samples import write_demo_session
+
+SPEC = {
+    "metadata": {
+        "NWBFile": {
+            "session_description": "nwbstream demo: a generated Neuropixels 1.0 session and its sorting.",
+            "experimenter": ["Demo, Ada"],
+            "institution": "nwbstream",
+            "lab": "demo",
+        },
+        "Subject": {"subject_id": "demo-mouse", "species": "Mus musculus", "sex": "F", "age": "P90D"},
+    },
+    "data_interfaces": {
+        "ap": "SpikeGLXRecordingInterface",
+        "lf": "SpikeGLXRecordingInterface",
+        "sorting": "PhySortingInterface",
+    },
+    "experiments": {"demo": {"sessions": [{"nwbfile_name": "demo.nwb", "source_data": {}}]}},
+}
+
+
+def run(folder: Path, seconds: float) -> Path:
+    session = write_demo_session(folder / "session", seconds=seconds)
+    spec = dict(SPEC)
+    spec["experiments"]["demo"]["sessions"][0]["source_data"] = {
+        "ap": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.ap"},
+        "lf": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.lf"},
+        "sorting": {"folder_path": str(session["phy_folder"])},
+    }
+    spec_path = folder / "demo.yml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    output = folder / "output"
+    output.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    code = cli_main(["convert", str(spec_path), "--output-folder", str(output), "--overwrite"])
+    if code:
+        sys.exit(code)
+    print(f"converted in {time.perf_counter() - started:.1f} s (services started and stopped included)")
+    return output / "demo.nwb"
+
+
+def summarise(path: Path) -> None:
+    problems = validate(path=str(path))
+    print(f"pynwb.validate: {'no problems' if not problems else problems}")
+    with NWBHDF5IO(str(path), "r") as io:
+        nwbfile = io.read()
+        print(f"{path}: session start {nwbfile.session_start_time}, subject {nwbfile.subject.subject_id}")
+        series = [*nwbfile.acquisition.values(), *nwbfile.processing["ecephys"]["LFP"].electrical_series.values()]
+        for s in series:
+            print(f"  {s.name}: {s.data.shape[0]} samples x {s.data.shape[1]} channels at {s.rate:g} Hz")
+        print(f"  electrodes: {len(nwbfile.electrodes)} rows with positions (rel_x, rel_y)")
+        print(f"  units: {len(nwbfile.units)} units, {len(nwbfile.units['spike_times'].target.data)} spikes")
+    with h5py.File(path, "r") as file:
+        data = file["acquisition/ElectricalSeriesAP/data"]
+        ratio = data.size * data.dtype.itemsize / data.id.get_storage_size()
+        print(f"  ElectricalSeriesAP stored as {data.compression} chunks {data.chunks}, compression ratio {ratio:.2f}")
+    if problems:
+        sys.exit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folder", type=Path, default=Path("demo-output"))
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    summarise(run(args.folder, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
