@@ -30,9 +30,7 @@ def convert(
     if subject:
         metadata["Subject"] = {**metadata.get("Subject", {}), **subject}
     opened = time.perf_counter()
-    interface.run_conversion(
-        nwbfile_path=str(nwbfile_path), metadata=metadata, overwrite=True, backend=backend
-    )
+    interface.run_conversion(nwbfile_path=str(nwbfile_path), metadata=metadata, overwrite=True, backend=backend)
     done = time.perf_counter()
     return {
         "neuroconv_version": version("neuroconv"),

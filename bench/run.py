@@ -368,12 +368,8 @@ def summarise(runs: list[RunResult], configs: list[str]) -> dict[str, dict[str, 
         if config in (NEUROCONV, CP) or "throughput_mb_s" not in entry or "throughput_mb_s" not in base:
             continue
         entry["throughput_vs_neuroconv"] = entry["throughput_mb_s"] / base["throughput_mb_s"]
-        entry["output_size_vs_neuroconv"] = (
-            entry["output_mb"] / base["output_mb"] if base["output_mb"] else None
-        )
-        entry["peak_rss_vs_neuroconv"] = (
-            entry["peak_rss_mb"] / base["peak_rss_mb"] if base["peak_rss_mb"] else None
-        )
+        entry["output_size_vs_neuroconv"] = entry["output_mb"] / base["output_mb"] if base["output_mb"] else None
+        entry["peak_rss_vs_neuroconv"] = entry["peak_rss_mb"] / base["peak_rss_mb"] if base["peak_rss_mb"] else None
     return summary
 
 
@@ -418,8 +414,7 @@ def doc_section(result: dict[str, Any], table: str) -> str:
         table,
         "",
         "Throughput is source bytes over the wall time of the whole command (start-up included); peak RSS "
-        "sums the process and all its descendants."
-        + (" Failed runs (last line of stderr):" if failed else ""),
+        "sums the process and all its descendants." + (" Failed runs (last line of stderr):" if failed else ""),
     ]
     for config, entry in result["summary"].items():
         if "error" in entry:
@@ -445,12 +440,8 @@ def update_doc(section: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="nwbstream vs NeuroConv on a synthetic NP1.0 SpikeGLX session"
-    )
-    parser.add_argument(
-        "--size-gb", type=float, default=2.0, help="AP .bin size in GB (1e9 bytes), default 2"
-    )
+    parser = argparse.ArgumentParser(description="nwbstream vs NeuroConv on a synthetic NP1.0 SpikeGLX session")
+    parser.add_argument("--size-gb", type=float, default=2.0, help="AP .bin size in GB (1e9 bytes), default 2")
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds, default 3")
     parser.add_argument(
         "--configs",
@@ -459,12 +450,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=[*NWBSTREAM_VARIANTS, NEUROCONV],
         help="configurations to run (default: all)",
     )
-    parser.add_argument(
-        "--work-dir", type=Path, default=BENCH / "work", help="scratch space (default bench/work)"
-    )
-    parser.add_argument(
-        "--neuroconv", default="neuroconv[spikeglx]", help="pip requirement for the NeuroConv venv"
-    )
+    parser.add_argument("--work-dir", type=Path, default=BENCH / "work", help="scratch space (default bench/work)")
+    parser.add_argument("--neuroconv", default="neuroconv[spikeglx]", help="pip requirement for the NeuroConv venv")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
     parser.add_argument("--no-cp", action="store_true", help="skip the cp baseline")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from nwbstream.coordinator.services import ServiceSet
 
-TESTDATA = Path(os.environ.get("NWBSTREAM_TESTDATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"))
+TESTDATA = Path(
+    os.environ.get("NWBSTREAM_TESTDATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata")
+)
 ECEPHYS = TESTDATA / "ecephys"
 META_ONLY = ECEPHYS / "spikeglx" / "meta_only"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from .conftest import ECEPHYS
 
 PHY = ECEPHYS / "phy" / "template"
@@ -210,9 +211,7 @@ def test_bad_metadata_value(tmp_path, ecephys_address, spikeglx_folder, section,
 )
 def test_invalid_backend_configuration(tmp_path, ecephys_address, spikeglx_folder, settings, named):
     configuration = {"datasets": {f"{AP_SERIES}/data": settings}}
-    spec = write_spec(
-        tmp_path, {"Recording": spikeglx_ap(spikeglx_folder)}, backend_configuration=configuration
-    )
+    spec = write_spec(tmp_path, {"Recording": spikeglx_ap(spikeglx_folder)}, backend_configuration=configuration)
     out = output_folder(tmp_path)
     result = convert(spec, out, ecephys_address)
     assert_clean_failure(result, out, f"{AP_SERIES}/data", named)

@@ -9,10 +9,9 @@ import pytest
 import spikeinterface.extractors as se
 import zarr
 from hdmf_zarr.nwb import NWBZarrIO
-from pynwb import NWBHDF5IO
-
 from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.errors import ConversionError
+from pynwb import NWBHDF5IO
 
 from .nwbcheck import assert_valid_nwb
 from .test_ecephys_values import START
@@ -47,7 +46,11 @@ def test_stored_chunks_equal_source(services, spikeglx_folder, tmp_path, backend
     path = tmp_path / ("out.nwb" if backend == "hdf5" else "out.nwb.zarr")
     with Converter(ap_interfaces(spikeglx_folder), services) as converter:
         converter.run_conversion(
-            nwbfile_path=path, metadata=START, backend=backend, backend_configuration=configuration, progress=False
+            nwbfile_path=path,
+            metadata=START,
+            backend=backend,
+            backend_configuration=configuration,
+            progress=False,
         )
     expected = se.read_spikeglx(spikeglx_folder, stream_id="imec0.ap").get_traces()
     io_class = NWBHDF5IO if backend == "hdf5" else NWBZarrIO
@@ -87,15 +90,23 @@ def test_default_output_is_plain_gzip(services, spikeglx_folder, tmp_path):
         ({"chunk_shape": [100_000, 64]}, "axis 0 must be"),
         ({"compression_method": "lz4"}, "is not one of"),
         ({"compression_method": "gzip", "compression_options": {"level": 9}}, "outside 0..3"),
-        ({"compression_method": "blosc-zstd", "compression_options": {"shuffle": True}}, "leave 'shuffle' off"),
+        (
+            {"compression_method": "blosc-zstd", "compression_options": {"shuffle": True}},
+            "leave 'shuffle' off",
+        ),
     ],
 )
 def test_invalid_layout_refused_before_writing(services, spikeglx_folder, tmp_path, setting, message):
     configuration = {"datasets": {f"{SERIES}/data": setting}}
-    with Converter(ap_interfaces(spikeglx_folder), services) as converter:
-        with pytest.raises(ConversionError, match=message) as error:
-            converter.run_conversion(
-                nwbfile_path=tmp_path / "x.nwb", metadata=START, backend_configuration=configuration, progress=False
-            )
+    with (
+        Converter(ap_interfaces(spikeglx_folder), services) as converter,
+        pytest.raises(ConversionError, match=message) as error,
+    ):
+        converter.run_conversion(
+            nwbfile_path=tmp_path / "x.nwb",
+            metadata=START,
+            backend_configuration=configuration,
+            progress=False,
+        )
     assert f"{SERIES}/data" in str(error.value)
     assert list(tmp_path.iterdir()) == []

@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import spikeinterface.extractors as se
-from pynwb import NWBHDF5IO
-
 from nwbstream.coordinator.converter import Converter
+from pynwb import NWBHDF5IO
 
 from .conftest import ECEPHYS
 from .nwbcheck import assert_valid_nwb
@@ -97,7 +96,7 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
     }
     with Converter(interfaces, services) as converter:
         metadata = converter.get_metadata()
-        # The session start comes from the AP .meta's fileCreateTime; the LF .meta's differs, the AP wins.
+        # The AP and LF .meta files come from two recordings; the later interface (LF) wins the merge.
         assert metadata["NWBFile"]["session_start_time"] == "2019-08-15T17:37:20"
         metadata["NWBFile"]["session_description"] = "SpikeGLX AP + LF"
         metadata["Subject"] = SUBJECT
@@ -107,7 +106,7 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
     with NWBHDF5IO(path, "r") as io:
         nwbfile = io.read()
         ap_series = nwbfile.acquisition["ElectricalSeriesAPImec0"]
-        lf_series = nwbfile.processing["ecephys"]["LFP"]["ElectricalSeriesLFImec0"]
+        lf_series = nwbfile.acquisition["ElectricalSeriesLFImec0"]  # NeuroConv 0.10's default place
         assert_series_equals_recording(ap_series, ap)
         assert_series_equals_recording(lf_series, lf)
         assert ap_series.data.shape[1] == 384  # the SY0 sync channel is not part of the series
@@ -123,7 +122,11 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
 
 
 SORTINGS = {
-    "phy": ("PhySortingInterface", {"folder_path": str(ECEPHYS / "phy" / "template")}, lambda: se.read_phy(ECEPHYS / "phy" / "template")),
+    "phy": (
+        "PhySortingInterface",
+        {"folder_path": str(ECEPHYS / "phy" / "template")},
+        lambda: se.read_phy(ECEPHYS / "phy" / "template"),
+    ),
     "kilosort": (
         "KiloSortSortingInterface",
         {"folder_path": str(ECEPHYS / "phy" / "template")},
@@ -162,7 +165,12 @@ def test_recording_and_sorting_in_one_file(services, spikeglx_folder, tmp_path):
         "ap": ("SpikeGLXRecordingInterface", {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}),
         "sorting": ("PhySortingInterface", {"folder_path": str(ECEPHYS / "phy" / "template")}),
     }
-    path = convert(services, interfaces, tmp_path / "session.nwb", metadata={"NWBFile": {"session_description": "s"}, "Subject": SUBJECT})
+    path = convert(
+        services,
+        interfaces,
+        tmp_path / "session.nwb",
+        metadata={"NWBFile": {"session_description": "s"}, "Subject": SUBJECT},
+    )
     with NWBHDF5IO(path, "r") as io:
         nwbfile = io.read()
         assert "ElectricalSeriesAPImec0" in nwbfile.acquisition

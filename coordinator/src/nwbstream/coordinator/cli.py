@@ -141,8 +141,10 @@ def _interfaces(args: argparse.Namespace) -> int:
             for argument, prop in schema.get("properties", {}).items():
                 required = "required" if argument in schema.get("required", []) else f"default {prop.get('default')!r}"
                 kind = prop.get("type")
-                print(f"    {argument} ({'|'.join(kind) if isinstance(kind, list) else kind}, {required})"
-                      f"  {prop.get('description', '')}")
+                print(
+                    f"    {argument} ({'|'.join(kind) if isinstance(kind, list) else kind}, {required})"
+                    f"  {prop.get('description', '')}"
+                )
     return 0
 
 

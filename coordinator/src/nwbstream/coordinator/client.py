@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -10,7 +11,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from nwbstream.v1 import modality_pb2 as pb
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
 
@@ -124,10 +124,9 @@ class ServiceClient:
                 time.sleep(0.5 * attempt)
 
     def close_source(self, source_id: str) -> None:
-        try:
+        # The service may already be gone; it releases its sources when it stops.
+        with contextlib.suppress(grpc.RpcError):
             self.stub.CloseSource(pb.CloseSourceRequest(source_id=source_id), timeout=10)
-        except grpc.RpcError:
-            pass  # the service may already be gone; it releases its sources when it stops
 
     def close(self) -> None:
         self.channel.close()

@@ -1,9 +1,9 @@
 """The Python client, shaped like NeuroConv: interfaces + source data, `get_metadata()`, edit, `run_conversion()`.
 
-    with Converter({"Recording": ("SpikeGLXRecordingInterface", {"folder_path": ..., "stream_id": "imec0.ap"})}) as c:
-        metadata = c.get_metadata()
-        metadata["NWBFile"]["session_description"] = "..."
-        c.run_conversion(nwbfile_path="session.nwb", metadata=metadata)
+with Converter({"Recording": ("SpikeGLXRecordingInterface", {"folder_path": ..., "stream_id": "imec0.ap"})}) as c:
+    metadata = c.get_metadata()
+    metadata["NWBFile"]["session_description"] = "..."
+    c.run_conversion(nwbfile_path="session.nwb", metadata=metadata)
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hdmf.backends.hdf5 import H5DataIO
-from pynwb import NWBHDF5IO, NWBFile
-
 from nwbstream.v1 import modality_pb2 as pb
+from pynwb import NWBHDF5IO, NWBFile
 
 from .client import OpenedSource
 from .errors import ConversionError
@@ -35,6 +34,8 @@ from .writers import add_electrical_series, add_electrodes, add_units, make_nwbf
 
 Backend = Literal["hdf5", "zarr"]
 InterfaceSpec = tuple[str, Mapping[str, Any]]
+# NeuroConv's `parent_container` conversion option, and the `write_as` values it replaced.
+PARENT_CONTAINERS = {"acquisition": "raw", "processing/LFP": "lfp", "processing/FilteredEphys": "processed"}
 
 
 class Converter(contextlib.AbstractContextManager):
@@ -135,7 +136,8 @@ class Converter(contextlib.AbstractContextManager):
     def _objects(self, options: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, pb.NwbObject]]:
         objects = []
         for key, source in self._sources.items():
-            write_as = (options.get(key) or {}).get("write_as")
+            own = options.get(key) or {}
+            write_as = PARENT_CONTAINERS.get(own.get("parent_container"), own.get("write_as"))
             for obj in source.objects:
                 if write_as and obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
                     obj = _with_write_as(obj, write_as)

@@ -58,12 +58,11 @@ def run(folder: Path, seconds: float) -> Path:
 
 def summarise(path: Path) -> None:
     problems = validate(path=str(path))
-    print(f"pynwb.validate: {'no problems' if not problems else problems}")
+    print(f"pynwb.validate: {problems if problems else 'no problems'}")
     with NWBHDF5IO(str(path), "r") as io:
         nwbfile = io.read()
         print(f"{path}: session start {nwbfile.session_start_time}, subject {nwbfile.subject.subject_id}")
-        series = [*nwbfile.acquisition.values(), *nwbfile.processing["ecephys"]["LFP"].electrical_series.values()]
-        for s in series:
+        for s in nwbfile.acquisition.values():
             print(f"  {s.name}: {s.data.shape[0]} samples x {s.data.shape[1]} channels at {s.rate:g} Hz")
         print(f"  electrodes: {len(nwbfile.electrodes)} rows with positions (rel_x, rel_y)")
         print(f"  units: {len(nwbfile.units)} units, {len(nwbfile.units['spike_times'].target.data)} spikes")

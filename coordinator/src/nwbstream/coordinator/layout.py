@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from nwbstream.v1 import modality_pb2 as pb
 
 from .errors import ConversionError
@@ -27,7 +26,11 @@ METHODS = {
     None: pb.Codec.METHOD_NONE,
     "blosc-zstd": pb.Codec.METHOD_BLOSC_ZSTD,
 }
-LEVEL_RANGES = {pb.Codec.METHOD_DEFLATE: (0, 3), pb.Codec.METHOD_BLOSC_ZSTD: (0, 9), pb.Codec.METHOD_NONE: (0, 0)}
+LEVEL_RANGES = {
+    pb.Codec.METHOD_DEFLATE: (0, 3),
+    pb.Codec.METHOD_BLOSC_ZSTD: (0, 9),
+    pb.Codec.METHOD_NONE: (0, 0),
+}
 BLOSC_FILTER_ID = 32001
 BLOSC_ZSTD = 5  # Blosc's compressor code for zstd
 BLOSC_BITSHUFFLE = 2
@@ -85,9 +88,7 @@ class DatasetLayout:
         return {"chunks": self.chunk_shape, "filters": filters, "compressor": compressor}
 
 
-def choose_layouts(
-    obj: pb.NwbObject, configuration: Mapping[str, Any] | None
-) -> dict[str, DatasetLayout]:
+def choose_layouts(obj: pb.NwbObject, configuration: Mapping[str, Any] | None) -> dict[str, DatasetLayout]:
     """Each dataset's layout: the plan, then the spec's `default`, then its per-dataset entry."""
     configuration = configuration or {}
     default = configuration.get("default") or {}
@@ -113,8 +114,7 @@ def _layout(key: str, plan: pb.DatasetPlan, settings: Mapping[str, Any]) -> Data
         method = settings["compression_method"]
         if method not in METHODS:
             raise ConversionError(
-                f"backend_configuration {key}: compression_method {method!r} is not one of "
-                f"gzip, blosc-zstd, none"
+                f"backend_configuration {key}: compression_method {method!r} is not one of gzip, blosc-zstd, none"
             )
         codec = pb.Codec(method=METHODS[method])
     options = settings.get("compression_options") or {}
@@ -136,9 +136,7 @@ def _check(key: str, dtype: np.dtype, shape: tuple[int, ...], chunk_shape: tuple
         raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} does not match the shape {list(shape)}")
     for axis, (size, chunk) in enumerate(zip(shape, chunk_shape, strict=True)):
         if chunk < 1 or chunk > max(size, 1):
-            raise ConversionError(
-                f"{where}: chunk_shape {list(chunk_shape)}: axis {axis} must be 1..{max(size, 1)}"
-            )
+            raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)}: axis {axis} must be 1..{max(size, 1)}")
     if math.prod(chunk_shape) * dtype.itemsize > MAX_CHUNK_BYTES:
         raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} is over {MAX_CHUNK_BYTES // 2**20} MiB")
     low, high = LEVEL_RANGES[codec.method]

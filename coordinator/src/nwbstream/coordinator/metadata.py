@@ -58,9 +58,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def merge_metadata(
-    contributions: Iterable[Mapping[str, Any]], user: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def merge_metadata(contributions: Iterable[Mapping[str, Any]], user: Mapping[str, Any] | None = None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for metadata in contributions:
         merged = deep_update(merged, metadata)
@@ -88,7 +86,9 @@ def _merge_schema(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, 
 
 
 def validate_metadata(
-    metadata: Mapping[str, Any], schema: Mapping[str, Any], schemas_by_interface: Mapping[str, Mapping[str, Any]]
+    metadata: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    schemas_by_interface: Mapping[str, Mapping[str, Any]],
 ) -> None:
     """Raises ConversionError listing every problem, each naming the field and the interface that wants it."""
     validator = jsonschema.Draft7Validator(schema)
@@ -99,9 +99,7 @@ def validate_metadata(
             missing = error.message.split("'")[1] if "'" in error.message else error.message
             field = "/".join([*path, missing])
             owners = _owners(schemas_by_interface, [*path, missing], required=True)
-            problems.append(
-                f"metadata {field}: required by {owners} but not given; set it in the spec's metadata"
-            )
+            problems.append(f"metadata {field}: required by {owners} but not given; set it in the spec's metadata")
         else:
             field = "/".join(path) or "(top level)"
             owners = _owners(schemas_by_interface, [p for p in path if not p.isdigit()])

@@ -64,8 +64,7 @@ def pull_chunks(
                 remaining -= 1
                 if received[id(transfer)] != transfer.layout.n_chunks:
                     raise ConversionError(
-                        f"{transfer.layout.key}: received {received[id(transfer)]} of "
-                        f"{transfer.layout.n_chunks} chunks"
+                        f"{transfer.layout.key}: received {received[id(transfer)]} of {transfer.layout.n_chunks} chunks"
                     )
                 continue
             if isinstance(item, BaseException):

@@ -231,9 +231,7 @@ def _butterworth_gain(freqs: np.ndarray, corner: float, order: int, highpass: bo
     return 1.0 / np.sqrt(1.0 + ratio ** (2 * order))
 
 
-def _noise_pool(
-    rng: np.random.Generator, kind: str, block_len: int, channel_scale: np.ndarray
-) -> list[np.ndarray]:
+def _noise_pool(rng: np.random.Generator, kind: str, block_len: int, channel_scale: np.ndarray) -> list[np.ndarray]:
     """A few int16 noise blocks; every written block is a sum of two of them rolled by random offsets.
 
     Drawing fresh gaussian numbers for every sample would cost more than writing them; summing rolled pool
@@ -307,9 +305,9 @@ class _Units:
         units = rng.choice(len(self.rates), n_spikes, p=self.rates / self.rates.sum())
         starts = rng.integers(0, n_samples, n_spikes)
         n_cols = buffer.shape[1]
-        flat_index = (
-            starts[:, None, None] + np.arange(_WAVEFORM_SAMPLES)[None, :, None]
-        ) * n_cols + self.channels[units][:, None, :]
+        flat_index = (starts[:, None, None] + np.arange(_WAVEFORM_SAMPLES)[None, :, None]) * n_cols + self.channels[
+            units
+        ][:, None, :]
         np.add.at(buffer.reshape(-1), flat_index.reshape(-1), self.templates[units].reshape(-1))
 
 
@@ -413,9 +411,7 @@ def write_spikeglx_session(
         raise ValueError("give exactly one of seconds or size_bytes")
     bytes_per_sample = 2 * NUM_SAVED_CHANNELS
     n_ap = (
-        int(size_bytes // bytes_per_sample)
-        if size_bytes is not None
-        else int(round(seconds * AP_SAMPLING_FREQUENCY))
+        int(size_bytes // bytes_per_sample) if size_bytes is not None else int(round(seconds * AP_SAMPLING_FREQUENCY))
     )
     if n_ap < 12:
         raise ValueError("session too short: need at least 12 AP samples (one LF sample)")

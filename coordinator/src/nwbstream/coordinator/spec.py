@@ -1,7 +1,7 @@
 """NeuroConv's YAML conversion specification, read into one job per session.
 
     metadata: {...}                  # every session
-    conversion_options: {...}        # every interface of every session (stub_test, write_as)
+    conversion_options: {...}        # every interface of every session (stub_test, parent_container)
     data_interfaces: {key: InterfaceName}
     experiments:
       name:
@@ -30,7 +30,7 @@ from .errors import ConversionError
 from .metadata import merge_metadata
 
 PATH_KEYS = ("file_path", "folder_path", "file_paths")
-CONVERSION_OPTIONS = {"stub_test", "write_as"}
+CONVERSION_OPTIONS = {"stub_test", "write_as", "parent_container"}
 _OBJECT = {"type": "object"}
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,7 +44,10 @@ SPEC_SCHEMA: dict[str, Any] = {
         "backend_configuration": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"default": _OBJECT, "datasets": {"type": "object", "additionalProperties": _OBJECT}},
+            "properties": {
+                "default": _OBJECT,
+                "datasets": {"type": "object", "additionalProperties": _OBJECT},
+            },
         },
         "experiments": {
             "type": "object",

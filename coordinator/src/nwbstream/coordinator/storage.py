@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-
 from nwbstream.v1 import modality_pb2 as pb
 
 

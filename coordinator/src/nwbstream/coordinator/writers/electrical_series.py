@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from hdmf.data_utils import DataIO
+from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBFile
 from pynwb.ecephys import LFP, ElectricalSeries, FilteredEphys
-
-from nwbstream.v1 import modality_pb2 as pb
 
 from ..errors import ConversionError
 from .tables import table_columns

@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 from hdmf.common import VectorData, VectorIndex
 from hdmf.data_utils import DataIO
+from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBFile
 from pynwb.misc import Units
-
-from nwbstream.v1 import modality_pb2 as pb
 
 from ..errors import ConversionError
 from .tables import column_descriptions, table_columns

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from isal import isal_zlib
-
 from nwbstream.v1 import modality_pb2 as pb
 
 DEFLATE_DEFAULT_LEVEL = 1  # ISA-L has levels 0-3; 1 gives deflate ratios close to zlib level 4 on ephys data
@@ -57,7 +56,9 @@ class Codec:
         if self.method not in _NAMES:
             raise CodecError(f"unknown compression method {self.method}")
         if self.method == pb.Codec.METHOD_DEFLATE and not 0 <= self.level <= 3:
-            raise CodecError(f"deflate (ISA-L) level must be 0-3 (0 = default {DEFLATE_DEFAULT_LEVEL}), got {self.level}")
+            raise CodecError(
+                f"deflate (ISA-L) level must be 0-3 (0 = default {DEFLATE_DEFAULT_LEVEL}), got {self.level}"
+            )
         if self.method == pb.Codec.METHOD_BLOSC_ZSTD and not 0 <= self.level <= 9:
             raise CodecError(f"blosc-zstd level must be 0-9, got {self.level}")
         if self.method == pb.Codec.METHOD_BLOSC_ZSTD and self.shuffle:

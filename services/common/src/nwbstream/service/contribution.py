@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
 from nwbstream.v1 import modality_pb2 as pb
 
 from .codecs import Codec
@@ -59,9 +58,7 @@ class Timing:
     timestamps_dataset: str = ""
 
     def to_proto(self) -> pb.Timing:
-        return pb.Timing(
-            rate=self.rate, starting_time=self.starting_time, timestamps_dataset=self.timestamps_dataset
-        )
+        return pb.Timing(rate=self.rate, starting_time=self.starting_time, timestamps_dataset=self.timestamps_dataset)
 
 
 @dataclass(frozen=True)

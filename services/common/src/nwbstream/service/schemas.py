@@ -10,7 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-_JSON_TYPES: dict[Any, str] = {str: "string", Path: "string", int: "integer", float: "number", bool: "boolean"}
+_JSON_TYPES: dict[Any, str] = {
+    str: "string",
+    Path: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+}
 
 
 def schema_from_signature(function: Callable[..., Any], title: str) -> dict[str, Any]:
@@ -43,7 +49,7 @@ def schema_from_signature(function: Callable[..., Any], title: str) -> dict[str,
 def _json_type(hint: Any) -> dict[str, Any]:
     args = typing.get_args(hint)
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        types_ = [_JSON_TYPES[a] if a in _JSON_TYPES else "null" for a in args]
+        types_ = [_JSON_TYPES.get(a, "null") for a in args]
         return {"type": sorted(set(types_))}
     if typing.get_origin(hint) is typing.Literal:
         return {"type": "string", "enum": list(args)}
@@ -113,7 +119,10 @@ def base_metadata_schema() -> dict[str, Any]:
                     "subject_id": text,
                     "species": text,
                     "sex": {"type": "string", "enum": ["M", "F", "U", "O"]},
-                    "age": {"type": "string", "pattern": "^P(?!$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?(/.*)?$"},
+                    "age": {
+                        "type": "string",
+                        "pattern": "^P(?!$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?(/.*)?$",
+                    },
                     "date_of_birth": {"type": "string", "format": "date-time"},
                     "description": text,
                     "genotype": text,

@@ -12,7 +12,6 @@ from concurrent import futures
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
 
 from .chunks import MAX_CHUNK_BYTES
@@ -54,8 +53,10 @@ def main(modality: str, interfaces: Sequence[type[BaseDataInterface]], argv: Seq
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {modality} %(levelname)s %(message)s")
     address = args.address or f"{args.host}:{args.port}"
     server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
-    print(f"nwbstream {modality} service listening on {address if args.address else f'{args.host}:{port}'}",
-          flush=True)
+    print(
+        f"nwbstream {modality} service listening on {address if args.address else f'{args.host}:{port}'}",
+        flush=True,
+    )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import grpc
 import numpy as np
-
 from nwbstream.v1 import modality_pb2 as pb
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
 

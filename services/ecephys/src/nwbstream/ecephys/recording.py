@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import numpy as np
-
 from nwbstream.service import (
     BaseDataInterface,
     Column,

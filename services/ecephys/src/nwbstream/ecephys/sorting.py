@@ -6,8 +6,14 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
-
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, NwbObjectSpec, Table, default_chunk_shape
+from nwbstream.service import (
+    BaseDataInterface,
+    Column,
+    DatasetSpec,
+    NwbObjectSpec,
+    Table,
+    default_chunk_shape,
+)
 from nwbstream.service.chunks import Selection
 from nwbstream.v1 import modality_pb2 as pb
 
@@ -30,7 +36,10 @@ class BaseSortingInterface(BaseDataInterface):
 
     def get_metadata(self) -> dict[str, Any]:
         described = [
-            {"name": name, "description": self.property_descriptions.get(name, f"Property '{name}' of the sorter.")}
+            {
+                "name": name,
+                "description": self.property_descriptions.get(name, f"Property '{name}' of the sorter."),
+            }
             for name in self._property_names()
         ]
         return {"NWBFile": {}, "Ecephys": {"UnitProperties": described}}

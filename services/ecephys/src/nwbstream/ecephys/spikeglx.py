@@ -47,7 +47,6 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         self.meta: dict[str, str] = info["meta"]
         self.band: str = info["stream_kind"]
         self.probe_name: str = info["device"].capitalize()
-        self.write_as = "lfp" if self.band == "lf" else "raw"
         self._check_size(Path(info["bin_file"]))
         self._has_companion = (0, f"{info['device']}.{'lf' if self.band == 'ap' else 'ap'}") in (
             self.recording.neo_reader.signals_info_dict
@@ -63,8 +62,7 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         actual = bin_file.stat().st_size
         if expected and actual != expected:
             raise SourceError(
-                f"{bin_file}: truncated or damaged: {actual} bytes on disk, the .meta says {expected} "
-                "(fileSizeBytes)"
+                f"{bin_file}: truncated or damaged: {actual} bytes on disk, the .meta says {expected} (fileSizeBytes)"
             )
 
     def device_metadata(self) -> dict[str, Any]:
