@@ -1,0 +1,287 @@
+"""The `nwbstream` command line: interfaces, metadata, convert (embedded and with --service, --stub), --help."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import yaml
+from pynwb import NWBHDF5IO
+
+from .conftest import ECEPHYS, META_ONLY, wait_for, write_spikeglx_from_meta
+
+CLI = [sys.executable, "-m", "nwbstream.coordinator.cli"]
+PHY = ECEPHYS / "phy" / "template"
+SUBJECT = {"subject_id": "mouse01", "species": "Mus musculus", "sex": "M", "age": "P90D"}
+AP_SERIES = "ElectricalSeriesAPImec0"  # the fixture's .meta has typeImEnabled != 1: NeuroConv adds the probe
+LF_SERIES = "ElectricalSeriesLFImec0"
+N_CHANNELS = 385  # saved channels in both .meta files: 384 electrodes and the sync channel
+INTERFACES = {
+    "SpikeGLXRecordingInterface": {"folder_path", "stream_id"},
+    "OpenEphysLegacyRecordingInterface": {"folder_path", "stream_name"},
+    "BlackrockRecordingInterface": {"file_path"},
+    "PhySortingInterface": {"folder_path"},
+    "KiloSortSortingInterface": {"folder_path"},
+    "BlackrockSortingInterface": {"file_path"},
+}
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def write_spec(path: Path, sessions: dict[str, dict[str, Any]], interfaces: dict[str, str], **top: Any) -> Path:
+    """A NeuroConv YAML spec: one experiment, `sessions`: nwbfile_name -> {source_data, metadata}."""
+    spec = {
+        **top,
+        "data_interfaces": interfaces,
+        "experiments": {
+            "exp": {"sessions": [{"nwbfile_name": name, **body} for name, body in sessions.items()]},
+        },
+    }
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def meta_value(meta: Path, key: str) -> str:
+    return re.search(rf"^{key}=(.*)$", meta.read_text(), re.M).group(1).strip()
+
+
+def read_bin(bin_file: Path) -> np.ndarray:
+    return np.fromfile(bin_file, dtype="<i2").reshape(-1, N_CHANNELS)
+
+
+def as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def test_interfaces_lists_all_six_with_source_arguments(ecephys_address):
+    result = run("interfaces", "--service", f"ecephys={ecephys_address}")
+    assert result.returncode == 0, result.stderr
+    listed: dict[str, dict[str, str]] = {}
+    current = None
+    for line in result.stdout.splitlines():
+        if line and not line[0].isspace():
+            current = line.split()[0]
+            assert "[ecephys]" in line, line
+            listed[current] = {}
+        elif line.strip():
+            argument, rest = line.strip().split(" ", 1)
+            listed[current][argument] = rest
+    assert set(listed) == set(INTERFACES)
+    for name, arguments in INTERFACES.items():
+        assert arguments <= set(listed[name]), (name, listed[name])
+    for name, arguments in listed.items():
+        path_argument = "file_path" if "file_path" in arguments else "folder_path"
+        assert "required" in arguments[path_argument], (name, arguments)
+    assert "required" in listed["SpikeGLXRecordingInterface"]["stream_id"]
+    assert "imec0.ap" in listed["SpikeGLXRecordingInterface"]["stream_id"]  # the description comes along
+    assert "default False" in listed["KiloSortSortingInterface"]["keep_good_only"]
+
+
+def test_metadata_prints_merged_yaml_and_the_user_wins(tmp_path, ecephys_address, spikeglx_folder):
+    meta = spikeglx_folder / "fixture_g0_t0.imec0.ap.meta"
+    source = {"AP": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}, "Sort": {"folder_path": str(PHY)}}
+    user_start = dt.datetime(2024, 5, 6, 7, 8, 9)
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {
+            "from_meta.nwb": {"source_data": source},
+            "user_start.nwb": {"source_data": source, "metadata": {"NWBFile": {"session_start_time": user_start}}},
+        },
+        {"AP": "SpikeGLXRecordingInterface", "Sort": "PhySortingInterface"},
+        metadata={"NWBFile": {"session_description": "two probes, one mouse"}, "Subject": SUBJECT},
+    )
+    result = run("metadata", str(spec), "--service", f"ecephys={ecephys_address}")
+    assert result.returncode == 0, result.stderr
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d is not None]
+    names = re.findall(r"^# session \S+ -> (\S+)$", result.stdout, re.M)
+    assert names == ["from_meta.nwb", "user_start.nwb"]
+    assert len(documents) == 2
+    from_meta, user = documents
+
+    assert as_datetime(from_meta["NWBFile"]["session_start_time"]) == as_datetime(meta_value(meta, "fileCreateTime"))
+    assert as_datetime(user["NWBFile"]["session_start_time"]) == user_start
+    for document in documents:
+        assert document["NWBFile"]["session_description"] == "two probes, one mouse"
+        assert document["Subject"] == SUBJECT
+        devices = {d["name"]: d for d in document["Ecephys"]["Device"]}
+        assert meta_value(meta, "imDatPrb_sn") in devices["NeuropixelsImec0"]["description"]
+        assert document["Ecephys"][AP_SERIES]["name"] == AP_SERIES
+        assert {p["name"] for p in document["Ecephys"]["UnitProperties"]} >= {"quality"}
+
+
+def test_embedded_convert_end_to_end(tmp_path, spikeglx_folder):
+    """No --service: the CLI starts the ecephys service itself, converts, and stops it."""
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {
+            "session.nwb": {
+                "source_data": {
+                    "AP": {"folder_path": spikeglx_folder.name, "stream_id": "imec0.ap"},
+                    "LF": {"folder_path": spikeglx_folder.name, "stream_id": "imec0.lf"},
+                    "Sort": {"folder_path": str(PHY)},  # absolute: --data-folder leaves it as it is
+                },
+                "metadata": {"NWBFile": {"session_description": "embedded"}},
+            }
+        },
+        {"AP": "SpikeGLXRecordingInterface", "LF": "SpikeGLXRecordingInterface", "Sort": "PhySortingInterface"},
+        metadata={"Subject": SUBJECT},
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    children_before = {p.pid for p in psutil.Process().children(recursive=True)}
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--data-folder", str(spikeglx_folder.parent)]
+    with stdout.open("w") as out_file, stderr.open("w") as err_file:
+        process = subprocess.Popen([*command, "--no-progress"], stdout=out_file, stderr=err_file)
+        services = _watch_children(process, timeout=120)
+    stopped = wait_for(lambda: not any(_alive(p) for p in services.values()), timeout=5)
+    leftover = [p for p in services.values() if _alive(p)]
+    for p in leftover:  # do not leak a service into the rest of the run
+        p.kill()
+    assert process.returncode == 0, stderr.read_text()
+    assert "Traceback" not in stderr.read_text()
+
+    # the embedded service ran on a unix socket in a temporary folder, and is gone with its folder
+    sockets = [a for p in services.values() for a in p.info_cmdline if a.startswith("unix:")]
+    assert sockets, f"no embedded service seen among {[p.info_cmdline for p in services.values()]}"
+    assert stopped and not leftover, f"service processes left running: {[p.pid for p in leftover]}"
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= children_before
+    for socket in sockets:
+        assert not Path(socket.removeprefix("unix:")).parent.exists()
+
+    nwbfile_path = out / "session.nwb"
+    assert list(out.iterdir()) == [nwbfile_path]
+    assert str(nwbfile_path) in stdout.read_text()
+    ap_raw = read_bin(spikeglx_folder / "fixture_g0_t0.imec0.ap.bin")
+    lf_raw = read_bin(spikeglx_folder / "fixture_g0_t0.imec0.lf.bin")
+    with NWBHDF5IO(str(nwbfile_path), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.session_description == "embedded"
+        assert nwbfile.subject.subject_id == SUBJECT["subject_id"]
+
+        assert list(nwbfile.acquisition) == [AP_SERIES]
+        ap = nwbfile.acquisition[AP_SERIES]
+        assert ap.rate == float(meta_value(spikeglx_folder / "fixture_g0_t0.imec0.ap.meta", "imSampRate"))
+        np.testing.assert_array_equal(ap.data[:], ap_raw[:, :384])
+
+        lfp = nwbfile.processing["ecephys"]["LFP"]
+        assert list(lfp.electrical_series) == [LF_SERIES]
+        lf = lfp.electrical_series[LF_SERIES]
+        np.testing.assert_array_equal(lf.data[:], lf_raw[:, :384])
+
+        # AP and LF of one probe share the electrodes, as in NeuroConv
+        assert len(nwbfile.electrodes) == 384
+        assert list(ap.electrodes.data[:]) == list(lf.electrodes.data[:]) == list(range(384))
+        assert nwbfile.electrodes["channel_name"][0] == "AP0,LF0"
+        assert {"rel_x", "rel_y"} <= set(nwbfile.electrodes.colnames)
+
+        units = nwbfile.units
+        assert units is not None and len(units) > 0
+        spike_times, clusters = np.load(PHY / "spike_times.npy").ravel(), np.load(PHY / "spike_clusters.npy").ravel()
+        rate = float(re.search(r"sample_rate\s*=\s*([\d.]+)", (PHY / "params.py").read_text()).group(1))
+        for row in range(len(units)):
+            cluster = int(units["original_cluster_id"][row])
+            expected = np.sort(spike_times[clusters == cluster].astype(float) / rate)
+            np.testing.assert_allclose(units["spike_times"][row], expected)
+
+
+def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
+    """Streams longer than 2 s (the session fixture's are 1.5 s), cut to at most 2 s by --stub."""
+    session = tmp_path / "session"
+    session.mkdir()
+    write_spikeglx_from_meta(session, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 75_000, seed=3)
+    write_spikeglx_from_meta(session, META_ONLY / "sample3B_g0_t0.imec1.lf.meta", "imec0.lf", 10_000, seed=4)
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {
+            "stub.nwb": {
+                "source_data": {
+                    "AP": {"folder_path": str(session), "stream_id": "imec0.ap"},
+                    "LF": {"folder_path": str(session), "stream_id": "imec0.lf"},
+                    "Sort": {"folder_path": str(PHY)},
+                }
+            }
+        },
+        {"AP": "SpikeGLXRecordingInterface", "LF": "SpikeGLXRecordingInterface", "Sort": "PhySortingInterface"},
+        metadata={"Subject": SUBJECT},
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    started = time.monotonic()
+    result = run(
+        "convert", str(spec), "--output-folder", str(out), "--stub", "--no-progress",
+        "--service", f"ecephys={ecephys_address}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 60
+    assert list(out.iterdir()) == [out / "stub.nwb"]
+    with NWBHDF5IO(str(out / "stub.nwb"), "r") as io:
+        nwbfile = io.read()
+        series = {
+            "ap": nwbfile.acquisition[AP_SERIES],
+            "lf": nwbfile.processing["ecephys"]["LFP"].electrical_series[LF_SERIES],
+        }
+        for band, full in (("ap", 75_000), ("lf", 10_000)):
+            es = series[band]
+            n_samples = es.data.shape[0]
+            assert 0 < n_samples <= 2 * es.rate, (band, n_samples, es.rate)
+            assert n_samples < full
+            raw = read_bin(session / f"fixture_g0_t0.imec0.{band}.bin")
+            np.testing.assert_array_equal(es.data[:], raw[:n_samples, :384])
+        for row in range(len(nwbfile.units)):
+            assert np.all(np.asarray(nwbfile.units["spike_times"][row]) < 2.0)
+
+
+def test_help_mentions_embedded_mode_and_additions():
+    result = run("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split()).lower()
+    assert "embedded mode" in text
+    assert "--service" in text
+    assert "neuroconv" in text
+    for addition in ("rel_x", "rel_y", "backend_configuration", "temporary name"):
+        assert addition in text, addition
+    for command in ("convert", "metadata", "interfaces", "serve"):
+        assert command in text, command
+
+
+def _watch_children(process: subprocess.Popen, timeout: float) -> dict[int, psutil.Process]:
+    """Every descendant seen while `process` runs (with its command line), then waits for it."""
+    seen: dict[int, psutil.Process] = {}
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            for child in parent.children(recursive=True):
+                if child.pid not in seen:
+                    try:
+                        child.info_cmdline = child.cmdline()
+                    except psutil.Error:
+                        continue
+                    seen[child.pid] = child
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"the conversion did not finish in {timeout} s")
+    return seen
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
