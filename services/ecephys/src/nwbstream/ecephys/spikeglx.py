@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,13 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
             )
         from spikeinterface.extractors import read_spikeglx
 
+        for meta_file in Path(folder_path).rglob(f"*.{stream_id}.meta"):
+            _check_size(meta_file)
         self.recording = read_spikeglx(folder_path, stream_id=stream_id)
         info = self.recording.neo_reader.signals_info_dict[(0, stream_id)]
         self.meta: dict[str, str] = info["meta"]
         self.band: str = info["stream_kind"]
         self.probe_name: str = info["device"].capitalize()
-        self._check_size(Path(info["bin_file"]))
         self._has_companion = (0, f"{info['device']}.{'lf' if self.band == 'ap' else 'ap'}") in (
             self.recording.neo_reader.signals_info_dict
         )
@@ -56,14 +58,6 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         if int(self.meta.get("typeImEnabled", 0)) != 1:
             series += self.probe_name
         self.es_key = es_key or series
-
-    def _check_size(self, bin_file: Path) -> None:
-        expected = int(self.meta.get("fileSizeBytes", 0))
-        actual = bin_file.stat().st_size
-        if expected and actual != expected:
-            raise SourceError(
-                f"{bin_file}: truncated or damaged: {actual} bytes on disk, the .meta says {expected} (fileSizeBytes)"
-            )
 
     def device_metadata(self) -> dict[str, Any]:
         part = self.meta.get("imDatPrb_pn", "unknown part number")
@@ -97,3 +91,16 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         if probe.get_shank_count() > 1:
             columns.append(Column("shank_ids", "The shank id of the electrode.", list(probe.shank_ids)))
         return columns
+
+
+def _check_size(meta_file: Path) -> None:
+    """A .bin shorter or longer than its .meta's fileSizeBytes is truncated or damaged: say so before neo reads it."""
+    match = re.search(r"^fileSizeBytes=(\d+)", meta_file.read_text(errors="replace"), re.M)
+    bin_file = meta_file.with_suffix(".bin")
+    if not match or not bin_file.exists():
+        return
+    expected, actual = int(match.group(1)), bin_file.stat().st_size
+    if actual != expected:
+        raise SourceError(
+            f"{bin_file}: truncated or damaged: {actual} bytes on disk, the .meta says {expected} (fileSizeBytes)"
+        )
