@@ -132,6 +132,8 @@ def test_embedded_convert_end_to_end(tmp_path, spikeglx_folder):
                     "Sort": {"folder_path": str(PHY)},  # absolute: --data-folder leaves it as it is
                 },
                 "metadata": {"NWBFile": {"session_description": "embedded"}},
+                # NeuroConv writes every stream to acquisition unless asked: the LF band goes to LFP
+                "conversion_options": {"LF": {"write_as": "lfp"}},
             }
         },
         {"AP": "SpikeGLXRecordingInterface", "LF": "SpikeGLXRecordingInterface", "Sort": "PhySortingInterface"},
@@ -210,7 +212,8 @@ def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
                     "AP": {"folder_path": str(session), "stream_id": "imec0.ap"},
                     "LF": {"folder_path": str(session), "stream_id": "imec0.lf"},
                     "Sort": {"folder_path": str(PHY)},
-                }
+                },
+                "conversion_options": {"LF": {"parent_container": "processing/LFP"}},
             }
         },
         {"AP": "SpikeGLXRecordingInterface", "LF": "SpikeGLXRecordingInterface", "Sort": "PhySortingInterface"},

@@ -110,3 +110,16 @@ def test_invalid_layout_refused_before_writing(services, spikeglx_folder, tmp_pa
         )
     assert f"{SERIES}/data" in str(error.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_backend_configuration_for_an_unknown_dataset_is_refused(services, spikeglx_folder, tmp_path):
+    """NeuroConv's name for this series is ElectricalSeriesAPImec0: a setting for another name must not vanish."""
+    configuration = {"datasets": {"ElectricalSeriesAP/data": {"compression_method": "none"}}}
+    with (
+        Converter(ap_interfaces(spikeglx_folder), services) as converter,
+        pytest.raises(ConversionError, match="ElectricalSeriesAP/data.*match no dataset.*ElectricalSeriesAPImec0/data"),
+    ):
+        converter.run_conversion(
+            nwbfile_path=tmp_path / "x.nwb", metadata=START, backend_configuration=configuration, progress=False
+        )
+    assert list(tmp_path.iterdir()) == []

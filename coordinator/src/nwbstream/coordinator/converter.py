@@ -94,6 +94,12 @@ class Converter(contextlib.AbstractContextManager):
         )
         objects = self._objects(conversion_options or {})
         layouts = {(key, obj.name): choose_layouts(obj, backend_configuration) for key, obj in objects}
+        known = {layout.key for chosen in layouts.values() for layout in chosen.values()}
+        unmatched = set((backend_configuration or {}).get("datasets") or {}) - known
+        if unmatched:
+            raise ConversionError(
+                f"backend_configuration datasets {sorted(unmatched)} match no dataset; this session has {sorted(known)}"
+            )
         partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
         try:
             nwbfile, transfers = self._lay_out(merged, objects, layouts, backend)

@@ -49,8 +49,11 @@ def schema_from_signature(function: Callable[..., Any], title: str) -> dict[str,
 def _json_type(hint: Any) -> dict[str, Any]:
     args = typing.get_args(hint)
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        types_ = [_JSON_TYPES.get(a, "null") for a in args]
-        return {"type": sorted(set(types_))}
+        members = [_json_type(a) for a in args if a is not type(None)]
+        nullable = type(None) in args
+        merged: dict[str, Any] = {k: v for m in members for k, v in m.items() if k != "type"}
+        kinds = sorted({m["type"] for m in members} | ({"null"} if nullable else set()))
+        return {"type": kinds, **merged}
     if typing.get_origin(hint) is typing.Literal:
         return {"type": "string", "enum": list(args)}
     if typing.get_origin(hint) in (list, tuple):
