@@ -19,31 +19,28 @@ START = {
     "Subject": SUBJECT,
 }
 
+
+def blackrock_case(name: str):
+    path = ECEPHYS / "blackrock" / name
+    return (
+        "BlackrockRecordingInterface",
+        {"file_path": str(path)},
+        lambda: se.read_blackrock(path),
+        "ElectricalSeries",
+    )
+
+
+OPENEPHYS_LEGACY = ECEPHYS / "openephys_legacy" / "Record Node 101"
 RECORDINGS = {
     "openephys_legacy": (
         "OpenEphysLegacyRecordingInterface",
-        {"folder_path": str(ECEPHYS / "openephys_legacy" / "Record Node 101")},
-        lambda: se.read_openephys(ECEPHYS / "openephys_legacy" / "Record Node 101"),
+        {"folder_path": str(OPENEPHYS_LEGACY)},
+        lambda: se.read_openephys(OPENEPHYS_LEGACY),
         "ElectricalSeries",
     ),
-    "blackrock_ns3": (
-        "BlackrockRecordingInterface",
-        {"file_path": str(ECEPHYS / "blackrock" / "test_NEURALCD_raw.ns3")},
-        lambda: se.read_blackrock(ECEPHYS / "blackrock" / "test_NEURALCD_raw.ns3"),
-        "ElectricalSeries",
-    ),
-    "blackrock_ns3_anonymized": (
-        "BlackrockRecordingInterface",
-        {"file_path": str(ECEPHYS / "blackrock" / "Test_anonymized.ns3")},
-        lambda: se.read_blackrock(ECEPHYS / "blackrock" / "Test_anonymized.ns3"),
-        "ElectricalSeries",
-    ),
-    "blackrock_ns2": (
-        "BlackrockRecordingInterface",
-        {"file_path": str(ECEPHYS / "blackrock" / "example_2.ns2")},
-        lambda: se.read_blackrock(ECEPHYS / "blackrock" / "example_2.ns2"),
-        "ElectricalSeries",
-    ),
+    "blackrock_ns3": blackrock_case("test_NEURALCD_raw.ns3"),
+    "blackrock_ns3_anonymized": blackrock_case("Test_anonymized.ns3"),
+    "blackrock_ns2": blackrock_case("example_2.ns2"),
 }
 
 
