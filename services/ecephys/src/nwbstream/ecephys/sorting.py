@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +31,7 @@ class BaseSortingInterface(BaseDataInterface):
 
     sorting: Any
     property_descriptions: ClassVar[dict[str, str]] = {}
-    _stub = False
+    _spike_times: np.ndarray = np.zeros(0)  # what `describe` planned; `read` slices it
 
     def get_metadata(self) -> dict[str, Any]:
         described = [
@@ -48,9 +47,8 @@ class BaseSortingInterface(BaseDataInterface):
         return ecephys_metadata_schema(with_units=True)
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        self._stub = stub
-        self.__dict__.pop("_spike_times", None)
-        times, ends = self._spike_times
+        times, ends = self._concatenated_spike_times(stub)
+        self._spike_times = times
         unit_ids = self.sorting.get_unit_ids()
         columns = [Column("unit_name", UNIT_NAME_DESCRIPTION, [str(u) for u in unit_ids])]
         for name in self._property_names():
@@ -70,17 +68,16 @@ class BaseSortingInterface(BaseDataInterface):
         ]
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
-        return self._spike_times[0][selection]
+        return self._spike_times[selection]
 
-    @cached_property
-    def _spike_times(self) -> tuple[np.ndarray, list[int]]:
+    def _concatenated_spike_times(self, stub: bool) -> tuple[np.ndarray, list[int]]:
         """All spike times in seconds, unit after unit, and the end of each unit's run."""
         fs = float(self.sorting.get_sampling_frequency())
         trains = []
         for unit_id in self.sorting.get_unit_ids():
             frames = np.asarray(self.sorting.get_unit_spike_train(unit_id=unit_id, segment_index=0))
             seconds = np.sort(frames.astype(np.float64) / fs)
-            if self._stub:
+            if stub:
                 seconds = seconds[seconds < STUB_SECONDS]
             trains.append(seconds)
         ends = np.cumsum([t.size for t in trains]).astype(int).tolist()
