@@ -27,6 +27,15 @@ def installed_services() -> dict[str, str]:
     return {ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _die_with_parent() -> None:
+    """Linux: the service gets SIGTERM when the coordinator dies, however it dies (no orphaned services)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class ServiceSet(contextlib.AbstractContextManager):
     """The services one conversion talks to, and which service offers which interface."""
 
@@ -36,10 +45,19 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
         self.interfaces: dict[str, InterfaceEntry] = {}
+        self._spawned = False
+
+    def spawn(self) -> ServiceSet:
+        """Starts the local service processes without waiting: their imports overlap the caller's."""
+        if not self._spawned:
+            self._spawned = True
+            self._spawn_local()
+        return self
 
     def __enter__(self) -> ServiceSet:
         try:
-            self._start()
+            self.spawn()
+            self._connect()
         except BaseException:
             self.close()
             raise
@@ -55,7 +73,7 @@ class ServiceSet(contextlib.AbstractContextManager):
             raise ConversionError(f"unknown interface {interface_name!r}; the services offer: {known}")
         return self.clients[entry.modality]
 
-    def _start(self) -> None:
+    def _spawn_local(self) -> None:
         local = {m: mod for m, mod in installed_services().items() if m not in self._addresses}
         if local:
             self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
@@ -66,9 +84,12 @@ class ServiceSet(contextlib.AbstractContextManager):
                     [sys.executable, "-m", module, "--address", f"unix:{socket}"],
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent,
                 )
             self._processes.append((modality, process))
             self._addresses[modality] = f"unix:{socket}"
+
+    def _connect(self) -> None:
         for modality, address in self._addresses.items():
             client = ServiceClient(address, modality)
             self.clients[modality] = client

@@ -136,7 +136,7 @@ def _cut(slab: np.ndarray, grid: ChunkGrid, coords: tuple[int, ...]) -> np.ndarr
     )
     piece = slab[(slice(None), *inner)]
     if piece.shape == grid.chunk_shape:
-        return np.ascontiguousarray(piece)
+        return piece  # a view: the codec copies it once, into its encoded order
     padded = np.zeros(grid.chunk_shape, dtype=slab.dtype)
     padded[tuple(slice(0, n) for n in piece.shape)] = piece
     return padded
