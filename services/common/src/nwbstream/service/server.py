@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent import futures
 
 import grpc
@@ -42,8 +42,17 @@ def start_server(
     return server, servicer, port
 
 
-def main(modality: str, interfaces: Sequence[type[BaseDataInterface]], argv: Sequence[str] | None = None) -> None:
-    """`python -m nwbstream.<modality> --port N` (or `--address unix:/path`): serve until SIGTERM/SIGINT."""
+def main(
+    modality: str,
+    interfaces: Sequence[type[BaseDataInterface]],
+    argv: Sequence[str] | None = None,
+    preload: Callable[[], None] | None = None,
+) -> None:
+    """`python -m nwbstream.<modality> --port N` (or `--address unix:/path`): serve until SIGTERM/SIGINT.
+
+    `preload` imports the readers in the background once the server answers, so that the first OpenSource
+    does not pay for them; the coordinator loads its own libraries meanwhile.
+    """
     parser = argparse.ArgumentParser(prog=f"nwbstream-{modality}", description=f"nwbstream {modality} service")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=50051)
@@ -53,6 +62,8 @@ def main(modality: str, interfaces: Sequence[type[BaseDataInterface]], argv: Seq
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {modality} %(levelname)s %(message)s")
     address = args.address or f"{args.host}:{args.port}"
     server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
+    if preload is not None:
+        threading.Thread(target=preload, name="preload", daemon=True).start()
     print(
         f"nwbstream {modality} service listening on {address if args.address else f'{args.host}:{port}'}",
         flush=True,
