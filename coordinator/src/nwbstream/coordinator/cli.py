@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from .converter import Converter
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .pipeline import DEFAULT_WINDOW
@@ -98,19 +101,13 @@ def _addresses(values: Sequence[str]) -> dict[str, str]:
     return addresses
 
 
-def _spawned_services(args: argparse.Namespace) -> ServiceSet:
-    """Local services start now; the caller imports the writer while they boot, then enters the set."""
-    return ServiceSet(_addresses(args.service)).spawn()
-
-
 def _convert(args: argparse.Namespace) -> int:
     spec: Spec = load_spec(args.spec, args.data_folder)
     if not args.output_folder.is_dir():
         raise ConversionError(f"{args.output_folder}: the output folder does not exist")
-    services = _spawned_services(args)
-    from .converter import Converter  # pynwb's import (~3 s) overlaps the services' start-up
-
-    with services:
+    # pynwb takes ~3 s to import: load the writer while the services start and the sources open.
+    threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True).start()
+    with ServiceSet(_addresses(args.service)) as services:
         for job in spec.sessions:
             with Converter(job.interfaces, services) as converter:
                 path = converter.run_conversion(
@@ -130,10 +127,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 def _metadata(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, args.data_folder)
-    services = _spawned_services(args)
-    from .converter import Converter
-
-    with services:
+    with ServiceSet(_addresses(args.service)) as services:
         for job in spec.sessions:
             with Converter(job.interfaces, services) as converter:
                 merged = converter.get_metadata()

@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
-from pynwb import NWBHDF5IO, NWBFile
 
 from .client import OpenedSource
 from .errors import ConversionError
-from .layout import DatasetLayout, choose_layouts
+from .layout import choose_layouts
 from .metadata import merge_metadata, merge_schemas, validate_metadata
-from .pipeline import DEFAULT_WINDOW, Transfer, pull_chunks
-from .placeholder import LayoutOnlyData
-from .progress import ProgressBars
+from .pipeline import DEFAULT_WINDOW
 from .services import ServiceSet
-from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
-from .writers import add_electrical_series, add_electrodes, add_units, make_nwbfile
 
-Backend = Literal["hdf5", "zarr"]
+if TYPE_CHECKING:
+    from .writing import Backend
+
 InterfaceSpec = tuple[str, Mapping[str, Any]]
 # NeuroConv's `parent_container` conversion option, and the `write_as` values it replaced.
 PARENT_CONTAINERS = {"acquisition": "raw", "processing/LFP": "lfp", "processing/FilteredEphys": "processed"}
@@ -100,23 +93,10 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(
                 f"backend_configuration datasets {sorted(unmatched)} match no dataset; this session has {sorted(known)}"
             )
-        partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
-        try:
-            nwbfile, transfers = self._lay_out(merged, objects, layouts, backend)
-            _write_layout(nwbfile, partial, backend)
-            sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
-            try:
-                with ProgressBars(transfers, enabled=progress) as bars:
-                    pull_chunks(transfers, sink, window=window, progress=bars.update)
-            finally:
-                sink.close()
-            if path.exists():
-                _remove(path)
-            os.replace(partial, path)
-        except BaseException:
-            _remove(partial)
-            raise
-        return path
+        from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
+
+        bulk = [(self._sources[key], obj, layouts[(key, obj.name)]) for key, obj in objects]
+        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
 
     def close(self) -> None:
         for source in self._sources.values():
@@ -150,32 +130,6 @@ class Converter(contextlib.AbstractContextManager):
                 objects.append((key, obj))
         return objects
 
-    def _lay_out(
-        self,
-        metadata: dict[str, Any],
-        objects: list[tuple[str, pb.NwbObject]],
-        layouts: dict[tuple[str, str], dict[str, DatasetLayout]],
-        backend: Backend,
-    ) -> tuple[NWBFile, list[Transfer]]:
-        """Builds every NWB object with layout-only datasets; returns the file and what to pull into it."""
-        nwbfile = make_nwbfile(metadata)
-        series = [obj for _, obj in objects if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES]
-        add_electrodes(nwbfile, series, metadata)
-        transfers = []
-        for key, obj in objects:
-            chosen = layouts[(key, obj.name)]
-            data = {name: _data_io(layout, backend) for name, layout in chosen.items()}
-            if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
-                paths = {"data": add_electrical_series(nwbfile, obj, data, metadata)}
-            elif obj.kind == pb.NWB_KIND_UNITS:
-                paths = {"spike_times": add_units(nwbfile, obj, data, metadata)}
-            else:
-                raise ConversionError(f"{obj.name}: NWB kind {obj.kind} has no writer in this coordinator")
-            transfers += [
-                Transfer(self._sources[key], obj.name, name, layout, paths[name]) for name, layout in chosen.items()
-            ]
-        return nwbfile, transfers
-
 
 def _with_write_as(obj: pb.NwbObject, write_as: str) -> pb.NwbObject:
     if write_as not in ("raw", "lfp", "processed"):
@@ -184,30 +138,3 @@ def _with_write_as(obj: pb.NwbObject, write_as: str) -> pb.NwbObject:
     changed.CopyFrom(obj)
     changed.attributes_json = json.dumps({**json.loads(obj.attributes_json or "{}"), "write_as": write_as})
     return changed
-
-
-def _data_io(layout: DatasetLayout, backend: Backend):
-    placeholder = LayoutOnlyData(layout.shape, layout.dtype, layout.chunk_shape)
-    if backend == "hdf5":
-        return H5DataIO(data=placeholder, **layout.hdf5_options())
-    from hdmf_zarr import ZarrDataIO
-
-    return ZarrDataIO(data=placeholder, **layout.zarr_options())
-
-
-def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend) -> None:
-    if backend == "hdf5":
-        with NWBHDF5IO(str(path), mode="w") as io:
-            io.write(nwbfile)
-        return
-    from hdmf_zarr.nwb import NWBZarrIO
-
-    with NWBZarrIO(str(path), mode="w") as io:
-        io.write(nwbfile)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
-        path.unlink()

@@ -45,18 +45,10 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
         self.interfaces: dict[str, InterfaceEntry] = {}
-        self._spawned = False
-
-    def spawn(self) -> ServiceSet:
-        """Starts the local service processes without waiting: their imports overlap the caller's."""
-        if not self._spawned:
-            self._spawned = True
-            self._spawn_local()
-        return self
 
     def __enter__(self) -> ServiceSet:
         try:
-            self.spawn()
+            self._spawn_local()
             self._connect()
         except BaseException:
             self.close()
