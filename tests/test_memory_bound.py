@@ -9,7 +9,6 @@ import time
 
 import psutil
 import yaml
-
 from nwbstream.coordinator.samples import write_spikeglx_session
 
 from .test_ecephys_values import SUBJECT
