@@ -19,6 +19,8 @@ TESTDATA = Path(
 )
 ECEPHYS = TESTDATA / "ecephys"
 META_ONLY = ECEPHYS / "spikeglx" / "meta_only"
+# What every output needs so that nwbinspector finds nothing CRITICAL about the subject.
+SUBJECT = {"subject_id": "mouse01", "species": "Mus musculus", "sex": "M", "age": "P90D"}
 
 
 def pytest_collection_modifyitems(items):

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nwbinspector import Importance, inspect_nwbfile
-from pynwb import validate
+from hdmf_zarr.nwb import NWBZarrIO
+from nwbinspector import Importance, inspect_nwbfile_object
+from pynwb import NWBHDF5IO, validate
 
 
 def assert_valid_nwb(path: Path, waive: frozenset[str] = frozenset()) -> None:
-    """`waive` names nwbinspector checks a test source cannot pass by nature (say why where you waive one)."""
-    problems = validate(path=str(path))
-    assert not problems, f"{path}: pynwb.validate: {problems}"
-    critical = [
-        m
-        for m in inspect_nwbfile(nwbfile_path=str(path))
-        if m.importance == Importance.CRITICAL and m.check_function_name not in waive
-    ]
+    """HDF5 files and Zarr stores alike. `waive` names nwbinspector checks a test source cannot pass by
+    nature (say why where you waive one)."""
+    io_class = NWBZarrIO if Path(path).is_dir() else NWBHDF5IO
+    with io_class(str(path), mode="r") as io:
+        problems = validate(io=io)
+        assert not problems, f"{path}: pynwb.validate: {problems}"
+        critical = [
+            m
+            for m in inspect_nwbfile_object(io.read())
+            if m.importance == Importance.CRITICAL and m.check_function_name not in waive
+        ]
     assert not critical, f"{path}: nwbinspector CRITICAL: {[m.message for m in critical]}"

@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import ECEPHYS
+from .conftest import ECEPHYS, SUBJECT
 
 PHY = ECEPHYS / "phy" / "template"
 BLACKROCK = ECEPHYS / "blackrock"
 START = "2024-01-02T03:04:05"
-SUBJECT = {"subject_id": "mouse01", "species": "Mus musculus", "sex": "M", "age": "P90D"}
 AP_SERIES = "ElectricalSeriesAPImec0"  # the fixture's .meta has typeImEnabled != 1: NeuroConv adds the probe
 
 
@@ -152,6 +151,22 @@ def test_missing_session_start_time(tmp_path, ecephys_address):
     out = output_folder(tmp_path)
     result = convert(spec, out, ecephys_address)
     assert_clean_failure(result, out, "session_start_time")
+
+
+@pytest.mark.parametrize(
+    ("subject", "field"),
+    [
+        ({"subject_id": "m1", "sex": "M"}, "age or date_of_birth"),
+        ({"subject_id": "m1", "age": "P90D"}, "Subject/sex"),
+    ],
+)
+def test_incomplete_subject(tmp_path, ecephys_address, spikeglx_folder, subject, field):
+    """nwbinspector calls a Subject without sex or age CRITICAL: refuse it instead of writing such a file."""
+    metadata = {"NWBFile": {"session_start_time": START}, "Subject": subject}
+    spec = write_spec(tmp_path, {"Recording": spikeglx_ap(spikeglx_folder)}, metadata=metadata)
+    out = output_folder(tmp_path)
+    result = convert(spec, out, ecephys_address)
+    assert_clean_failure(result, out, field)
 
 
 def test_unknown_interface(tmp_path, ecephys_address, spikeglx_folder):

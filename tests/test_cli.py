@@ -15,11 +15,10 @@ import psutil
 import yaml
 from pynwb import NWBHDF5IO
 
-from .conftest import ECEPHYS, META_ONLY, wait_for, write_spikeglx_from_meta
+from .conftest import ECEPHYS, META_ONLY, SUBJECT, wait_for, write_spikeglx_from_meta
 
 CLI = [sys.executable, "-m", "nwbstream.coordinator.cli"]
 PHY = ECEPHYS / "phy" / "template"
-SUBJECT = {"subject_id": "mouse01", "species": "Mus musculus", "sex": "M", "age": "P90D"}
 AP_SERIES = "ElectricalSeriesAPImec0"  # the fixture's .meta has typeImEnabled != 1: NeuroConv adds the probe
 LF_SERIES = "ElectricalSeriesLFImec0"
 N_CHANNELS = 385  # saved channels in both .meta files: 384 electrodes and the sync channel

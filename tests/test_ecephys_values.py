@@ -10,10 +10,9 @@ import spikeinterface.extractors as se
 from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
-from .conftest import ECEPHYS
+from .conftest import ECEPHYS, SUBJECT
 from .nwbcheck import assert_valid_nwb
 
-SUBJECT = {"subject_id": "m1", "species": "Mus musculus", "sex": "M", "age": "P60D"}
 START = {
     "NWBFile": {"session_start_time": "2020-01-01T12:00:00+00:00", "session_description": "test"},
     "Subject": SUBJECT,

@@ -11,7 +11,7 @@ import psutil
 import yaml
 from nwbstream.coordinator.samples import write_spikeglx_session
 
-from .test_ecephys_values import SUBJECT
+from .conftest import SUBJECT
 
 CHUNK = [8192, 384]  # 6 MiB per chunk
 WINDOW = 2

@@ -100,6 +100,11 @@ def validate_metadata(
             field = "/".join([*path, missing])
             owners = _owners(schemas_by_interface, [*path, missing], required=True)
             problems.append(f"metadata {field}: required by {owners} but not given; set it in the spec's metadata")
+        elif error.validator == "anyOf" and all(set(option) == {"required"} for option in error.validator_value):
+            choices = " or ".join(name for option in error.validator_value for name in option["required"])
+            field = "/".join(path) or "(top level)"
+            owners = _owners(schemas_by_interface, path)
+            problems.append(f"metadata {field}: needs {choices} (schema of {owners}); set it in the spec's metadata")
         else:
             field = "/".join(path) or "(top level)"
             owners = _owners(schemas_by_interface, [p for p in path if not p.isdigit()])

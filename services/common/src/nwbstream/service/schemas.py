@@ -116,7 +116,9 @@ def base_metadata_schema() -> dict[str, Any]:
             },
             "Subject": {
                 "type": "object",
-                "required": ["subject_id"],
+                # nwbinspector reports a Subject without sex, or without both age and date_of_birth, as CRITICAL.
+                "required": ["subject_id", "sex"],
+                "anyOf": [{"required": ["age"]}, {"required": ["date_of_birth"]}],
                 "additionalProperties": False,
                 "properties": {
                     "subject_id": text,
