@@ -76,12 +76,20 @@ class ChunkGrid:
 
 
 def default_chunk_shape(shape: tuple[int, ...], itemsize: int, target_bytes: int = 10 * 2**20) -> tuple[int, ...]:
-    """About `target_bytes` per chunk: up to 64 columns on the second axis, the rest along the first."""
+    """About `target_bytes` per chunk, filled along the first axis (time, frames, spikes).
+
+    Series (time x channels): at most 64 channels per chunk, as NeuroConv does. Movies (frames x height x
+    width ...): whole frames, so a viewer reads one chunk per frame; only a frame larger than the target is
+    split, along its rows. docs/performance.md has the measurements behind both.
+    """
     if not shape or 0 in shape:
         return tuple(max(s, 1) for s in shape)
     inner = list(shape[1:])
-    if inner:
+    if len(inner) == 1:
         inner[0] = min(inner[0], 64)
+    elif inner:
+        row_bytes = math.prod(inner[1:]) * itemsize
+        inner[0] = max(1, min(inner[0], target_bytes // row_bytes))
     inner_elements = math.prod(inner) if inner else 1
     rows = max(1, min(shape[0], target_bytes // (inner_elements * itemsize)))
     return (int(rows), *(int(x) for x in inner))
