@@ -13,14 +13,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2 as pb
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
+from nwbstream.v1.transport import GRPC_OPTIONS, release_chunk_buffers_to_os
 
 from .errors import ConversionError
 
-MESSAGE_LIMIT = 65 * 2**20  # one chunk (at most 64 MiB) plus its envelope
-CHANNEL_OPTIONS = [
-    ("grpc.max_send_message_length", MESSAGE_LIMIT),
-    ("grpc.max_receive_message_length", MESSAGE_LIMIT),
-]
 READ_RETRIES = 3
 
 
@@ -49,7 +45,8 @@ class ServiceClient:
     def __init__(self, address: str, modality: str = "") -> None:
         self.address = address
         self.modality = modality
-        self.channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        release_chunk_buffers_to_os()  # before gRPC starts its threads, so that they share two arenas
+        self.channel = grpc.insecure_channel(address, options=GRPC_OPTIONS)
         self.stub = pb_grpc.ModalityServiceStub(self.channel)
 
     def wait_healthy(self, timeout: float) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 from nwbstream.v1 import modality_pb2 as pb
+from nwbstream.v1.transport import MAX_CHUNK_BYTES
 
 from .errors import ConversionError
 
-MAX_CHUNK_BYTES = 64 * 2**20
 METHODS = {
     "gzip": pb.Codec.METHOD_DEFLATE,
     "deflate": pb.Codec.METHOD_DEFLATE,

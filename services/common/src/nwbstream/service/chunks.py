@@ -15,10 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from nwbstream.v1.transport import MAX_CHUNK_BYTES
 
 from .codecs import Codec
 
-MAX_CHUNK_BYTES = 64 * 2**20  # gRPC message limit is raised to fit one chunk; HDF5 allows up to 4 GiB
 Selection = tuple[slice, ...]
 ReadFn = Callable[[Selection], np.ndarray]
 
