@@ -220,13 +220,11 @@ def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
     )
     out = tmp_path / "out"
     out.mkdir()
-    started = time.monotonic()
     result = run(
         "convert", str(spec), "--output-folder", str(out), "--stub", "--no-progress",
         "--service", f"ecephys={ecephys_address}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 60
     assert list(out.iterdir()) == [out / "stub.nwb"]
     with NWBHDF5IO(str(out / "stub.nwb"), "r") as io:
         nwbfile = io.read()
@@ -243,6 +241,19 @@ def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
             np.testing.assert_array_equal(es.data[:], raw[:n_samples, :384])
         for row in range(len(nwbfile.units)):
             assert np.all(np.asarray(nwbfile.units["spike_times"][row]) < 2.0)
+
+
+def test_dandi_upload_in_a_spec_is_not_silently_dropped(tmp_path, spikeglx_folder):
+    source = {"AP": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}}
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"x.nwb": {"source_data": source}},
+        {"AP": "SpikeGLXRecordingInterface"},
+        upload_to_dandiset="000123",
+    )
+    result = run("convert", str(spec), "--output-folder", str(tmp_path / "missing"))
+    assert result.returncode != 0
+    assert f"{spec}: upload_to_dandiset is not supported yet" in result.stderr
 
 
 def test_help_mentions_embedded_mode_and_additions():

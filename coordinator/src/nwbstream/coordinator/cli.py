@@ -103,6 +103,12 @@ def _addresses(values: Sequence[str]) -> dict[str, str]:
 
 def _convert(args: argparse.Namespace) -> int:
     spec: Spec = load_spec(args.spec, args.data_folder)
+    if spec.upload_to_dandiset:
+        print(
+            f"nwbstream: warning: {args.spec}: upload_to_dandiset is not supported yet; "
+            f"the files stay in {args.output_folder}",
+            file=sys.stderr,
+        )
     if not args.output_folder.is_dir():
         raise ConversionError(f"{args.output_folder}: the output folder does not exist")
     # pynwb takes ~3 s to import: load the writer while the services start and the sources open.

@@ -96,6 +96,7 @@ class Spec:
     sessions: list[SessionJob]
     backend: str = "hdf5"
     backend_configuration: dict[str, Any] = field(default_factory=dict)
+    upload_to_dandiset: str | None = None
 
 
 def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
@@ -114,6 +115,7 @@ def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
         sessions=_sessions(raw, path, data_folder),
         backend=raw.get("backend", "hdf5"),
         backend_configuration=raw.get("backend_configuration") or {},
+        upload_to_dandiset=str(raw["upload_to_dandiset"]) if raw.get("upload_to_dandiset") else None,
     )
 
 
