@@ -1,9 +1,6 @@
-"""Transport settings both ends of the v1 contract share: message limits and how chunk buffers are allocated."""
+"""Transport settings both ends of the v1 contract share: the chunk size and gRPC message limits."""
 
 from __future__ import annotations
-
-import ctypes
-import ctypes.util
 
 MAX_CHUNK_BYTES = 64 * 2**20  # one chunk before encoding, sent as one message; HDF5 would allow up to 4 GiB
 MESSAGE_LIMIT = MAX_CHUNK_BYTES + 2**20  # the encoded chunk (deflate may add a little) plus its envelope
@@ -11,25 +8,3 @@ GRPC_OPTIONS = [
     ("grpc.max_send_message_length", MESSAGE_LIMIT),
     ("grpc.max_receive_message_length", MESSAGE_LIMIT),
 ]
-
-_M_MMAP_THRESHOLD = -3
-_M_ARENA_MAX = -8
-CHUNK_BUFFER_MMAP_THRESHOLD = 256 * 2**10
-
-
-def release_chunk_buffers_to_os() -> bool:
-    """Makes glibc give every chunk-sized buffer back to the OS when it is freed.
-
-    By default glibc raises its mmap threshold after the first large free, so later chunk buffers come from
-    per-thread heaps that keep their pages: a process that moves chunks between threads then grows with the
-    input when its consumer is slow. A fixed threshold (chunks go to mmap) and two arenas keep the resident
-    size bounded by the chunks actually in flight. Returns False where the C library is not glibc.
-    """
-    path = ctypes.util.find_library("c")
-    if path is None:
-        return False
-    libc = ctypes.CDLL(path)
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None:
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, CHUNK_BUFFER_MMAP_THRESHOLD)) and bool(mallopt(_M_ARENA_MAX, 2))

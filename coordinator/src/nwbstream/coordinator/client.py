@@ -13,8 +13,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2 as pb
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
-from nwbstream.v1.transport import GRPC_OPTIONS, release_chunk_buffers_to_os
+from nwbstream.v1.transport import GRPC_OPTIONS
 
+from .allocator import release_chunk_buffers_to_os
 from .errors import ConversionError
 
 READ_RETRIES = 3

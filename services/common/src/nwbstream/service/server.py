@@ -13,7 +13,7 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
-from nwbstream.v1.transport import GRPC_OPTIONS, release_chunk_buffers_to_os
+from nwbstream.v1.transport import GRPC_OPTIONS
 
 from .interface import BaseDataInterface
 from .servicer import ModalityServicer
@@ -54,7 +54,6 @@ def main(
     parser.add_argument("--address", help="full gRPC address; overrides --host/--port (e.g. unix:/tmp/x.sock)")
     parser.add_argument("--encode-threads", type=int, default=0, help="chunk-encoding threads (0: one per core)")
     args = parser.parse_args(argv)
-    release_chunk_buffers_to_os()
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {modality} %(levelname)s %(message)s")
     address = args.address or f"{args.host}:{args.port}"
     server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
