@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from .dict_layout import to_list_layout
 from .errors import ConversionError
 
 
@@ -59,10 +60,11 @@ def _plain(value: Any) -> Any:
 
 
 def merge_metadata(contributions: Iterable[Mapping[str, Any]], user: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Contributions in order, then the user's; NeuroConv 0.10's dict-based ecephys entries are accepted too."""
     merged: dict[str, Any] = {}
-    for metadata in contributions:
-        merged = deep_update(merged, metadata)
-    return deep_update(merged, user or {})
+    for metadata in [*contributions, user or {}]:
+        merged = deep_update(merged, to_list_layout(metadata))
+    return merged
 
 
 def merge_schemas(schemas: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -23,7 +23,14 @@ def ecephys_metadata_schema(series_keys: list[str] = (), with_units: bool = Fals
                 "type": "object",
                 "required": ["name"],
                 "additionalProperties": False,
-                "properties": {"name": _TEXT, "description": _TEXT, "manufacturer": _TEXT},
+                "properties": {
+                    "name": _TEXT,
+                    "description": _TEXT,
+                    "manufacturer": _TEXT,
+                    "model_number": _TEXT,
+                    "model_name": _TEXT,
+                    "serial_number": _TEXT,
+                },
             },
         },
         "ElectrodeGroup": {
@@ -51,5 +58,5 @@ def ecephys_metadata_schema(series_keys: list[str] = (), with_units: bool = Fals
             "additionalProperties": False,
             "properties": {"name": _TEXT, "description": _TEXT},
         }
-    schema["properties"]["Ecephys"] = {"type": "object", "properties": ecephys}
+    schema["properties"]["Ecephys"] = {"type": "object", "properties": ecephys, "additionalProperties": False}
     return schema
