@@ -84,6 +84,7 @@ def test_list_layout_is_left_as_it_is():
             {"Devices": {"p": {"name": "P", "device_model_metadata_key": "m"}}},
             "device_model_metadata_key 'm' is not in DeviceModels",
         ),
+        ({"DeviceModels": {"imec_NP1": {"manufacturer": "imec"}}}, "DeviceModels/imec_NP1"),
     ],
 )
 def test_dict_layout_that_cannot_be_placed_is_refused(metadata, named):

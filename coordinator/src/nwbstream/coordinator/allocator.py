@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 CHUNK_BUFFER_MMAP_THRESHOLD = 256 * 2**10
 
 
+@functools.cache
 def release_chunk_buffers_to_os() -> bool:
     """Makes glibc give every chunk-sized buffer back to the OS when it is freed.
 
@@ -18,7 +20,7 @@ def release_chunk_buffers_to_os() -> bool:
     input when its consumer is slow. A fixed threshold (chunks go to mmap) and two arenas keep the resident
     size bounded by the chunks actually in flight, for ~2% of throughput. The services keep glibc's default:
     there, page faults on every fresh slab and chunk cost a quarter of it (`make bench`). Returns False where
-    the C library is not glibc.
+    the C library is not glibc. Runs once per process (finding libc runs ldconfig).
     """
     path = ctypes.util.find_library("c")
     if path is None:

@@ -53,6 +53,12 @@ def _keyed(value: Any) -> bool:
 
 def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Device entries by metadata key, with their model's manufacturer, model number and name folded in."""
+    referenced = {device.get("device_model_metadata_key") for device in devices.values() if isinstance(device, Mapping)}
+    unreferenced = sorted(set(models) - referenced)
+    if unreferenced:
+        raise ConversionError(
+            f"metadata DeviceModels/{unreferenced[0]}: no entry of Devices names it in device_model_metadata_key"
+        )
     entries = {}
     for key, device in devices.items():
         if not isinstance(device, Mapping) or not device.get("name"):
