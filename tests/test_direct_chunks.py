@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import h5py
 import hdf5plugin  # noqa: F401 - reads the Blosc variant
 import numpy as np
@@ -77,8 +80,18 @@ def test_default_output_is_plain_gzip(services, spikeglx_folder, tmp_path):
         dataset = file[f"acquisition/{SERIES}/data"]
         assert dataset.compression == "gzip"
         assert dataset.id.get_storage_size() < dataset.size * dataset.dtype.itemsize
+        plist = dataset.id.get_create_plist()
+        filters = {plist.get_filter(i)[0] for i in range(plist.get_nfilters())}
+        assert filters == {h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_DEFLATE}
         expected = se.read_spikeglx(spikeglx_folder, stream_id="imec0.ap").get_traces(end_frame=5000)
         np.testing.assert_array_equal(dataset[:5000], expected)
+    # A fresh interpreter that never imports hdf5plugin (this module does) reads the same values.
+    reader = (
+        "import h5py, sys; "
+        f"sys.stdout.buffer.write(h5py.File(sys.argv[1])['acquisition/{SERIES}/data'][:5000].tobytes())"
+    )
+    plain = subprocess.run([sys.executable, "-c", reader, str(path)], capture_output=True, check=True).stdout
+    np.testing.assert_array_equal(np.frombuffer(plain, dtype=expected.dtype).reshape(expected.shape), expected)
 
 
 @pytest.mark.parametrize(
