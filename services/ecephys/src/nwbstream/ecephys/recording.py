@@ -97,11 +97,7 @@ class BaseRecordingInterface(BaseDataInterface):
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
         recording = self.recording
-        if recording.get_num_segments() != 1:
-            raise SourceError(
-                f"{self.source_data}: {recording.get_num_segments()} segments; nwbstream writes one-segment "
-                "recordings (pass block_index / the segment's own folder)"
-            )
+        require_one_segment(recording, self.source_data)
         rate = float(recording.get_sampling_frequency())
         n_samples = recording.get_num_samples(segment_index=0)
         if stub:
@@ -171,3 +167,12 @@ class BaseRecordingInterface(BaseDataInterface):
 def _clean_label(label: Any) -> str:
     """Some Blackrock headers carry bytes after the NUL that ends an electrode label: cut at the NUL."""
     return str(label).split("\x00", 1)[0].strip()
+
+
+def require_one_segment(extractor: Any, source_data: Any) -> None:
+    """Segments would need one series each, or a timestamps gap; until then, refuse rather than drop them."""
+    if extractor.get_num_segments() != 1:
+        raise SourceError(
+            f"{source_data}: {extractor.get_num_segments()} segments; nwbstream writes one-segment "
+            "recordings and sortings (pass block_index / the segment's own folder)"
+        )

@@ -17,7 +17,7 @@ from nwbstream.service.chunks import Selection
 from nwbstream.v1 import modality_pb2 as pb
 
 from .metadata import ecephys_metadata_schema
-from .recording import STUB_SECONDS
+from .recording import STUB_SECONDS, require_one_segment
 
 UNIT_NAME_DESCRIPTION = "Unique reference for each unit."
 
@@ -47,6 +47,7 @@ class BaseSortingInterface(BaseDataInterface):
         return ecephys_metadata_schema(with_units=True)
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        require_one_segment(self.sorting, self.source_data)
         times, ends = self._concatenated_spike_times(stub)
         self._spike_times = times
         unit_ids = self.sorting.get_unit_ids()
