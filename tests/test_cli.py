@@ -114,7 +114,8 @@ def test_metadata_prints_merged_yaml_and_the_user_wins(tmp_path, ecephys_address
         assert document["NWBFile"]["session_description"] == "two probes, one mouse"
         assert document["Subject"] == SUBJECT
         devices = {d["name"]: d for d in document["Ecephys"]["Device"]}
-        assert meta_value(meta, "imDatPrb_sn") in devices["NeuropixelsImec0"]["description"]
+        assert devices["NeuropixelsImec0"]["serial_number"] == meta_value(meta, "imDatPrb_sn")
+        assert devices["NeuropixelsImec0"]["model_number"] == meta_value(meta, "imDatPrb_pn")
         assert document["Ecephys"][AP_SERIES]["name"] == AP_SERIES
         assert {p["name"] for p in document["Ecephys"]["UnitProperties"]} >= {"quality"}
 

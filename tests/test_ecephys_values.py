@@ -111,7 +111,10 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
         np.testing.assert_array_equal(electrodes[["rel_x", "rel_y"]].to_numpy(), ap.get_channel_locations())
         assert list(electrodes["channel_name"][:2]) == ["AP0,LF0", "AP1,LF1"]
         assert set(electrodes["group_name"]) == {"NeuropixelsImec0"}
-        assert nwbfile.devices["NeuropixelsImec0"].manufacturer == "IMEC"
+        device = nwbfile.devices["NeuropixelsImec0"]
+        probe = ap.get_probe()
+        assert (device.model.manufacturer, device.model.model_number) == (probe.manufacturer, probe.model_name)
+        assert device.model.name == "PRB_1_4_0480_1_C" and device.serial_number == probe.serial_number
         assert ap_series.starting_time == pytest.approx(ap.get_start_time())
         assert nwbfile.session_start_time.year == 2019
     assert_valid_nwb(path)

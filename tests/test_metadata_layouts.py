@@ -56,7 +56,8 @@ def test_neuroconv_dict_layout_reaches_the_file(services, spikeglx_folder, tmp_p
         assert group.location == "VISp"
         device = group.device
         assert (device.name, device.description, device.serial_number) == (GROUP, "probe 3 of the rig", "20097916182")
-        assert (device.manufacturer, device.model_number) == ("imec", "PRB_1_4_0480_1_C")
+        assert (device.model.name, device.model.manufacturer) == ("PRB_1_4_0480_1_C", "imec")
+        assert device.model.model_number == "PRB_1_4_0480_1_C"
         assert nwbfile.acquisition[SERIES].description == "AP band, left hemisphere"
 
 

@@ -13,6 +13,7 @@ from pynwb import NWBFile
 from pynwb.ecephys import LFP, ElectricalSeries, FilteredEphys
 
 from ..errors import ConversionError
+from .devices import add_device
 from .tables import table_columns
 
 ROW_KEY = ("group_name", "channel_name")
@@ -99,16 +100,13 @@ def _add_groups(nwbfile: NWBFile, names: set[str], ecephys: dict[str, Any]) -> N
         if group is None:
             raise ConversionError(f"metadata Ecephys/ElectrodeGroup: no entry named {name!r}, which the data uses")
         device_name = group["device"]
-        if device_name not in nwbfile.devices:
-            device = devices.get(device_name)
-            if device is None:
-                raise ConversionError(f"metadata Ecephys/Device: no entry named {device_name!r} (group {name!r})")
-            nwbfile.create_device(**device)
+        if device_name not in devices:
+            raise ConversionError(f"metadata Ecephys/Device: no entry named {device_name!r} (group {name!r})")
         nwbfile.create_electrode_group(
             name=name,
             description=group["description"],
             location=group["location"],
-            device=nwbfile.devices[device_name],
+            device=add_device(nwbfile, devices[device_name]),
         )
 
 

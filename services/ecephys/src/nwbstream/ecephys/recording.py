@@ -64,8 +64,22 @@ class BaseRecordingInterface(BaseDataInterface):
     def extra_electrode_columns(self) -> list[Column]:
         return []
 
+    def probe_device_fields(self) -> dict[str, str]:
+        """What the probe says about its make: model number and manufacturer, and this unit's serial number."""
+        if not self.recording.has_probe():
+            return {}
+        probe = self.recording.get_probe()
+        if not probe.model_name:
+            return {}
+        fields = {"model_number": probe.model_name}
+        if probe.manufacturer:
+            fields["manufacturer"] = probe.manufacturer
+        if probe.serial_number not in (None, "", "0"):  # Open Ephys writes "0" when it could not read one
+            fields["serial_number"] = str(probe.serial_number)
+        return fields
+
     def get_metadata(self) -> dict[str, Any]:
-        device = self.device_metadata()
+        device = {**self.device_metadata(), **self.probe_device_fields()}
         start = self.session_start_time()
         nwbfile = {"session_start_time": start.isoformat()} if start else {}
         series_key = self.es_key

@@ -61,11 +61,10 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
 
     def device_metadata(self) -> dict[str, Any]:
         part = self.meta.get("imDatPrb_pn", "unknown part number")
-        serial = self.meta.get("imDatPrb_sn", "")
         return {
             "name": f"Neuropixels{self.probe_name}",
-            "description": f"Neuropixels probe {part}" + (f", serial number {serial}" if serial else "") + ".",
-            "manufacturer": "IMEC",
+            "description": f"Neuropixels probe {part}.",
+            "manufacturer": "imec",
         }
 
     def session_start_time(self) -> datetime | None:
