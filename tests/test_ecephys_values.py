@@ -110,6 +110,7 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
         assert len(electrodes) == 384  # AP and LF share their electrodes rows
         np.testing.assert_array_equal(electrodes[["rel_x", "rel_y"]].to_numpy(), ap.get_channel_locations())
         assert list(electrodes["channel_name"][:2]) == ["AP0,LF0", "AP1,LF1"]
+        assert list(electrodes["electrode_name"]) == list(ap.get_probe().contact_ids)
         assert set(electrodes["group_name"]) == {"NeuropixelsImec0"}
         device = nwbfile.devices["NeuropixelsImec0"]
         probe = ap.get_probe()

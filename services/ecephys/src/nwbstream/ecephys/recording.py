@@ -30,6 +30,7 @@ ELECTRODE_COLUMNS = {
     "rel_x": "x position of the contact on the probe, in micrometers.",
     "rel_y": "y position of the contact on the probe, in micrometers.",
 }
+ELECTRODE_NAME_DESCRIPTION = "The physical electrode (probe contact id); channels of several bands may share it."
 
 
 class BaseRecordingInterface(BaseDataInterface):
@@ -62,7 +63,13 @@ class BaseRecordingInterface(BaseDataInterface):
         return [str(c) for c in self.recording.get_channel_ids()]
 
     def extra_electrode_columns(self) -> list[Column]:
-        return []
+        """`electrode_name` names the physical contact (probe contact id), shared by the AP and LF channels."""
+        names = self.recording.get_property("electrode_name")
+        if names is None and self.recording.has_probe():
+            names = self.recording.get_probe().contact_ids
+        if names is None or not all(str(n) for n in names):
+            return []
+        return [Column("electrode_name", ELECTRODE_NAME_DESCRIPTION, [str(n) for n in names])]
 
     def probe_device_fields(self) -> dict[str, str]:
         """What the probe says about its make: model number and manufacturer, and this unit's serial number."""

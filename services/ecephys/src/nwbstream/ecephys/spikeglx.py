@@ -86,7 +86,10 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
 
     def extra_electrode_columns(self) -> list[Column]:
         probe = self.recording.get_probe()
-        columns = [Column("contact_shapes", "The shape of the electrode.", list(probe.contact_shapes))]
+        columns = [
+            *super().extra_electrode_columns(),
+            Column("contact_shapes", "The shape of the electrode.", list(probe.contact_shapes)),
+        ]
         if probe.get_shank_count() > 1:
             columns.append(Column("shank_ids", "The shank id of the electrode.", list(probe.shank_ids)))
         return columns
