@@ -14,20 +14,21 @@ from typing import Any
 
 from .errors import ConversionError
 
-MODEL_FIELDS = {"manufacturer": "manufacturer", "model_number": "model_number", "name": "model_name"}
+MODEL_TO_DEVICE_FIELDS = {"manufacturer": "manufacturer", "model_number": "model_number", "name": "model_name"}
 
 
 def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """`metadata` with any dict-based ecephys entries rewritten as list-layout ones; the rest is untouched."""
     result = {key: copy.deepcopy(value) for key, value in metadata.items() if key not in ("Devices", "DeviceModels")}
-    ecephys = result.get("Ecephys")
     devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {})
-    if not devices and not (isinstance(ecephys, dict) and _has_dict_entries(ecephys)):
-        return result
-    ecephys = result.setdefault("Ecephys", {})
+    ecephys = result.get("Ecephys")
+    if not isinstance(ecephys, dict):
+        if not devices:
+            return result
+        ecephys = result["Ecephys"] = {}
     if devices:
         ecephys["Device"] = [*ecephys.get("Device", []), *devices.values()]
-    groups = ecephys.pop("ElectrodeGroups", None) or {}
+    groups = ecephys.pop("ElectrodeGroups", None)
     if groups:
         ecephys["ElectrodeGroup"] = [*ecephys.get("ElectrodeGroup", []), *_groups(groups, devices)]
     if _keyed(ecephys.get("ElectricalSeries")):
@@ -40,10 +41,6 @@ def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
                 )
             ecephys[name] = {**ecephys.get(name, {}), **entry}
     return result
-
-
-def _has_dict_entries(ecephys: Mapping[str, Any]) -> bool:
-    return "ElectrodeGroups" in ecephys or _keyed(ecephys.get("ElectricalSeries"))
 
 
 def _keyed(value: Any) -> bool:
@@ -71,7 +68,7 @@ def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str,
                 raise ConversionError(
                     f"metadata Devices/{key}: device_model_metadata_key {model_key!r} is not in DeviceModels"
                 )
-            for model_field, device_field in MODEL_FIELDS.items():
+            for model_field, device_field in MODEL_TO_DEVICE_FIELDS.items():
                 if model_field in model:
                     entry.setdefault(device_field, model[model_field])
         entries[key] = entry
