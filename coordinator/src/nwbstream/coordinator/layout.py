@@ -8,14 +8,13 @@ dataset's plan before a byte is written.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from nwbstream.v1 import modality_pb2 as pb
-from nwbstream.v1.transport import MAX_CHUNK_BYTES
+from nwbstream.v1.chunking import DEFAULT_LEVELS, chunk_count, chunk_shape_problem, codec_problem
 
 from .errors import ConversionError
 
@@ -25,11 +24,6 @@ METHODS = {
     "none": pb.Codec.METHOD_NONE,
     None: pb.Codec.METHOD_NONE,
     "blosc-zstd": pb.Codec.METHOD_BLOSC_ZSTD,
-}
-LEVEL_RANGES = {
-    pb.Codec.METHOD_DEFLATE: (0, 3),
-    pb.Codec.METHOD_BLOSC_ZSTD: (0, 9),
-    pb.Codec.METHOD_NONE: (0, 0),
 }
 BLOSC_FILTER_ID = 32001
 BLOSC_ZSTD = 5  # Blosc's compressor code for zstd
@@ -48,11 +42,11 @@ class DatasetLayout:
 
     @property
     def n_chunks(self) -> int:
-        return math.prod(math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True))
+        return chunk_count(self.shape, self.chunk_shape)
 
     @property
     def nbytes(self) -> int:
-        return math.prod(self.shape) * self.dtype.itemsize
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
     def to_proto(self) -> pb.Layout:
         return pb.Layout(chunk_shape=list(self.chunk_shape), codec=self.codec)
@@ -61,14 +55,15 @@ class DatasetLayout:
         """Keyword arguments of hdmf's H5DataIO that create exactly this chunk grid and filter pipeline."""
         options: dict[str, Any] = {"chunks": self.chunk_shape}
         method = self.codec.method
+        level = self.codec.level or DEFAULT_LEVELS[method]
         if method == pb.Codec.METHOD_DEFLATE:
-            options.update(compression="gzip", compression_opts=self.codec.level or 1, shuffle=self.codec.shuffle)
+            options.update(compression="gzip", compression_opts=level, shuffle=self.codec.shuffle)
         elif method == pb.Codec.METHOD_BLOSC_ZSTD:
             import hdf5plugin  # noqa: F401 - registers the Blosc filter with HDF5
 
             options.update(
                 compression=BLOSC_FILTER_ID,
-                compression_opts=(0, 0, 0, 0, self.codec.level or 3, BLOSC_BITSHUFFLE, BLOSC_ZSTD),
+                compression_opts=(0, 0, 0, 0, level, BLOSC_BITSHUFFLE, BLOSC_ZSTD),
                 allow_plugin_filters=True,
             )
         elif self.codec.shuffle:
@@ -81,10 +76,13 @@ class DatasetLayout:
 
         filters = [Shuffle(elementsize=self.dtype.itemsize)] if self.codec.shuffle else None
         compressor: Any = False  # hdmf-zarr: False means no compressor, None means Zarr's default (Blosc)
+        level = self.codec.level or DEFAULT_LEVELS[self.codec.method]
         if self.codec.method == pb.Codec.METHOD_DEFLATE:
-            compressor = Zlib(level=self.codec.level or 1)
+            compressor = Zlib(level=level)
         elif self.codec.method == pb.Codec.METHOD_BLOSC_ZSTD:
-            compressor = Blosc(cname="zstd", clevel=self.codec.level or 3, shuffle=Blosc.BITSHUFFLE)
+            compressor = Blosc(
+                cname="zstd", clevel=self.codec.level or DEFAULT_LEVELS[self.codec.method], shuffle=Blosc.BITSHUFFLE
+            )
         return {"chunks": self.chunk_shape, "filters": filters, "compressor": compressor}
 
 
@@ -131,16 +129,8 @@ def _layout(key: str, plan: pb.DatasetPlan, settings: Mapping[str, Any]) -> Data
 
 
 def _check(key: str, dtype: np.dtype, shape: tuple[int, ...], chunk_shape: tuple[int, ...], codec: pb.Codec) -> None:
-    where = f"backend_configuration {key}"
-    if len(chunk_shape) != len(shape):
-        raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} does not match the shape {list(shape)}")
-    for axis, (size, chunk) in enumerate(zip(shape, chunk_shape, strict=True)):
-        if chunk < 1 or chunk > max(size, 1):
-            raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)}: axis {axis} must be 1..{max(size, 1)}")
-    if math.prod(chunk_shape) * dtype.itemsize > MAX_CHUNK_BYTES:
-        raise ConversionError(f"{where}: chunk_shape {list(chunk_shape)} is over {MAX_CHUNK_BYTES // 2**20} MiB")
-    low, high = LEVEL_RANGES[codec.method]
-    if not low <= codec.level <= high:
-        raise ConversionError(f"{where}: compression level {codec.level} is outside {low}..{high}")
-    if codec.method == pb.Codec.METHOD_BLOSC_ZSTD and codec.shuffle:
-        raise ConversionError(f"{where}: blosc-zstd shuffles inside Blosc; leave 'shuffle' off")
+    problem = chunk_shape_problem(shape, chunk_shape, dtype.itemsize) or codec_problem(
+        codec.method, codec.level, codec.shuffle
+    )
+    if problem:
+        raise ConversionError(f"backend_configuration {key}: {problem}")

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from nwbstream.v1.transport import MAX_CHUNK_BYTES
+from nwbstream.v1.chunking import chunk_count, chunk_counts, chunk_shape_problem
 
 from .codecs import Codec
 
@@ -41,32 +41,17 @@ class ChunkGrid:
     chunk_shape: tuple[int, ...]
 
     def check(self, itemsize: int) -> None:
-        if len(self.chunk_shape) != len(self.shape):
-            raise LayoutError(
-                f"chunk shape {list(self.chunk_shape)} has {len(self.chunk_shape)} dimensions, "
-                f"the dataset {len(self.shape)} (shape {list(self.shape)})"
-            )
-        for axis, (size, chunk) in enumerate(zip(self.shape, self.chunk_shape, strict=True)):
-            if chunk < 1:
-                raise LayoutError(f"chunk shape {list(self.chunk_shape)}: axis {axis} must be at least 1")
-            if chunk > max(size, 1):
-                raise LayoutError(
-                    f"chunk shape {list(self.chunk_shape)}: axis {axis} is longer than the dataset ({size})"
-                )
-        nbytes = math.prod(self.chunk_shape) * itemsize
-        if nbytes > MAX_CHUNK_BYTES:
-            raise LayoutError(
-                f"chunk shape {list(self.chunk_shape)} is {nbytes / 2**20:.0f} MiB; at most "
-                f"{MAX_CHUNK_BYTES // 2**20} MiB per chunk"
-            )
+        problem = chunk_shape_problem(self.shape, self.chunk_shape, itemsize)
+        if problem:
+            raise LayoutError(problem)
 
     @property
     def counts(self) -> tuple[int, ...]:
-        return tuple(math.ceil(s / c) if s else 0 for s, c in zip(self.shape, self.chunk_shape, strict=True))
+        return chunk_counts(self.shape, self.chunk_shape)
 
     @property
     def n_chunks(self) -> int:
-        return math.prod(self.counts)
+        return chunk_count(self.shape, self.chunk_shape)
 
     def coords(self, index: int) -> tuple[int, ...]:
         return tuple(int(i) for i in np.unravel_index(index, self.counts))

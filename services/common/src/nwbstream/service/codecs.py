@@ -14,14 +14,9 @@ from typing import Any
 import numpy as np
 from isal import isal_zlib
 from nwbstream.v1 import modality_pb2 as pb
+from nwbstream.v1.chunking import DEFAULT_LEVELS, METHOD_NAMES, codec_problem
 
-DEFLATE_DEFAULT_LEVEL = 1  # ISA-L has levels 0-3; 1 gives deflate ratios close to zlib level 4 on ephys data
-BLOSC_DEFAULT_LEVEL = 3
-_NAMES = {
-    pb.Codec.METHOD_NONE: "none",
-    pb.Codec.METHOD_DEFLATE: "deflate",
-    pb.Codec.METHOD_BLOSC_ZSTD: "blosc-zstd",
-}
+# ISA-L deflate level 1 gives ratios close to zlib level 4 on ephys data (DEFAULT_LEVELS in nwbstream.v1.chunking).
 
 
 class CodecError(ValueError):
@@ -50,19 +45,12 @@ class Codec:
 
     @property
     def name(self) -> str:
-        return _NAMES.get(self.method, f"unknown method {self.method}")
+        return METHOD_NAMES.get(self.method, f"unknown method {self.method}")
 
     def check(self) -> None:
-        if self.method not in _NAMES:
-            raise CodecError(f"unknown compression method {self.method}")
-        if self.method == pb.Codec.METHOD_DEFLATE and not 0 <= self.level <= 3:
-            raise CodecError(
-                f"deflate (ISA-L) level must be 0-3 (0 = default {DEFLATE_DEFAULT_LEVEL}), got {self.level}"
-            )
-        if self.method == pb.Codec.METHOD_BLOSC_ZSTD and not 0 <= self.level <= 9:
-            raise CodecError(f"blosc-zstd level must be 0-9, got {self.level}")
-        if self.method == pb.Codec.METHOD_BLOSC_ZSTD and self.shuffle:
-            raise CodecError("blosc-zstd shuffles inside Blosc (bit shuffle); do not add the byte-shuffle filter")
+        problem = codec_problem(self.method, self.level, self.shuffle)
+        if problem:
+            raise CodecError(problem)
 
     def encode(self, chunk: np.ndarray) -> bytes:
         """The chunk (full chunk shape, C order; a strided view is fine) as stored on disk.
@@ -70,11 +58,11 @@ class Codec:
         The shuffle reads a strided view straight into its shuffled order: one copy, not two.
         """
         if self.method == pb.Codec.METHOD_BLOSC_ZSTD:
-            return bytes(_blosc_zstd(self.level or BLOSC_DEFAULT_LEVEL).encode(np.ascontiguousarray(chunk)))
+            return bytes(_blosc_zstd(self.level or DEFAULT_LEVELS[self.method]).encode(np.ascontiguousarray(chunk)))
         payload = byte_shuffle(chunk) if self.shuffle else np.ascontiguousarray(chunk)
         if self.method == pb.Codec.METHOD_NONE:
             return payload.tobytes()
-        return isal_zlib.compress(memoryview(payload).cast("B"), self.level or DEFLATE_DEFAULT_LEVEL)
+        return isal_zlib.compress(memoryview(payload).cast("B"), self.level or DEFAULT_LEVELS[self.method])
 
 
 def byte_shuffle(array: np.ndarray) -> np.ndarray:
