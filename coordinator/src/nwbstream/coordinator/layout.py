@@ -93,6 +93,8 @@ def choose_layouts(obj: pb.NwbObject, configuration: Mapping[str, Any] | None) -
     per_dataset = configuration.get("datasets") or {}
     layouts = {}
     for plan in obj.datasets:
+        if plan.HasField("inline_data"):
+            continue  # sent whole, written as an ordinary dataset
         key = f"{obj.name}/{plan.name}"
         settings = {**default, **(per_dataset.get(key) or {})}
         layouts[plan.name] = _layout(key, plan, settings)

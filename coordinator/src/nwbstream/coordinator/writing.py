@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
@@ -24,7 +25,8 @@ from .pipeline import Transfer, pull_chunks
 from .placeholder import LayoutOnlyData
 from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
-from .writers import add_electrical_series, add_electrodes, add_units, make_nwbfile
+from .writers import Contribution, WriteContext, Written, make_nwbfile, writer_for
+from .writers.registry import WRITERS
 
 Backend = Literal["hdf5", "zarr"]
 BulkObject = tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]
@@ -41,8 +43,8 @@ def write_nwbfile(
     """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
-        nwbfile, transfers = _lay_out(metadata, objects, backend)
-        _write_layout(nwbfile, partial, backend)
+        nwbfile, placed = _lay_out(metadata, objects, backend)
+        transfers = _write_layout(nwbfile, partial, backend, placed)
         sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
         try:
             with ProgressBars(transfers, enabled=progress) as bars:
@@ -58,24 +60,58 @@ def write_nwbfile(
     return path
 
 
-def _lay_out(
-    metadata: dict[str, Any], objects: Sequence[BulkObject], backend: Backend
-) -> tuple[NWBFile, list[Transfer]]:
-    """Builds every NWB object with layout-only datasets; returns the file and what to pull into it."""
-    nwbfile = make_nwbfile(metadata)
-    series = [obj for _, obj, _ in objects if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES]
-    add_electrodes(nwbfile, series, metadata)
-    transfers = []
-    for source, obj, layouts in objects:
-        data = {name: _data_io(layout, backend) for name, layout in layouts.items()}
-        if obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
-            paths = {"data": add_electrical_series(nwbfile, obj, data, metadata)}
-        elif obj.kind == pb.NWB_KIND_UNITS:
-            paths = {"spike_times": add_units(nwbfile, obj, data, metadata)}
-        else:
-            raise ConversionError(f"{obj.name}: NWB kind {obj.kind} has no writer in this coordinator")
-        transfers += [Transfer(source, obj.name, name, layout, paths[name]) for name, layout in layouts.items()]
-    return nwbfile, transfers
+Placed = list[tuple[BulkObject, Written]]
+
+
+def _lay_out(metadata: dict[str, Any], objects: Sequence[BulkObject], backend: Backend) -> tuple[NWBFile, Placed]:
+    """Builds every NWB object, bulk datasets as layout-only placeholders, in dependency order."""
+    ctx = WriteContext(make_nwbfile(metadata), metadata)
+    ordered = dependency_order(objects)
+    for kind, writer in WRITERS.items():
+        if writer.prepare is not None:
+            writer.prepare(ctx, [obj for _, obj, _ in ordered if obj.kind == kind])
+    placed = []
+    for bulk in ordered:
+        source, obj, layouts = bulk
+        data = {plan.name: _inline(obj, plan) for plan in obj.datasets if plan.HasField("inline_data")}
+        data |= {name: _data_io(layout, backend) for name, layout in layouts.items()}
+        written = writer_for(obj).add(ctx, Contribution(source.source_id, obj, data))
+        ctx.objects[(source.source_id, obj.name)] = written.container
+        placed.append((bulk, written))
+    return ctx.nwbfile, placed
+
+
+def dependency_order(objects: Sequence[BulkObject]) -> list[BulkObject]:
+    """Objects after the objects of their own source that they link to (a RoiResponseSeries after its
+    PlaneSegmentation); otherwise in the order given."""
+    by_name = {(source.source_id, obj.name): (source, obj, layouts) for source, obj, layouts in objects}
+    ordered: list[BulkObject] = []
+    visiting: set[tuple[str, str]] = set()
+
+    def visit(key: tuple[str, str]) -> None:
+        if key in visiting or any((s.source_id, o.name) == key for s, o, _ in ordered):
+            return
+        visiting.add(key)
+        source, obj, _ = by_name[key]
+        for link in obj.links:
+            target = (source.source_id, link.object)
+            if link.object and target not in by_name:
+                raise ConversionError(f"{obj.name}: links to {link.object!r}, which its source did not describe")
+            if link.object:
+                visit(target)
+        ordered.append(by_name[key])
+
+    for source, obj, _ in objects:
+        visit((source.source_id, obj.name))
+    return ordered
+
+
+def _inline(obj: pb.NwbObject, plan: pb.DatasetPlan) -> np.ndarray:
+    dtype = np.dtype(plan.dtype)
+    expected = int(np.prod(plan.shape, dtype=np.int64)) * dtype.itemsize
+    if len(plan.inline_data) != expected:
+        raise ConversionError(f"{obj.name}/{plan.name}: {len(plan.inline_data)} inline bytes, expected {expected}")
+    return np.frombuffer(plan.inline_data, dtype=dtype).reshape(tuple(plan.shape))
 
 
 def _data_io(layout: DatasetLayout, backend: Backend):
@@ -87,15 +123,29 @@ def _data_io(layout: DatasetLayout, backend: Backend):
     return ZarrDataIO(data=placeholder, **layout.zarr_options())
 
 
-def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend) -> None:
+def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed) -> list[Transfer]:
+    """Writes the laid-out file, then finds where each bulk dataset landed in it."""
     if backend == "hdf5":
-        with NWBHDF5IO(str(path), mode="w") as io:
-            io.write(nwbfile)
-        return
-    from hdmf_zarr.nwb import NWBZarrIO
+        io_class: Any = NWBHDF5IO
+    else:
+        from hdmf_zarr.nwb import NWBZarrIO
 
-    with NWBZarrIO(str(path), mode="w") as io:
+        io_class = NWBZarrIO
+    with io_class(str(path), mode="w") as io:
         io.write(nwbfile)
+        return [
+            Transfer(source, obj.name, name, layout, _in_file_path(io, written, obj, name))
+            for (source, obj, layouts), written in placed
+            for name, layout in layouts.items()
+        ]
+
+
+def _in_file_path(io: Any, written: Written, obj: pb.NwbObject, name: str) -> str:
+    if name not in written.datasets:
+        raise ConversionError(f"{obj.name}: the writer placed no dataset {name!r}")
+    holder, field = written.datasets[name]
+    path = io.manager.get_builder(holder).path.removeprefix("root/")
+    return f"{path}/{field}" if field else path
 
 
 def _remove(path: Path) -> None:

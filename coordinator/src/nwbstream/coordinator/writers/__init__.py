@@ -1,7 +1,16 @@
-"""One writer per NWB kind: formats are many, kinds are few."""
+"""One writer per NWB kind: formats are many, kinds are few. Importing this package registers them all."""
 
-from .electrical_series import add_electrical_series, add_electrodes
+from . import (  # noqa: F401 - each module registers its writer
+    electrical_series,
+    images,
+    photon_series,
+    plane_segmentation,
+    roi_response_series,
+    time_series,
+    units,
+)
+from .context import WriteContext
+from .registry import WRITERS, Contribution, Written, writer_for
 from .session import make_nwbfile
-from .units import add_units
 
-__all__ = ["add_electrical_series", "add_electrodes", "add_units", "make_nwbfile"]
+__all__ = ["WRITERS", "Contribution", "WriteContext", "Written", "make_nwbfile", "writer_for"]

@@ -7,21 +7,25 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hdmf.data_utils import DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBFile
 from pynwb.ecephys import LFP, ElectricalSeries, FilteredEphys
 
 from ..errors import ConversionError
+from .context import WriteContext
 from .devices import add_device
+from .registry import Contribution, Written, writes
+from .series import series_datasets, timing_arguments
 from .tables import table_columns
 
-ROW_KEY = ("group_name", "channel_name")
+# NeuroConv's write_as values, and where each puts the series
+CONTAINERS = {"lfp": ("LFP", LFP), "processed": ("Processed", FilteredEphys)}
 
 
-def add_electrodes(nwbfile: NWBFile, objects: Sequence[pb.NwbObject], metadata: dict[str, Any]) -> None:
+def add_electrodes(ctx: WriteContext, objects: Sequence[pb.NwbObject]) -> None:
     """One electrodes table for every series: rows deduplicated on (group_name, channel_name)."""
-    ecephys = metadata.get("Ecephys", {})
+    nwbfile = ctx.nwbfile
+    ecephys = ctx.metadata.get("Ecephys", {})
     descriptions = {c["name"]: c.get("description", "") for c in ecephys.get("Electrodes", [])}
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for obj in objects:
@@ -46,12 +50,13 @@ def add_electrodes(nwbfile: NWBFile, objects: Sequence[pb.NwbObject], metadata: 
         )
 
 
-def add_electrical_series(
-    nwbfile: NWBFile, obj: pb.NwbObject, data: dict[str, DataIO], metadata: dict[str, Any]
-) -> str:
-    """Adds the series where NeuroConv puts it; returns the in-file path of its `data` dataset."""
+@writes(pb.NWB_KIND_ELECTRICAL_SERIES, prepare=add_electrodes)
+def add_electrical_series(ctx: WriteContext, contribution: Contribution) -> Written:
+    """Adds the series where NeuroConv puts it (acquisition, or processing/ecephys/LFP or Processed)."""
+    obj = contribution.obj
+    nwbfile = ctx.nwbfile
     attributes = json.loads(obj.attributes_json or "{}")
-    series_metadata = _at(metadata, obj.metadata_key)
+    series_metadata = ctx.entry(obj.metadata_key)
     table = nwbfile.electrodes
     keys = list(zip(table["group_name"].data, table["channel_name"].data, strict=True))
     index = {key: i for i, key in enumerate(keys)}
@@ -61,26 +66,20 @@ def add_electrical_series(
         name=name,
         description=series_metadata.get("description", f"Acquisition traces for the {name}."),
         comments=series_metadata.get("comments", "no comments"),
-        data=data["data"],
+        data=contribution.data["data"],
         electrodes=nwbfile.create_electrode_table_region(region, f"Electrodes of {name}."),
-        rate=obj.timing.rate,
-        starting_time=obj.timing.starting_time,
         conversion=attributes.get("conversion", 1.0),
         offset=attributes.get("offset", 0.0),
         channel_conversion=attributes.get("channel_conversion"),
+        **timing_arguments(obj, contribution.data),
     )
     write_as = attributes.get("write_as", "raw")
     if write_as == "raw":
-        nwbfile.add_acquisition(series)
-        return f"acquisition/{name}/data"
-    module = nwbfile.processing.get("ecephys") or nwbfile.create_processing_module(
-        "ecephys", "Processed extracellular electrophysiology data."
-    )
-    container_name, container_type = ("LFP", LFP) if write_as == "lfp" else ("Processed", FilteredEphys)
-    if container_name not in module.data_interfaces:
-        module.add(container_type(name=container_name))
-    module[container_name].add_electrical_series(series)
-    return f"processing/ecephys/{container_name}/{name}/data"
+        ctx.place(series, obj.placement or "acquisition")
+    else:
+        holder, holder_type = CONTAINERS[write_as]
+        ctx.place(series, f"processing/ecephys/{holder}", holder_type)
+    return Written(series, series_datasets(series, obj))
 
 
 def _rows(obj: pb.NwbObject) -> list[dict[str, Any]]:
@@ -114,10 +113,3 @@ def _missing(rows: dict[Any, dict[str, Any]], name: str) -> Any:
     """The value for a row that lacks a column other rows have: NaN for numbers, '' for text."""
     sample = next(row[name] for row in rows.values() if name in row)
     return math.nan if isinstance(sample, int | float) else ""
-
-
-def _at(metadata: dict[str, Any], key: str) -> dict[str, Any]:
-    node: Any = metadata
-    for part in key.split("/"):
-        node = node.get(part, {}) if isinstance(node, dict) else {}
-    return node

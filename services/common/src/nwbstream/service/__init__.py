@@ -2,7 +2,8 @@
 
 from .chunks import ChunkGrid, LayoutError, default_chunk_shape
 from .codecs import Codec, CodecError
-from .contribution import Column, DatasetSpec, NwbObjectSpec, Table, Timing
+from .contribution import Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table, Timing
+from .discovery import discover_interfaces
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface
 from .server import main, start_server
@@ -14,6 +15,8 @@ __all__ = [
     "CodecError",
     "Column",
     "DatasetSpec",
+    "Kind",
+    "Link",
     "LayoutError",
     "NwbObjectSpec",
     "SourceError",
@@ -21,6 +24,7 @@ __all__ = [
     "Timing",
     "UnknownInterfaceError",
     "default_chunk_shape",
+    "discover_interfaces",
     "main",
     "start_server",
 ]

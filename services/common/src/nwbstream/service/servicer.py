@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 class _OpenSource:
     interface: BaseDataInterface
     objects: dict[str, NwbObjectSpec]
+    fingerprint: str
 
 
 class ModalityServicer(pb_grpc.ModalityServiceServicer):
@@ -37,6 +39,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
         self.interfaces = {cls.__name__: cls for cls in interfaces}
         self._sources: dict[str, _OpenSource] = {}
         self._lock = threading.Lock()
+        self._reopen_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=encode_threads or os.cpu_count() or 2, thread_name_prefix="encode")
 
     def ListInterfaces(self, request: pb.ListInterfacesRequest, context: grpc.ServicerContext):
@@ -55,43 +58,21 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
 
     def OpenSource(self, request: pb.OpenSourceRequest, context: grpc.ServicerContext):
         with _status(context):
-            cls = self.interfaces.get(request.interface_name)
-            if cls is None:
-                raise UnknownInterfaceError(
-                    f"no interface {request.interface_name!r} in the {self.modality} service "
-                    f"(it has: {', '.join(sorted(self.interfaces))})"
-                )
-            try:
-                source_data = json.loads(request.source_data_json or "{}")
-            except json.JSONDecodeError as error:
-                raise SourceError(f"{request.interface_name}: source_data is not JSON: {error}") from None
-            interface = cls.open(source_data)
-            try:
-                objects = interface.describe(stub=request.stub)
-                metadata = interface.get_metadata()
-                schema = interface.get_metadata_schema()
-            except SourceError:
-                interface.close()
-                raise
-            except Exception as error:
-                interface.close()
-                raise SourceError(f"{source_data}: {cls.__name__} failed to describe it: {error}") from error
+            source, reply = self._open(request)
             source_id = uuid.uuid4().hex
             with self._lock:
-                self._sources[source_id] = _OpenSource(interface, {o.name: o for o in objects})
-            return pb.OpenSourceResponse(
-                source_id=source_id,
-                metadata_json=json.dumps(metadata, default=str),
-                metadata_schema_json=json.dumps(schema),
-                objects=[o.to_proto() for o in objects],
-            )
+                self._sources[source_id] = source
+            reply.source_id = source_id
+            return reply
         return pb.OpenSourceResponse()
 
     def ReadChunks(self, request: pb.ReadChunksRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
         with _status(context):
-            source = self._source(request.source_id)
+            source = self._source_for(request)
             spec = _lookup(source, request.object_name, request.dataset_name)
-            chunk_shape = tuple(request.layout.chunk_shape) or spec.chunk_shape
+            if spec.data is not None:
+                raise LayoutError(f"{request.object_name}/{request.dataset_name} is inline: it has no chunk stream")
+            chunk_shape = tuple(request.layout.chunk_shape) or spec.layout_chunk_shape
             grid = ChunkGrid(spec.shape, tuple(int(c) for c in chunk_shape))
             grid.check(spec.dtype.itemsize)
             codec = Codec.from_proto(request.layout.codec) if request.layout.HasField("codec") else spec.codec
@@ -122,12 +103,68 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
             source.interface.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _source(self, source_id: str) -> _OpenSource:
+    def _open(self, request: pb.OpenSourceRequest) -> tuple[_OpenSource, pb.OpenSourceResponse]:
+        cls = self.interfaces.get(request.interface_name)
+        if cls is None:
+            raise UnknownInterfaceError(
+                f"no interface {request.interface_name!r} in the {self.modality} service "
+                f"(it has: {', '.join(sorted(self.interfaces))})"
+            )
+        try:
+            source_data = json.loads(request.source_data_json or "{}")
+        except json.JSONDecodeError as error:
+            raise SourceError(f"{request.interface_name}: source_data is not JSON: {error}") from None
+        interface = cls.open(source_data)
+        try:
+            objects = interface.describe(stub=request.stub)
+            metadata = interface.get_metadata()
+            schema = interface.get_metadata_schema()
+        except SourceError:
+            interface.close()
+            raise
+        except Exception as error:
+            interface.close()
+            raise SourceError(f"{source_data}: {cls.__name__} failed to describe it: {error}") from error
+        messages = [o.to_proto() for o in objects]
+        fingerprint = _fingerprint(messages)
+        reply = pb.OpenSourceResponse(
+            metadata_json=json.dumps(metadata, default=str),
+            metadata_schema_json=json.dumps(schema),
+            objects=messages,
+            fingerprint=fingerprint,
+        )
+        return _OpenSource(interface, {o.name: o for o in objects}, fingerprint), reply
+
+    def _source_for(self, request: pb.ReadChunksRequest) -> _OpenSource:
+        """The open source the request names; one this process never opened is reopened from `request.source`
+        (a restarted service, another replica) and must describe the same objects as when first opened."""
         with self._lock:
-            source = self._sources.get(source_id)
-        if source is None:
-            raise UnknownInterfaceError(f"no open source {source_id!r} (closed, or the service restarted)")
+            source = self._sources.get(request.source_id)
+        if source is not None:
+            return source
+        if not request.HasField("source"):
+            raise UnknownInterfaceError(f"no open source {request.source_id!r} (closed, or the service restarted)")
+        with self._reopen_lock:
+            with self._lock:
+                source = self._sources.get(request.source_id)
+            if source is None:
+                source, _ = self._open(request.source)
+                if request.fingerprint and source.fingerprint != request.fingerprint:
+                    source.interface.close()
+                    raise SourceError(
+                        f"{request.source.source_data_json}: the source changed since it was opened "
+                        "(it no longer describes the same objects)"
+                    )
+                with self._lock:
+                    self._sources[request.source_id] = source
         return source
+
+
+def _fingerprint(objects: Sequence[pb.NwbObject]) -> str:
+    digest = hashlib.sha256()
+    for message in objects:
+        digest.update(message.SerializeToString(deterministic=True))
+    return digest.hexdigest()
 
 
 def _lookup(source: _OpenSource, object_name: str, dataset_name: str):

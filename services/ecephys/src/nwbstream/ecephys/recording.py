@@ -10,14 +10,13 @@ from nwbstream.service import (
     BaseDataInterface,
     Column,
     DatasetSpec,
+    Kind,
     NwbObjectSpec,
     SourceError,
     Table,
     Timing,
-    default_chunk_shape,
 )
 from nwbstream.service.chunks import Selection
-from nwbstream.v1 import modality_pb2 as pb
 
 from .metadata import ecephys_metadata_schema
 
@@ -126,10 +125,10 @@ class BaseRecordingInterface(BaseDataInterface):
         n_channels = recording.get_num_channels()
         dtype = np.dtype(recording.get_dtype()).newbyteorder("<")
         shape = (n_samples, n_channels)
-        data = DatasetSpec("data", dtype, shape, default_chunk_shape(shape, dtype.itemsize))
+        data = DatasetSpec("data", dtype, shape)
         return [
             NwbObjectSpec(
-                kind=pb.NWB_KIND_ELECTRICAL_SERIES,
+                kind=Kind.ELECTRICAL_SERIES,
                 name=self.electrical_series_name(),
                 metadata_key=f"Ecephys/{self.es_key}",
                 timing=Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=0))),

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nwbstream.service import discover_interfaces
 from nwbstream.service import main as serve
 
-from .blackrock import BlackrockRecordingInterface, BlackrockSortingInterface
-from .openephys import OpenEphysLegacyRecordingInterface
-from .phy import KiloSortSortingInterface, PhySortingInterface
-from .spikeglx import SpikeGLXRecordingInterface
-
 MODALITY = "ecephys"
-INTERFACES = (
-    SpikeGLXRecordingInterface,
-    OpenEphysLegacyRecordingInterface,
-    BlackrockRecordingInterface,
-    PhySortingInterface,
-    KiloSortSortingInterface,
-    BlackrockSortingInterface,
-)
 
 
 def preload() -> None:
@@ -28,4 +16,4 @@ def preload() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    serve(MODALITY, INTERFACES, argv, preload=preload)
+    serve(MODALITY, discover_interfaces(__package__), argv, preload=preload)

@@ -5,28 +5,21 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from nwbstream.service import (
-    BaseDataInterface,
-    Column,
-    DatasetSpec,
-    NwbObjectSpec,
-    Table,
-    default_chunk_shape,
-)
+from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
 from nwbstream.service.chunks import Selection
-from nwbstream.v1 import modality_pb2 as pb
 
 from .metadata import ecephys_metadata_schema
 from .recording import STUB_SECONDS, require_one_segment
 
 UNIT_NAME_DESCRIPTION = "Unique reference for each unit."
+SPIKE_TIMES_DESCRIPTION = "The spike times of each unit, in seconds."
 
 
 class BaseSortingInterface(BaseDataInterface):
     """Formats set `self.sorting` (a spikeinterface BaseSorting) in `__init__`.
 
-    Spike times go out as one float64 dataset, unit after unit, and `spike_times_index` says where each unit
-    ends, which is exactly how NWB's ragged `spike_times` column sits on disk.
+    Spike times go out as one float64 dataset, unit after unit, behind a ragged `spike_times` column whose
+    index says where each unit ends, which is exactly how NWB's ragged column sits on disk.
     """
 
     sorting: Any
@@ -51,20 +44,22 @@ class BaseSortingInterface(BaseDataInterface):
         times, ends = self._concatenated_spike_times(stub)
         self._spike_times = times
         unit_ids = self.sorting.get_unit_ids()
-        columns = [Column("unit_name", UNIT_NAME_DESCRIPTION, [str(u) for u in unit_ids])]
+        columns = [
+            Column("unit_name", UNIT_NAME_DESCRIPTION, [str(u) for u in unit_ids]),
+            Column("spike_times", SPIKE_TIMES_DESCRIPTION, dataset="spike_times", index=ends),
+        ]
         for name in self._property_names():
             values = self.sorting.get_property(name)
-            columns.append(Column(name, self.property_descriptions.get(name, ""), _plain(values)))
-        shape = (int(times.size),)
-        spec = DatasetSpec("spike_times", np.dtype("<f8"), shape, default_chunk_shape((max(shape[0], 1),), 8))
+            # as a list, so JSON (NaN as null; text and numbers mixed as the sorter left them)
+            columns.append(Column(name, self.property_descriptions.get(name, ""), np.asarray(values).tolist()))
+        spec = DatasetSpec("spike_times", np.dtype("<f8"), (int(times.size),), time_valued=True)
         return [
             NwbObjectSpec(
-                kind=pb.NWB_KIND_UNITS,
+                kind=Kind.UNITS,
                 name="units",
                 metadata_key="Ecephys/Units",
                 tables=[Table("units", columns)],
                 datasets=[spec],
-                attributes={"spike_times_index": ends},
             )
         ]
 
@@ -92,16 +87,3 @@ class BaseSortingInterface(BaseDataInterface):
             if values.ndim == 1 and values.dtype.kind in "biufUSO" and name != "unit_name":
                 names.append(name)
         return names
-
-
-def _plain(values: np.ndarray) -> list[Any]:
-    """Property values as JSON-friendly scalars; NaN becomes None so JSON stays valid."""
-    out: list[Any] = []
-    for value in np.asarray(values).tolist():
-        if isinstance(value, float) and np.isnan(value):
-            out.append(None)
-        elif isinstance(value, bytes):
-            out.append(value.decode(errors="replace"))
-        else:
-            out.append(value)
-    return out

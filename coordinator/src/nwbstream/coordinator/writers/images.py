@@ -1,0 +1,42 @@
+"""An Images container (summary images of a segmentation: mean, correlation, ...), one image per dataset."""
+
+from __future__ import annotations
+
+from nwbstream.v1 import modality_pb2 as pb
+from pynwb.base import Images
+from pynwb.image import GrayscaleImage, RGBAImage, RGBImage
+
+from ..errors import ConversionError
+from .context import WriteContext
+from .registry import Contribution, Written, writes
+
+
+@writes(pb.NWB_KIND_IMAGES)
+def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
+    """Each dataset is an image; its metadata entry (under the object's key, by dataset name) gives its
+    written `name` and `description`. The image type follows its shape: (y, x) gray, (y, x, 3|4) colour."""
+    obj = contribution.obj
+    entry = ctx.entry(obj.metadata_key)
+    container_name = entry.get("name", obj.name)
+    images = Images(name=container_name, description=entry.get("description", "Summary images."))
+    held = {}
+    for plan in obj.datasets:
+        own = entry.get(plan.name) if isinstance(entry.get(plan.name), dict) else {}
+        image = _image_type(obj, plan)(
+            name=own.get("name", plan.name),
+            description=own.get("description", f"Summary image: {plan.name}."),
+            data=contribution.data[plan.name],
+        )
+        images.add_image(image)
+        held[plan.name] = (image, "")
+    ctx.place(images, obj.placement or "processing/ophys")
+    return Written(images, held)
+
+
+def _image_type(obj: pb.NwbObject, plan: pb.DatasetPlan) -> type:
+    shape = tuple(plan.shape)
+    if len(shape) == 2:
+        return GrayscaleImage
+    if len(shape) == 3 and shape[2] in (3, 4):
+        return RGBImage if shape[2] == 3 else RGBAImage
+    raise ConversionError(f"{obj.name}/{plan.name}: shape {list(shape)} is not an image (y, x) or (y, x, 3|4)")
