@@ -1,0 +1,1 @@
+"""nwbstream's optical physiology service (roiextractors, tifffile, h5py)."""

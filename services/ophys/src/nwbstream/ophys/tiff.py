@@ -1,0 +1,70 @@
+"""Multi-page TIFF stacks (one or several files), read by roiextractors' MultiTIFFMultiPageExtractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .imaging import BaseImagingInterface, PhotonSeriesType
+
+
+class TiffImagingInterface(BaseImagingInterface):
+    display_name = "TIFF Imaging"
+    associated_suffixes = (".tif", ".tiff")
+    info = "Interface for multi-page TIFF files."
+
+    def __init__(
+        self,
+        file_path: Path | None = None,
+        file_paths: list[Path] | None = None,
+        sampling_frequency: float | None = None,
+        dimension_order: str = "ZCT",
+        num_channels: int = 1,
+        channel_name: str | None = None,
+        num_planes: int = 1,
+        verbose: bool = False,
+        photon_series_type: PhotonSeriesType = "TwoPhotonSeries",
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path, optional
+            One TIFF file (NeuroConv deprecates it for `file_paths`).
+        file_paths : list of Path, optional
+            TIFF files, in acquisition order.
+        sampling_frequency : float
+            Frames per second.
+        dimension_order : str
+            Order of the Z (plane), C (channel) and T (time) axes of the pages, e.g. "ZCT".
+        num_channels : int
+            Channels interleaved in the pages.
+        channel_name : str, optional
+            The channel to read ("0", "1", ...); required when there are several.
+        num_planes : int
+            Planes per volume.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        photon_series_type : str
+            TwoPhotonSeries or OnePhotonSeries.
+        metadata_key : str, optional
+            Key of this series in the Ophys metadata; default "tiff_imaging" (or "tiff_imaging_channel_<name>").
+        """
+        from roiextractors import MultiTIFFMultiPageExtractor
+
+        if (file_path is None) == (file_paths is None):
+            raise SourceError("TiffImagingInterface: give file_path or file_paths (one of them)")
+        if sampling_frequency is None:
+            raise SourceError("TiffImagingInterface: sampling_frequency is required")
+        paths = [file_path] if file_path is not None else list(file_paths or [])
+        imaging = MultiTIFFMultiPageExtractor(
+            file_paths=paths,
+            sampling_frequency=sampling_frequency,
+            dimension_order=dimension_order,
+            num_channels=num_channels,
+            channel_name=channel_name,
+            num_planes=num_planes,
+        )
+        default_key = f"tiff_imaging_channel_{channel_name}" if channel_name is not None else "tiff_imaging"
+        self.use_imaging(imaging, metadata_key or default_key, photon_series_type)
