@@ -34,6 +34,10 @@ class BaseImagingInterface(BaseDataInterface):
         self.metadata_key = metadata_key
         self.photon_series_type = photon_series_type
 
+    def frame_times(self) -> np.ndarray | None:
+        """The time of each frame, if the source has them; formats override when asking can fail."""
+        return frame_times(self.imaging)
+
     def get_metadata(self) -> dict[str, Any]:
         return {"NWBFile": {}, "Ophys": {"MicroscopySeries": {self.metadata_key: {"name": self.series_name}}}}
 
@@ -49,7 +53,7 @@ class BaseImagingInterface(BaseDataInterface):
         frame = (sample_shape[1], sample_shape[0], *sample_shape[2:])  # (width, height[, planes])
         dtype = np.dtype(imaging.get_dtype()).newbyteorder("<")
         datasets = [DatasetSpec("data", dtype, (n_frames, *frame))]
-        timing, self._timestamps = _timing(imaging, n_frames)
+        timing, self._timestamps = source_timing(imaging, n_frames, self.frame_times())
         if self._timestamps is not None:
             datasets.append(DatasetSpec("timestamps", np.dtype("<f8"), (n_frames,), time_valued=True))
         return [
@@ -73,10 +77,14 @@ class BaseImagingInterface(BaseDataInterface):
         return series[(slice(None), *inner)]
 
 
-def _timing(extractor: Any, n_samples: int) -> tuple[Timing, np.ndarray | None]:
+def frame_times(extractor: Any) -> np.ndarray | None:
+    """Times set on the extractor, else the ones its files record, else None."""
+    return extractor.get_timestamps() if extractor.has_time_vector() else extractor.get_native_timestamps()
+
+
+def source_timing(extractor: Any, n_samples: int, timestamps: np.ndarray | None) -> tuple[Timing, np.ndarray | None]:
     """NeuroConv's rule: a regular time vector becomes rate + start; an irregular one is written whole;
     without one, the extractor's sampling frequency from 0 s."""
-    timestamps = extractor.get_timestamps() if extractor.has_time_vector() else extractor.get_native_timestamps()
     if timestamps is None:
         return Timing(rate=float(extractor.get_sampling_frequency())), None
     timestamps = np.asarray(timestamps, dtype="<f8")[:n_samples]

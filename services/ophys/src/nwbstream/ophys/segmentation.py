@@ -14,7 +14,7 @@ import numpy as np
 from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table
 from nwbstream.service.chunks import Selection
 
-from .imaging import _timing
+from .imaging import frame_times, source_timing
 from .metadata import ophys_metadata_schema
 
 STUB_FRAMES = 100
@@ -46,6 +46,10 @@ class BaseSegmentationInterface(BaseDataInterface):
     _traces: dict[str, Any]
     _images: dict[str, np.ndarray]
 
+    def frame_times(self) -> np.ndarray | None:
+        """The time of each frame, if the source has them; formats override when asking can fail."""
+        return frame_times(self.segmentation)
+
     def get_metadata(self) -> dict[str, Any]:
         return {"NWBFile": {}}
 
@@ -69,11 +73,13 @@ class BaseSegmentationInterface(BaseDataInterface):
                 links=[Link("imaging_plane", metadata_key=f"Ophys/ImagingPlanes/{key}")],
             )
         ]
-        timing, timestamps = _timing(segmentation, n_frames)
+        timing, timestamps = source_timing(segmentation, n_frames, self.frame_times())
         self._traces = {
             name: trace
             for name, trace in segmentation.get_traces_dict().items()
-            if trace is not None and np.any(trace)  # NeuroConv leaves all-zero traces out
+            # NeuroConv leaves all-zero traces out. A "background" trace is one per background component, not
+            # per ROI: it cannot go on the ROI table (NeuroConv writes it there anyway, under a clashing name).
+            if trace is not None and name != "background" and np.any(trace)
         }
         for name, trace in self._traces.items():
             shape = (n_frames, int(trace.shape[1]))
@@ -151,5 +157,6 @@ class BaseSegmentationInterface(BaseDataInterface):
         if self.mask_type() != "image":
             return []
         rows, columns = (int(n) for n in self.segmentation.get_frame_shape())
-        n_rois = len(self.segmentation.get_roi_ids())
-        return [DatasetSpec("image_mask", np.dtype("<f8"), (n_rois, columns, rows))]
+        ids = self.segmentation.get_roi_ids()
+        dtype = np.asarray(self.segmentation.get_roi_image_masks(roi_ids=ids[:1])).dtype.newbyteorder("<")
+        return [DatasetSpec("image_mask", dtype, (len(ids), columns, rows))]
