@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.services import ServiceSet
 
 TESTDATA = Path(
@@ -19,8 +20,19 @@ TESTDATA = Path(
 )
 ECEPHYS = TESTDATA / "ecephys"
 META_ONLY = ECEPHYS / "spikeglx" / "meta_only"
+OPHYS = TESTDATA / "ophys"
 # What every output needs so that nwbinspector finds nothing CRITICAL about the subject.
 SUBJECT = {"subject_id": "mouse01", "species": "Mus musculus", "sex": "M", "age": "P90D"}
+START = {
+    "NWBFile": {"session_start_time": "2020-01-01T12:00:00+00:00", "session_description": "test"},
+    "Subject": SUBJECT,
+}
+
+
+def convert(services, interfaces, path, metadata=START, **options):
+    """One session through the Python client, as a NeuroConv user writes it."""
+    with Converter(interfaces, services) as converter:
+        return converter.run_conversion(nwbfile_path=path, metadata=metadata, progress=False, **options)
 
 
 def pytest_collection_modifyitems(items):
@@ -60,7 +72,7 @@ def spikeglx_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def services():
-    """One embedded ecephys service for the whole run (real gRPC over a unix socket)."""
+    """Every installed service, embedded, for the whole run (real gRPC over unix sockets)."""
     with ServiceSet() as service_set:
         yield service_set
 

@@ -10,13 +10,8 @@ import spikeinterface.extractors as se
 from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
-from .conftest import ECEPHYS, SUBJECT
+from .conftest import ECEPHYS, SUBJECT, convert
 from .nwbcheck import assert_valid_nwb
-
-START = {
-    "NWBFile": {"session_start_time": "2020-01-01T12:00:00+00:00", "session_description": "test"},
-    "Subject": SUBJECT,
-}
 
 
 def blackrock_case(name: str):
@@ -41,11 +36,6 @@ RECORDINGS = {
     "blackrock_ns3_anonymized": blackrock_case("Test_anonymized.ns3"),
     "blackrock_ns2": blackrock_case("example_2.ns2"),
 }
-
-
-def convert(services, interfaces, path, metadata=START, **options):
-    with Converter(interfaces, services) as converter:
-        return converter.run_conversion(nwbfile_path=path, metadata=metadata, progress=False, **options)
 
 
 def assert_series_equals_recording(series, recording) -> None:

@@ -1,0 +1,250 @@
+"""Every ophys interface on real or format-written files: the NWB file read back equals what roiextractors returns.
+
+One row per format in IMAGING or SEGMENTATION; the shared checks compare frames, timing, masks, traces,
+properties and summary images with the field's reader, then validate the file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from pynwb import NWBHDF5IO
+
+from .conftest import OPHYS, START, convert
+from .nwbcheck import assert_valid_nwb
+
+
+@dataclass(frozen=True)
+class Case:
+    interface: str
+    source: dict[str, Any]
+    read: Callable[[], Any]  # the field's reader on the same source
+    names: dict[str, str] = field(default_factory=dict)  # written names, where not NeuroConv's defaults
+
+
+def tiff(path: str, rate: float) -> Case:
+    def read():
+        from roiextractors import MultiTIFFMultiPageExtractor
+
+        return MultiTIFFMultiPageExtractor(
+            file_paths=[OPHYS / path], sampling_frequency=rate, dimension_order="ZCT", num_channels=1, num_planes=1
+        )
+
+    return Case("TiffImagingInterface", {"file_path": str(OPHYS / path), "sampling_frequency": rate}, read)
+
+
+def suite2p_reader():
+    from roiextractors import Suite2pSegmentationExtractor
+
+    return Suite2pSegmentationExtractor(folder_path=OPHYS / "suite2p" / "suite2p")
+
+
+def minian_reader():
+    """roiextractors cannot open this real Minian output (see nwbstream.ophys.minian); the expected values are
+    read from Minian's own zarr stores with zarr, by their named dimensions."""
+    import zarr
+
+    folder = OPHYS / "minian" / "minian"
+
+    def load(name):
+        array = zarr.open(str(folder / f"{name}.zarr"), mode="r")[name]
+        return array[:], list(array.attrs["_ARRAY_DIMENSIONS"])
+
+    masks, dims = load("A")
+    traces = {}
+    for trace_name, variable in (("denoised", "C"), ("deconvolved", "S")):
+        values, trace_dims = load(variable)
+        traces[trace_name] = np.transpose(values, [trace_dims.index("frame"), trace_dims.index("unit_id")])
+    return MinianExpected(np.transpose(masks, [dims.index(d) for d in ("height", "width", "unit_id")]), traces)
+
+
+@dataclass
+class MinianExpected:
+    """What Minian's stores hold, shaped as roiextractors shapes a segmentation."""
+
+    masks: np.ndarray  # height x width x ROIs
+    traces: dict[str, np.ndarray]  # frames x ROIs
+
+    def get_roi_ids(self):
+        return list(range(self.masks.shape[2]))
+
+    def get_roi_image_masks(self):
+        return self.masks
+
+    def get_traces_dict(self):
+        return self.traces
+
+    def get_images_dict(self):
+        return {}
+
+    def get_property_keys(self):
+        return []
+
+    def get_sampling_frequency(self):
+        return 30.0
+
+
+IMAGING = {
+    "tiff_multipage": tiff("tiff/multipage.tif", 30.0),
+    "tiff_one_frame": tiff("tiff/frame_000.tif", 10.0),
+}
+SEGMENTATION = {
+    "suite2p": Case(
+        "Suite2pSegmentationInterface", {"folder_path": str(OPHYS / "suite2p" / "suite2p")}, suite2p_reader
+    ),
+    "minian": Case(
+        "MinianSegmentationInterface",
+        {"folder_path": str(OPHYS / "minian" / "minian"), "sampling_frequency": 30.0},
+        minian_reader,
+    ),
+}
+TRACE_NAMES = {"raw": "RoiResponseSeries", "neuropil": "Neuropil", "deconvolved": "Deconvolved"}
+TRACE_NAMES |= {"denoised": "Denoised", "dff": "DfOverF", "baseline": "Baseline"}
+IMAGE_NAMES = {"correlation": "CorrelationImage", "mean": "MeanImage"}
+
+
+def quietly(read: Callable[[], Any]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read()
+
+
+def assert_series_equals_imaging(series, imaging, n_frames: int | None = None) -> None:
+    frames = imaging.get_series(end_sample=n_frames)
+    expected = frames.transpose((0, 2, 1) if frames.ndim == 3 else (0, 2, 1, 3))  # NWB: frames x width x height
+    assert series.data.shape == expected.shape
+    assert series.data.dtype == expected.dtype
+    np.testing.assert_array_equal(series.data[:], expected)
+    assert series.rate == pytest.approx(imaging.get_sampling_frequency())
+    assert list(series.dimension[:]) == list(imaging.get_sample_shape())
+
+
+def assert_segmentation_equals(nwbfile, expected, n_frames: int | None = None) -> None:
+    ophys = nwbfile.processing["ophys"]
+    table = ophys["ImageSegmentation"]["PlaneSegmentation"]
+    ids = expected.get_roi_ids()
+    assert list(table["roi_name"][:]) == [str(i) for i in ids]
+    if "image_mask" in table.colnames:
+        np.testing.assert_array_equal(table["image_mask"].data[:], np.asarray(expected.get_roi_image_masks()).T)
+    else:
+        for row, mask in enumerate(expected.get_roi_pixel_masks()):
+            written = table["pixel_mask"][row]
+            np.testing.assert_array_equal([list(p) for p in written], np.asarray(mask, dtype=float))
+    for key in expected.get_property_keys():
+        np.testing.assert_array_equal(table[key].data[:], expected.get_property(key=key, ids=ids))
+    traces = {name: t for name, t in expected.get_traces_dict().items() if t is not None and name != "background"}
+    written_traces = set(ophys["Fluorescence"].roi_response_series)
+    assert written_traces == {TRACE_NAMES[name] for name, t in traces.items() if np.any(t)}
+    for name, trace in traces.items():
+        series = ophys["Fluorescence"][TRACE_NAMES[name]]
+        np.testing.assert_array_equal(series.data[:], np.asarray(trace)[:n_frames])
+        assert series.rate == pytest.approx(expected.get_sampling_frequency())
+        assert list(series.rois.data[:]) == list(range(len(ids)))
+        assert series.rois.table is table
+    images = {name: image for name, image in expected.get_images_dict().items() if image is not None}
+    for name, image in images.items():
+        np.testing.assert_array_equal(ophys["SegmentationImages"][IMAGE_NAMES[name]].data[:], np.asarray(image).T)
+
+
+@pytest.mark.parametrize("case", sorted(IMAGING))
+def test_imaging_values(services, tmp_path, case):
+    row = IMAGING[case]
+    path = convert(services, {"imaging": (row.interface, row.source)}, tmp_path / f"{case}.nwb")
+    with NWBHDF5IO(path, "r") as io:
+        nwbfile = io.read()
+        series = nwbfile.acquisition["MicroscopySeries"]
+        assert type(series).__name__ == "TwoPhotonSeries"
+        assert_series_equals_imaging(series, quietly(row.read))
+        assert series.imaging_plane.name == "ImagingPlane"
+        assert series.imaging_plane.device.name == "PlaceholderMicroscope"
+    # One-frame and 8-frame test stacks: time cannot be the longest axis (nwbinspector's orientation heuristic).
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+@pytest.mark.parametrize("case", sorted(SEGMENTATION))
+def test_segmentation_values(services, tmp_path, case):
+    row = SEGMENTATION[case]
+    path = convert(services, {"segmentation": (row.interface, row.source)}, tmp_path / f"{case}.nwb")
+    with NWBHDF5IO(path, "r") as io:
+        assert_segmentation_equals(io.read(), quietly(row.read))
+    assert_valid_nwb(path)
+
+
+def test_imaging_and_segmentation_share_one_imaging_plane(services, tmp_path):
+    """TIFF frames and their Suite2p ROIs in one file: NeuroConv's plane and device, named once."""
+    imaging, segmentation = IMAGING["tiff_multipage"], SEGMENTATION["suite2p"]
+    interfaces = {
+        "imaging": (imaging.interface, imaging.source),
+        "segmentation": (segmentation.interface, segmentation.source),
+    }
+    path = convert(services, interfaces, tmp_path / "session.nwb")
+    with NWBHDF5IO(path, "r") as io:
+        nwbfile = io.read()
+        assert list(nwbfile.imaging_planes) == ["ImagingPlane"]
+        assert list(nwbfile.devices) == ["PlaceholderMicroscope"]
+        table = nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
+        assert table.imaging_plane is nwbfile.acquisition["MicroscopySeries"].imaging_plane
+        assert_segmentation_equals(nwbfile, quietly(segmentation.read))
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+def test_metadata_names_the_plane_and_device(services, tmp_path):
+    """NeuroConv 0.10's dict layout: the series names its plane, the plane its device (top-level Devices)."""
+    row = IMAGING["tiff_multipage"]
+    metadata = {
+        **START,
+        "Devices": {"scope": {"name": "Bergamo", "description": "Two-photon microscope"}},
+        "Ophys": {
+            "ImagingPlanes": {
+                "v1": {
+                    "name": "PlaneV1",
+                    "device_metadata_key": "scope",
+                    "excitation_lambda": 920.0,
+                    "indicator": "GCaMP6s",
+                    "location": "V1",
+                    "optical_channel": [{"name": "Green", "description": "GCaMP", "emission_lambda": 510.0}],
+                }
+            },
+            "MicroscopySeries": {"tiff_imaging": {"name": "TwoPhotonSeriesV1", "imaging_plane_metadata_key": "v1"}},
+        },
+    }
+    path = convert(services, {"imaging": (row.interface, row.source)}, tmp_path / "named.nwb", metadata=metadata)
+    with NWBHDF5IO(path, "r") as io:
+        nwbfile = io.read()
+        plane = nwbfile.acquisition["TwoPhotonSeriesV1"].imaging_plane
+        assert (plane.name, plane.indicator, plane.location, plane.excitation_lambda) == (
+            "PlaneV1",
+            "GCaMP6s",
+            "V1",
+            920.0,
+        )
+        assert plane.optical_channel[0].emission_lambda == 510.0
+        assert plane.device.name == "Bergamo" and plane.device.description == "Two-photon microscope"
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+def test_stub_converts_the_first_frames(services, tmp_path):
+    segmentation = SEGMENTATION["suite2p"]
+    path = convert(
+        services, {"s": (segmentation.interface, segmentation.source)}, tmp_path / "stub.nwb", stub_test=True
+    )
+    with NWBHDF5IO(path, "r") as io:
+        nwbfile = io.read()
+        series = nwbfile.processing["ophys"]["Fluorescence"]["RoiResponseSeries"]
+        assert series.data.shape[0] == 100  # NeuroConv's stub_samples
+        assert_segmentation_equals(nwbfile, quietly(segmentation.read), n_frames=100)
+
+
+def test_subject_is_required_as_for_ecephys(services, tmp_path):
+    from nwbstream.coordinator.errors import ConversionError
+
+    row = IMAGING["tiff_multipage"]
+    metadata = {"NWBFile": START["NWBFile"]}
+    with pytest.raises(ConversionError, match="Subject"):
+        convert(services, {"imaging": (row.interface, row.source)}, tmp_path / "x.nwb", metadata=metadata)
+    assert not list(tmp_path.iterdir())
