@@ -22,14 +22,6 @@ PHY = ECEPHYS / "phy" / "template"
 AP_SERIES = "ElectricalSeriesAPImec0"  # the fixture's .meta has typeImEnabled != 1: NeuroConv adds the probe
 LF_SERIES = "ElectricalSeriesLFImec0"
 N_CHANNELS = 385  # saved channels in both .meta files: 384 electrodes and the sync channel
-INTERFACES = {
-    "SpikeGLXRecordingInterface": {"folder_path", "stream_id"},
-    "OpenEphysLegacyRecordingInterface": {"folder_path", "stream_name"},
-    "BlackrockRecordingInterface": {"file_path"},
-    "PhySortingInterface": {"folder_path"},
-    "KiloSortSortingInterface": {"folder_path"},
-    "BlackrockSortingInterface": {"file_path"},
-}
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -61,30 +53,6 @@ def read_bin(bin_file: Path) -> np.ndarray:
 
 def as_datetime(value: Any) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-
-
-def test_interfaces_lists_all_six_with_source_arguments(ecephys_address):
-    result = run("interfaces", "--service", f"ecephys={ecephys_address}")
-    assert result.returncode == 0, result.stderr
-    listed: dict[str, dict[str, str]] = {}
-    current = None
-    for line in result.stdout.splitlines():
-        if line and not line[0].isspace():
-            current = line.split()[0]
-            assert "[ecephys]" in line, line
-            listed[current] = {}
-        elif line.strip():
-            argument, rest = line.strip().split(" ", 1)
-            listed[current][argument] = rest
-    assert set(listed) == set(INTERFACES)
-    for name, arguments in INTERFACES.items():
-        assert arguments <= set(listed[name]), (name, listed[name])
-    for name, arguments in listed.items():
-        path_argument = "file_path" if "file_path" in arguments else "folder_path"
-        assert "required" in arguments[path_argument], (name, arguments)
-    assert "required" in listed["SpikeGLXRecordingInterface"]["stream_id"]
-    assert "imec0.ap" in listed["SpikeGLXRecordingInterface"]["stream_id"]  # the description comes along
-    assert "default False" in listed["KiloSortSortingInterface"]["keep_good_only"]
 
 
 def test_metadata_prints_merged_yaml_and_the_user_wins(tmp_path, ecephys_address, spikeglx_folder):
