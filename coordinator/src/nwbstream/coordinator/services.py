@@ -25,7 +25,8 @@ START_TIMEOUT = 120.0
 
 
 def installed_services(registry: Path = REGISTRY) -> dict[str, InstalledService]:
-    """modality -> how to start it: the registry's entries, then the services installed beside the coordinator."""
+    """modality -> how to start it: as the registry says, else (modalities it does not name) with this interpreter
+    when the service is installed beside the coordinator."""
     beside = {
         ep.name: InstalledService(sys.executable, ep.value.split(":")[0])
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
