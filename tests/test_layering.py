@@ -1,6 +1,6 @@
 """The layers speak only through proto/: services never import the coordinator, the coordinator never imports a
 modality's readers or service code, and the services' shared package stays free of pynwb. The distributions
-declare the same: no reader in the coordinator's dependencies, no NWB library in a service's."""
+declare the same: no reader in the coordinator's dependencies, no pynwb or hdmf in a service's."""
 
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 READERS = ("spikeinterface", "neo", "probeinterface", "roiextractors", "tifffile", "sleap_io", "pandas")
 NWB_LIBRARIES = ("pynwb", "hdmf", "hdmf_zarr", "h5py", "zarr")
+NWB_WRITERS = ("pynwb", "hdmf", "hdmf_zarr")  # a modality's formats may be HDF5 or Zarr files: h5py, zarr are readers
 SERVICES = sorted(lock.parent.name for lock in (ROOT / "services").glob("*/uv.lock"))  # one project per modality
 MODALITIES = tuple(f"nwbstream.{name}" for name in SERVICES)
 RULES = {
     "coordinator/src": ("nwbstream.service", *MODALITIES, "nwbstream_samples", *READERS),
     "services/common/src": ("nwbstream.coordinator", *NWB_LIBRARIES, *READERS),
     **{
-        f"services/{name}/src": ("nwbstream.coordinator", *NWB_LIBRARIES, *set(MODALITIES) - {f"nwbstream.{name}"})
+        f"services/{name}/src": (
+            "nwbstream.coordinator",
+            *NWB_WRITERS,
+            *(module for module in MODALITIES if module != f"nwbstream.{name}"),
+        )
         for name in SERVICES
     },
     "proto/nwbstream": ("nwbstream.coordinator", "nwbstream.service", *MODALITIES, *NWB_LIBRARIES),
@@ -29,7 +34,7 @@ RULES = {
 DEPENDENCY_RULES = {
     "coordinator/pyproject.toml": ("nwbstream-service", *(f"nwbstream-{name}" for name in SERVICES), *READERS),
     "services/common/pyproject.toml": ("nwbstream-coordinator", *NWB_LIBRARIES, *READERS),
-    **{f"services/{name}/pyproject.toml": ("nwbstream-coordinator", *NWB_LIBRARIES) for name in SERVICES},
+    **{f"services/{name}/pyproject.toml": ("nwbstream-coordinator", *NWB_WRITERS) for name in SERVICES},
 }
 
 

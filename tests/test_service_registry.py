@@ -1,5 +1,6 @@
 """Embedded mode finds each service in its own environment: the registry `make env` writes names the interpreter,
-entry points beside the coordinator are the fallback, and the service's environment holds no pynwb."""
+entry points beside the coordinator are the fallback, and a service's environment holds neither the
+coordinator nor another service."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from nwbstream.coordinator.registry import REGISTRY, InstalledService, read_regi
 from nwbstream.coordinator.services import installed_services
 
 from .test_layering import ROOT, SERVICES
-
-NWB_WRITERS = ("pynwb", "hdmf", "hdmf_zarr")  # h5py and zarr may come with a reader: spikeinterface needs zarr
 
 
 def fake_python(path: Path, services: dict[str, str]) -> Path:
@@ -72,14 +71,15 @@ def test_a_registered_interpreter_that_is_gone_is_named(tmp_path):
         read_registry(registry)
 
 
-def test_make_env_gives_every_service_its_own_environment_without_pynwb():
+def test_make_env_gives_every_service_an_environment_of_its_own():
     registered = read_registry(REGISTRY)
     assert sorted(registered) == SERVICES
+    modules = [service.module for service in registered.values()]
+    probe = "import importlib.util as u, json, sys; print(json.dumps([m for m in sys.argv[1:] if u.find_spec(m)]))"
     for name, service in registered.items():
         assert service.python == str(ROOT / "services" / name / ".venv" / "bin" / "python")
-        probe = "import importlib.util as u, json, sys; print(json.dumps([m for m in sys.argv[1:] if u.find_spec(m)]))"
         found = subprocess.run(
-            [service.python, "-c", probe, service.module, *NWB_WRITERS], capture_output=True, text=True, check=True
+            [service.python, "-c", probe, "nwbstream.coordinator", *modules], capture_output=True, text=True, check=True
         )
         assert json.loads(found.stdout) == [service.module], f"{name}'s environment holds {found.stdout}"
 
