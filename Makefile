@@ -4,25 +4,46 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY := .venv/bin/python
 PROTO_SRC := $(wildcard proto/nwbstream/v1/*.proto)
 PROTO_OUT := $(PROTO_SRC:.proto=_pb2.py)
+# Every modality service is a folder of services/ with its own uv.lock, synced into its own .venv.
+SERVICES := $(patsubst %/uv.lock,%,$(wildcard services/*/uv.lock))
+SERVICE_ENVS := $(SERVICES:%=%/.venv/.synced)
+REGISTRY := .venv/nwbstream-services.json
 
-.PHONY: env proto demo test lint bench clean
+.PHONY: env lock proto demo test lint bench clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
-.venv/.synced: $(UV) pyproject.toml proto/pyproject.toml services/*/pyproject.toml coordinator/pyproject.toml
-	$(UV) sync --frozen 2>/dev/null || $(UV) sync
+# The development environment: coordinator, contract, dev tools, and the readers the tests compare with.
+.venv/.synced: $(UV) pyproject.toml uv.lock proto/pyproject.toml services/common/pyproject.toml \
+		coordinator/pyproject.toml tools/*/pyproject.toml $(SERVICES:%=%/pyproject.toml)
+	$(UV) sync --locked
 	touch $@
+
+# One environment per modality service, from its own lock.
+services/%/.venv/.synced: $(UV) services/%/pyproject.toml services/%/uv.lock proto/pyproject.toml \
+		services/common/pyproject.toml
+	$(UV) sync --project services/$* --locked
+	touch $@
+
+# Tells the coordinator which interpreter runs which service (embedded mode).
+$(REGISTRY): .venv/.synced $(SERVICE_ENVS)
+	$(PY) -m nwbstream.coordinator.registry $(SERVICES:%=%/.venv/bin/python)
 
 $(PROTO_OUT): $(PROTO_SRC) .venv/.synced
 	$(PY) -m grpc_tools.protoc -I proto --python_out=proto --pyi_out=proto --grpc_python_out=proto $(PROTO_SRC)
 
 proto: $(PROTO_OUT)
 
-env: .venv/.synced proto
+env: .venv/.synced $(SERVICE_ENVS) $(REGISTRY) proto
+
+# After changing a dependency: every lock, the development one and each service's.
+lock: $(UV)
+	$(UV) lock
+	for service in $(SERVICES); do $(UV) lock --project $$service || exit 1; done
 
 demo: env
-	$(PY) -m nwbstream.coordinator.demo
+	$(PY) -m nwbstream_samples.demo
 
 test: env lint
 	$(PY) -m pytest -q
@@ -35,4 +56,4 @@ bench: env
 	$(PY) bench/run.py
 
 clean:
-	rm -rf .venv proto/nwbstream/v1/*_pb2*.py*
+	rm -rf .venv $(SERVICES:%=%/.venv) proto/nwbstream/v1/*_pb2*.py*

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/chunk_defaults.py [--frames 400]
 
-Series: a generated NP1.0 AP stream (nwbstream.coordinator.samples). Movie: a generated two-photon movie
+Series: a generated NP1.0 AP stream (nwbstream_samples.ecephys). Movie: a generated two-photon movie
 (shot noise on a vignetted background, cells with calcium transients). Prints one line per layout and codec.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from isal import isal_zlib
-from nwbstream.coordinator.samples import write_spikeglx_session
 from nwbstream.service.codecs import byte_shuffle
+from nwbstream_samples.ecephys import write_spikeglx_session
 
 Encoder = Callable[[np.ndarray], bytes]
 ENCODERS: dict[str, Encoder] = {

@@ -2,7 +2,7 @@
 
 Why it is built this way:
 
-* the session is synthetic (``nwbstream.coordinator.samples``) but compresses like real NP1.0 data, and is
+* the session is synthetic (``nwbstream_samples.ecephys``) but compresses like real NP1.0 data, and is
   generated once per size and cached in ``bench/work/``;
 * NeuroConv runs from its own virtual environment (``bench/work/neuroconv-venv``, latest release from PyPI)
   with its defaults, as a user would run it; nwbstream runs through its CLI, exactly as a user would;
@@ -37,8 +37,8 @@ from typing import Any
 
 import psutil
 import yaml
-from nwbstream.coordinator import samples
-from nwbstream.coordinator.samples import write_spikeglx_session
+from nwbstream_samples import ecephys as samples
+from nwbstream_samples.ecephys import write_spikeglx_session
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"

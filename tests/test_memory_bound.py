@@ -9,7 +9,7 @@ import time
 
 import psutil
 import yaml
-from nwbstream.coordinator.samples import write_spikeglx_session
+from nwbstream_samples.ecephys import write_spikeglx_session
 
 from .conftest import SUBJECT
 

@@ -159,12 +159,13 @@ def _interfaces(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    module = installed_services().get(args.modality)
-    if module is None:
+    service = installed_services().get(args.modality)
+    if service is None:
         raise ConversionError(
             f"no {args.modality!r} service installed (installed: {', '.join(installed_services()) or 'none'})"
         )
-    os.execv(sys.executable, [sys.executable, "-m", module, "--host", args.host, "--port", str(args.port)])
+    command = service.command("--host", args.host, "--port", str(args.port))
+    os.execv(command[0], command)
     return 0  # not reached: execv replaces this process
 
 

@@ -1,8 +1,10 @@
 """Finding the modality services: running ones by address, or (embedded mode) local processes we start.
 
-Embedded mode starts every installed service (entry point group `nwbstream.services`, read from package
-metadata without importing the service) as `python -m <module>` on a unix socket, waits for its health,
-and stops it at the end. The coordinator never imports a service's code.
+Embedded mode starts every installed service as `<its python> -m <module>` on a unix socket, waits for its
+health, and stops it at the end. A service is installed either in an environment of its own, named in the
+registry (`registry.py`, written by `make env`), or beside the coordinator (entry point group
+`nwbstream.services`, read from package metadata); the registry wins. The coordinator never imports a service's
+code.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from pathlib import Path
 
 from .client import InterfaceEntry, ServiceClient
 from .errors import ConversionError
+from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 
-ENTRY_POINT_GROUP = "nwbstream.services"
 START_TIMEOUT = 120.0
 
 
-def installed_services() -> dict[str, str]:
-    """modality -> module to run, for every service installed beside the coordinator."""
-    return {ep.name: ep.value.split(":")[0] for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+def installed_services(registry: Path = REGISTRY) -> dict[str, InstalledService]:
+    """modality -> how to start it: as the registry says, else (modalities it does not name) with this interpreter
+    when the service is installed beside the coordinator."""
+    beside = {
+        ep.name: InstalledService(sys.executable, ep.value.split(":")[0])
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    }
+    return beside | read_registry(registry)
 
 
 def _die_with_parent() -> None:
@@ -66,14 +73,14 @@ class ServiceSet(contextlib.AbstractContextManager):
         return self.clients[entry.modality]
 
     def _spawn_local(self) -> None:
-        local = {m: mod for m, mod in installed_services().items() if m not in self._addresses}
+        local = {m: service for m, service in installed_services().items() if m not in self._addresses}
         if local:
             self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
-        for modality, module in local.items():
+        for modality, service in local.items():
             socket = Path(self._tmp.name) / f"{modality}.sock"
             with open(Path(self._tmp.name) / f"{modality}.log", "w") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", module, "--address", f"unix:{socket}"],
+                    service.command("--address", f"unix:{socket}"),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     preexec_fn=_die_with_parent,

@@ -5,7 +5,8 @@ spikeinterface parse the ``.meta`` and rebuild the probe from its ``imroTbl``, N
 from ``typeImEnabled``) and that compress like real data, so that speed and size measurements mean
 something. Shipping gigabytes of recordings is not an option, so this module writes them on demand.
 
-Only numpy and the standard library are used: the coordinator must never import modality readers.
+Only numpy and the standard library are used: the readers that the tests check these files with take no part
+in writing them.
 
 The AP band is band-limited gaussian noise, slightly correlated between neighbouring channels, with a few
 hundred units firing biphasic spikes on the contacts around them, and the SY0 status word carrying the 1 Hz

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import h5py
 import yaml
+from nwbstream.coordinator.cli import main as cli_main
 from pynwb import NWBHDF5IO, validate
 
-from .cli import main as cli_main
-from .samples import write_demo_session
+from .ecephys import write_demo_session
 
 SPEC = {
     "metadata": {
