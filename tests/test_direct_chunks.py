@@ -16,8 +16,8 @@ from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.errors import ConversionError
 from pynwb import NWBHDF5IO
 
+from .conftest import START
 from .nwbcheck import assert_valid_nwb
-from .test_ecephys_values import START
 
 SERIES = "ElectricalSeriesAPImec0"
 CONFIGURATIONS = {
