@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,9 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
+from .cases import Case
 from .conftest import convert
 from .nwbcheck import assert_valid_nwb
-
-
-@dataclass(frozen=True)
-class Case:
-    interface: str
-    source: dict[str, Any]
-    read: Callable[[], Any]  # the field's reader on the same source
-    fixture: str  # for docs/formats.md: "real: <what>" or "generated with <library>"
-
 
 TRACE_NAMES = {"raw": "RoiResponseSeries", "neuropil": "Neuropil", "deconvolved": "Deconvolved"}
 TRACE_NAMES |= {"denoised": "Denoised", "dff": "DfOverF", "baseline": "Baseline"}

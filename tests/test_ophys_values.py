@@ -102,6 +102,7 @@ SEGMENTATION = {
         {"folder_path": str(OPHYS / "minian" / "minian"), "sampling_frequency": 30.0},
         minian_reader,
         "real: Minian demo output, 2019 (SOURCES.md)",
+        reader_name="zarr (Minian's own stores; roiextractors cannot open them)",
     ),
 }
 

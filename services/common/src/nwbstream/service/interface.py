@@ -27,6 +27,8 @@ class BaseDataInterface(ABC):
     display_name: ClassVar[str] = ""
     associated_suffixes: ClassVar[tuple[str, ...]] = ()
     info: ClassVar[str] = ""
+    # Where this interface deliberately writes or reads differently from NeuroConv 0.10.2 (docs/formats.md).
+    differs_from_neuroconv: ClassVar[str] = ""
 
     source_data: dict[str, Any]
 
