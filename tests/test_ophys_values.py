@@ -195,3 +195,29 @@ def test_subject_is_required_as_for_ecephys(services, tmp_path):
     with pytest.raises(ConversionError, match="Subject"):
         convert(services, {"imaging": (row.interface, row.source)}, tmp_path / "x.nwb", metadata=metadata)
     assert not list(tmp_path.iterdir())
+
+
+def test_zarr_backend(services, tmp_path):
+    """Pixel masks (ragged records) and image masks (a bulk column) in a Zarr store, read back equal."""
+    from hdmf_zarr.nwb import NWBZarrIO
+
+    for case in ("suite2p", "minian"):
+        row = SEGMENTATION[case]
+        path = convert(services, {"s": (row.interface, row.source)}, tmp_path / f"{case}.nwb.zarr", backend="zarr")
+        with NWBZarrIO(str(path), "r") as io:
+            assert_segmentation_equals(io.read(), quietly(row.read))
+        assert_valid_nwb(path)
+
+
+def test_two_segmentations_with_one_trace_name_are_refused_with_the_key_to_rename(services, tmp_path):
+    from nwbstream.coordinator.errors import ConversionError
+
+    suite2p, minian = SEGMENTATION["suite2p"], SEGMENTATION["minian"]
+    interfaces = {
+        "a": (suite2p.interface, suite2p.source),
+        "b": (minian.interface, {**minian.source, "metadata_key": "m"}),
+    }
+    metadata = {**START, "Ophys": {"PlaneSegmentations": {"m": {"name": "PlaneSegmentationMinian"}}}}
+    with pytest.raises(ConversionError, match="metadata Ophys/RoiResponses/m/deconvolved/name"):
+        convert(services, interfaces, tmp_path / "clash.nwb", metadata=metadata)
+    assert not list(tmp_path.iterdir())

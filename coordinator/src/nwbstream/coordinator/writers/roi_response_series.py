@@ -31,5 +31,5 @@ def add_roi_response_series(ctx: WriteContext, contribution: Contribution) -> Wr
     holder = placement.rsplit("/", 1)[-1]
     if holder not in HOLDERS:
         raise ConversionError(f"{obj.name}: placement {placement!r} must end in one of {sorted(HOLDERS)}")
-    ctx.place(series, placement, HOLDERS[holder])
+    ctx.place(series, placement, HOLDERS[holder], metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))
