@@ -65,7 +65,9 @@ def assert_segmentation_equals(nwbfile, expected, n_frames: int | None = None) -
         assert series.rois.table is table
     images = {name: image for name, image in expected.get_images_dict().items() if image is not None}
     for name, image in images.items():
-        np.testing.assert_array_equal(ophys["SegmentationImages"][IMAGE_NAMES[name]].data[:], np.asarray(image).T)
+        np.testing.assert_array_equal(
+            ophys["SegmentationImages"][IMAGE_NAMES.get(name, name)].data[:], np.asarray(image).T
+        )
 
 
 def check_imaging_case(services, tmp_path: Path, case: Case, series_name: str = "MicroscopySeries", **options) -> Path:
