@@ -3,7 +3,8 @@
     .venv/bin/python bench/chunk_defaults.py [--frames 400]
 
 Series: a generated NP1.0 AP stream (nwbstream_samples.ecephys). Movie: a generated two-photon movie
-(nwbstream_samples.ophys: shot noise on a vignetted background, cells with calcium transients). Prints one line per layout and codec.
+(nwbstream_samples.ophys: shot noise on a vignetted background, cells with calcium transients). Prints one
+line per layout and codec.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ def movie_blocks(
     distance2 = (yy - middle) ** 2 + (xx - middle) ** 2
     background = (300 + 200 * np.exp(-distance2 / (2 * (0.35 * size) ** 2))).astype(np.float32)
     offsets = np.arange(-_FOOTPRINT_HALF_WIDTH, _FOOTPRINT_HALF_WIDTH + 1)
-    footprint = np.exp(-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2 * _FOOTPRINT_SIGMA_PX**2)).astype(np.float32)
+    squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    footprint = np.exp(-squared / (2 * _FOOTPRINT_SIGMA_PX**2)).astype(np.float32)
     centres = rng.integers(0, size, (cells, 2))
     activity = np.zeros(cells)
     for first in range(0, n_frames, block_frames):
