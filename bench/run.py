@@ -243,6 +243,8 @@ def _label(process: psutil.Process) -> str:
         command = process.cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return "?"
+    if not command:  # a zombie, or a process that has just started
+        return "?"
     if "-m" in command[:-1]:
         return command[command.index("-m") + 1]
     return Path(command[1] if len(command) > 1 and "python" in Path(command[0]).name else command[0]).name
@@ -260,7 +262,9 @@ def _tree_rss(process: psutil.Process, labels: dict[int, str]) -> dict[str, int]
             value = member.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        label = labels.setdefault(member.pid, _label(member))
+        label = labels.get(member.pid) or _label(member)
+        if label != "?":
+            labels[member.pid] = label
         rss[label] = rss.get(label, 0) + value
     return rss
 
