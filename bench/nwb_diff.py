@@ -31,7 +31,7 @@ Status = Literal["same", "different", "only in first", "only in second"]
 IGNORED = (
     re.compile(r"^identifier$"),
     re.compile(r"^file_create_date$"),
-    re.compile(r"^general/source_script(_file_name)?$"),
+    re.compile(r"^general/source_script(_file_name)?(@|$)"),
     re.compile(r"^specifications(/|$)"),  # the schema each writer cached: its pynwb's, not the data
     re.compile(r"@object_id$"),
     re.compile(r"@\.specloc$"),
@@ -64,18 +64,23 @@ class Tolerance:
 class _Entry:
     kind: Literal["dataset", "attribute", "link"]
     obj: Any  # h5py.Dataset, (h5py object, attribute name), or link target path
+    link: str = ""  # a dataset (or its attribute) reached through a soft link: the link's target
 
 
 def _entries(file: h5py.File) -> dict[str, _Entry]:
     """Every dataset, attribute and soft/external link of the file, by path."""
     entries: dict[str, _Entry] = {}
 
-    def add_attributes(path: str, obj: h5py.Group | h5py.Dataset) -> None:
+    def add_attributes(path: str, obj: h5py.Group | h5py.Dataset, link: str = "") -> None:
         for name in obj.attrs:
-            entries[f"{path}@{name}"] = _Entry("attribute", (obj, name))
+            entries[f"{path}@{name}"] = _Entry("attribute", (obj, name), link)
 
     def visit(name: str, link: h5py.HardLink | h5py.SoftLink | h5py.ExternalLink) -> None:
-        if isinstance(link, h5py.SoftLink):
+        target = file.get(name) if isinstance(link, h5py.SoftLink) else None
+        if isinstance(target, h5py.Dataset):  # one writer may link a dataset that another writes twice
+            entries[name] = _Entry("dataset", target, link.path)
+            add_attributes(name, target, link.path)
+        elif isinstance(link, h5py.SoftLink):
             entries[name] = _Entry("link", link.path)
         elif isinstance(link, h5py.ExternalLink):
             entries[name] = _Entry("link", f"{link.filename}:{link.path}")
@@ -209,6 +214,8 @@ def _compare(a: _Entry, b: _Entry, tolerance: Tolerance) -> str:
         return f"{a.kind} vs {b.kind}"
     if a.kind == "link":
         return "" if a.obj == b.obj else f"target {a.obj} vs {b.obj}"
+    if a.link and b.link and a.link != b.link:
+        return f"link target {a.link} vs {b.link}"
     shape_a, dtype_a = _describe(a)
     shape_b, dtype_b = _describe(b)
     if a.kind == "dataset":
@@ -222,10 +229,11 @@ def _compare(a: _Entry, b: _Entry, tolerance: Tolerance) -> str:
 
 
 def _label(entry: _Entry) -> str:
-    shape, dtype = _describe(entry)
     if entry.kind == "link":
         return f"-> {entry.obj}"
-    return f"{'x'.join(map(str, shape)) if shape else 'scalar'} {dtype}"
+    shape, dtype = _describe(entry)
+    label = f"{'x'.join(map(str, shape)) if shape else 'scalar'} {dtype}"
+    return f"{label} (-> {entry.link})" if entry.link and entry.kind == "dataset" else label
 
 
 def compare_files(
@@ -249,7 +257,10 @@ def compare_files(
                 rows.append(Row(path, status, label if a else "", label if b else ""))
                 continue
             detail = _compare(a, b, tolerance)
-            rows.append(Row(path, DIFFERENT if detail else SAME, _label(a), _label(b), detail))
+            status = DIFFERENT if detail else SAME
+            if status == SAME and a.kind == "dataset" and bool(a.link) != bool(b.link):
+                detail = "one file links to the dataset, the other holds a copy"
+            rows.append(Row(path, status, _label(a), _label(b), detail))
     return rows
 
 
