@@ -173,40 +173,52 @@ def _equal(a: Any, b: Any, tolerance: Tolerance) -> bool:
     return bool(a == b)
 
 
-def _first_difference(a: Any, b: Any) -> str:
-    """A short account of how two equal-shaped numeric blocks differ."""
+def _unequal(a: Any, b: Any, tolerance: Tolerance) -> np.ndarray | None:
+    """Mask of the unequal elements of two blocks of one shape; None when they are not arrays of one shape."""
     if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape:
-        return f"{_short(a)} vs {_short(b)}"
-    if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
-        unequal = np.array([not _equal(x, y, Tolerance()) for x, y in zip(a.ravel(), b.ravel(), strict=True)])
-        where = np.flatnonzero(unequal)
-        return f"{where.size} of {a.size} differ; first at {np.unravel_index(where[0], a.shape)}" if where.size else ""
-    unequal = ~((a == b) | (np.isnan(a.astype(float)) & np.isnan(b.astype(float))))
-    where = np.flatnonzero(unequal)
-    if not where.size:
-        return ""
-    delta = np.abs(a.astype(np.float64) - b.astype(np.float64))[unequal]
-    index = np.unravel_index(where[0], a.shape)
-    first = f"first at {index}: {a[index]} vs {b[index]}"
-    return f"{where.size} of {a.size} differ (max |diff| {np.nanmax(delta):.6g}); {first}"
+        return None
+    if a.dtype.kind in "biufc" and b.dtype.kind in "biufc":
+        if tolerance.rtol or tolerance.atol:
+            return ~np.isclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True)
+        both_nan = np.isnan(a) & np.isnan(b) if a.dtype.kind in "fc" and b.dtype.kind in "fc" else False
+        return ~((a == b) | both_nan)
+    pairs = zip(a.ravel(), b.ravel(), strict=True)
+    return np.array([not _equal(x, y, tolerance) for x, y in pairs], dtype=bool).reshape(a.shape)
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value.tolist() if isinstance(value, np.ndarray) and value.size < 20 else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _compare_datasets(a: h5py.Dataset, b: h5py.Dataset, tolerance: Tolerance) -> str:
-    """ "" when equal, else what differs."""
+    """ "" when equal, else what differs: how many elements, the largest difference, the first one."""
     if a.shape != b.shape:
         return f"shape {a.shape} vs {b.shape}"
-    offset = 0
+    differing, largest, first, offset = 0, 0.0, "", 0
     for block_a, block_b in zip(_blocks(a), _blocks(b), strict=True):
-        if not _equal(block_a, block_b, tolerance):
-            where = _first_difference(block_a, block_b)
-            return f"values: {where}" + (f" (block from row {offset})" if offset else "")
-        offset += len(block_a) if isinstance(block_a, np.ndarray) and block_a.ndim else 0
-    return ""
+        rows = len(block_a) if isinstance(block_a, np.ndarray) and block_a.ndim else 0
+        if _equal(block_a, block_b, tolerance):
+            offset += rows
+            continue
+        mask = _unequal(block_a, block_b, tolerance)
+        if mask is None:  # scalars, or blocks that are not arrays
+            return f"values: {_short(block_a)} vs {_short(block_b)}"
+        differing += int(mask.sum())
+        if block_a.dtype.kind in "biufc" and block_b.dtype.kind in "biufc":
+            delta = np.abs(block_a.astype(np.float64) - block_b.astype(np.float64))[mask]
+            largest = max(largest, float(np.nanmax(delta))) if delta.size else largest
+        if not first:
+            index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape))
+            where = (index[0] + offset, *index[1:])
+            first = f"first at {where}: {_short(block_a[index])} vs {_short(block_b[index])}"
+        offset += rows
+    if not differing:
+        return ""
+    size = f" (max |diff| {largest:.6g})" if largest else ""
+    return f"values: {differing} of {int(np.prod(a.shape))} differ{size}; {first}"
 
 
 def _compare(a: _Entry, b: _Entry, tolerance: Tolerance) -> str:
