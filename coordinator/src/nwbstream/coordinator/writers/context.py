@@ -15,7 +15,7 @@ from ..errors import ConversionError
 
 MODULE_DESCRIPTIONS = {
     "ecephys": "Processed extracellular electrophysiology data.",
-    "ophys": "Processed optical physiology data.",
+    "ophys": "contains optical physiology processed data",  # NeuroConv's words
     "behavior": "Processed behavioral data.",
 }
 
