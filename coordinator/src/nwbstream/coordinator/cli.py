@@ -111,10 +111,13 @@ def _convert(args: argparse.Namespace) -> int:
             f"the files stay in {output_folder}",
             file=sys.stderr,
         )
-    # pynwb takes ~3 s to import: load the writer while the services start and the sources open.
-    threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True).start()
+    # pynwb takes ~3 s to import: load the writer while the services start and the sessions are checked, and
+    # wait for it before converting, so that two threads never import its modules at once.
+    preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
+    preload.start()
     with ServiceSet(_addresses(args.service)) as services:
         _check_sessions(spec, output_folder, args.overwrite, services)
+        preload.join()
         try:
             output_folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
