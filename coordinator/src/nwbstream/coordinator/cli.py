@@ -115,7 +115,7 @@ def _convert(args: argparse.Namespace) -> int:
     # wait for it before converting, so that two threads never import its modules at once.
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
     preload.start()
-    with ServiceSet(_addresses(args.service)) as services:
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
         _check_sessions(spec, output_folder, args.overwrite, services)
         preload.join()
         try:
@@ -159,7 +159,7 @@ def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: 
 
 def _metadata(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, args.data_folder)
-    with ServiceSet(_addresses(args.service)) as services:
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
         for job in spec.sessions:
             with Converter(job.interfaces, services) as converter:
                 merged = converter.get_metadata()

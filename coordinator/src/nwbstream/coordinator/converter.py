@@ -41,7 +41,11 @@ class Converter(contextlib.AbstractContextManager):
     ) -> None:
         """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded)."""
         self._owned = not isinstance(services, ServiceSet)
-        self.services = services if isinstance(services, ServiceSet) else ServiceSet(services).__enter__()
+        self.services = (
+            services
+            if isinstance(services, ServiceSet)
+            else ServiceSet(services, needs={name for name, _ in interfaces.values()}).__enter__()
+        )
         self.interfaces = dict(interfaces)
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None

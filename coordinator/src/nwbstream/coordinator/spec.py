@@ -100,6 +100,11 @@ class Spec:
     backend_configuration: dict[str, Any] = field(default_factory=dict)
     upload_to_dandiset: str | None = None
 
+    @property
+    def interface_names(self) -> set[str]:
+        """Every interface some session uses: the services to start."""
+        return {name for job in self.sessions for name, _ in job.interfaces.values()}
+
 
 def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
     """The spec at `path`, its relative source paths joined with `data_folder` (default: the spec's folder)."""
