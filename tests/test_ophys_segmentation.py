@@ -122,3 +122,67 @@ def test_caiman(services, tmp_path, caiman_file):
         np.testing.assert_array_equal(traces["DfOverF"].data[:], estimates["F_dff"].T)
         assert traces["RoiResponseSeries"].rate == generate.RATE
         assert set(ophys["SegmentationImages"].images) == {"correlation_image", "mean_image"}
+
+
+# ---------------------------------------------------------------------------------------------- CNMF-E, EXTRACT
+
+
+def test_cnmfe(services, tmp_path):
+    """CIAtah's CNMF-E output: image masks and one raw trace per ROI as written; rate = frames / totalTime."""
+    source = generate.write_cnmfe(tmp_path)
+
+    def read():
+        from roiextractors import CnmfeSegmentationExtractor
+
+        return CnmfeSegmentationExtractor(**source)
+
+    path = check(services, tmp_path, Case("CnmfeSegmentationInterface", source, read, "generated with h5py"))
+    io, nwbfile = read_back(path)
+    with io:
+        ophys = nwbfile.processing["ophys"]
+        table = ophys["ImageSegmentation"]["PlaneSegmentation"]
+        assert table.description == "Segmentation data acquired with CNMF-E."
+        np.testing.assert_array_equal(table["image_mask"].data[:], generate.roi_masks().T)  # ROIs x columns x rows
+        series = ophys["Fluorescence"]["RoiResponseSeries"]
+        np.testing.assert_array_equal(series.data[:], generate.traces())
+        assert series.rate == generate.RATE
+        assert set(ophys["Fluorescence"].roi_response_series) == {"RoiResponseSeries"}
+        with h5py.File(source["file_path"], "r") as mat:
+            np.testing.assert_array_equal(
+                ophys["SegmentationImages"]["correlation_image"].data[:], mat["/cnmfeAnalysisOutput/Cn"][()].T
+            )
+
+
+@pytest.fixture(params=["output", "output_struct_name"])
+def extract_source(request, tmp_path) -> dict:
+    """EXTRACT output under its default struct name, or under one of the user's choosing (`output_struct_name`)."""
+    source = generate.write_extract(tmp_path)
+    if request.param == "output":
+        return source
+    with h5py.File(source["file_path"], "a") as mat:
+        mat.move("output", "extract_run2")
+    return {**source, "output_struct_name": "extract_run2", "sampling_frequency": 15.0}
+
+
+def test_extract(services, tmp_path, extract_source):
+    """EXTRACT >= 1.0: spatial and temporal weights (dF/F, config.preprocess = 1), summary and max images under
+    their own names; the rate is the argument, the struct found by its default name or the one given."""
+    source = extract_source
+
+    def read():
+        from roiextractors import ExtractSegmentationExtractor
+
+        return ExtractSegmentationExtractor(**source)
+
+    path = check(services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py"))
+    io, nwbfile = read_back(path)
+    with io:
+        ophys = nwbfile.processing["ophys"]
+        table = ophys["ImageSegmentation"]["PlaneSegmentation"]
+        assert table.description == "Segmentation data acquired with EXTRACT."
+        np.testing.assert_array_equal(table["image_mask"].data[:], generate.roi_masks().T)
+        assert set(ophys["Fluorescence"].roi_response_series) == {"DfOverF"}
+        series = ophys["Fluorescence"]["DfOverF"]
+        np.testing.assert_array_equal(series.data[:], generate.traces())
+        assert series.rate == source["sampling_frequency"]
+        assert set(ophys["SegmentationImages"].images) == {"summary_image", "max_image"}
