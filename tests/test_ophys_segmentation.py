@@ -186,3 +186,65 @@ def test_extract(services, tmp_path, extract_source):
         np.testing.assert_array_equal(series.data[:], generate.traces())
         assert series.rate == source["sampling_frequency"]
         assert set(ophys["SegmentationImages"].images) == {"summary_image", "max_image"}
+
+
+# ------------------------------------------------------------------------------------------ Inscopix cell sets
+
+CELL_STATUS = ["accepted", "rejected", "undecided"]
+
+
+@pytest.fixture
+def inscopix_cellset(tmp_path) -> Path:
+    """A cell set written by Inscopix's isx, one cell accepted, one rejected, one left undecided."""
+    import isx
+
+    path = Path(generate.write_inscopix_cellset(tmp_path)["file_path"])
+    cell_set = isx.CellSet.read(str(path), read_only=False)
+    for index, status in enumerate(CELL_STATUS):
+        cell_set.set_cell_status(index, status)
+    cell_set.flush()
+    return path
+
+
+def test_inscopix_cellset(services, tmp_path, inscopix_cellset):
+    """Image masks and each cell's status, as isx reads them; no traces (NeuroConv 0.10.2 writes none for a cell
+    set: roiextractors 0.10 does not expose them). The plane's device is NeuroConv's Inscopix 'Microscope'."""
+    import isx
+
+    source = {"file_path": str(inscopix_cellset)}
+    path = convert(services, {"cells": ("InscopixSegmentationInterface", source)}, tmp_path / "cells.nwb")
+    cell_set = isx.CellSet.read(str(inscopix_cellset))
+    images = np.stack([cell_set.get_cell_image_data(i) for i in range(cell_set.num_cells)])  # cells x rows x columns
+    io, nwbfile = read_back(path)
+    with io:
+        ophys = nwbfile.processing["ophys"]
+        table = ophys["ImageSegmentation"]["PlaneSegmentation"]
+        assert table.description == "Inscopix cell segmentation"
+        assert list(table["roi_name"][:]) == [cell_set.get_cell_name(i) for i in range(cell_set.num_cells)]
+        assert list(table["cell_status"][:]) == CELL_STATUS
+        np.testing.assert_array_equal(table["image_mask"].data[:], images.transpose(0, 2, 1))
+        np.testing.assert_array_equal(images.transpose(1, 2, 0), generate.roi_masks().astype(np.float32))
+        assert table["image_mask"].data.dtype == np.float32
+        assert "Fluorescence" not in ophys.data_interfaces and "SegmentationImages" not in ophys.data_interfaces
+        assert table.imaging_plane.device.name == "Microscope"
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+def test_inscopix_cellset_metadata(services, inscopix_cellset):
+    """NeuroConv's get_metadata for a cell set written without acquisition info: the file's start (isx writes
+    the epoch), the default device key and name, the plane and table keyed by the metadata key."""
+    from nwbstream.coordinator.converter import Converter
+
+    with Converter({"cells": ("InscopixSegmentationInterface", {"file_path": str(inscopix_cellset)})}, services) as c:
+        metadata = c.get_metadata()
+    assert metadata["NWBFile"]["session_start_time"].startswith("1970-01-01T00:00:00")
+    assert metadata["Devices"] == {"inscopix_microscope": {"name": "Microscope"}}
+    assert metadata["Ophys"] == {
+        "ImagingPlanes": {"inscopix_segmentation": {"device_metadata_key": "inscopix_microscope"}},
+        "PlaneSegmentations": {
+            "inscopix_segmentation": {
+                "description": "Inscopix cell segmentation",
+                "imaging_plane_metadata_key": "inscopix_segmentation",
+            }
+        },
+    }
