@@ -248,3 +248,93 @@ def test_inscopix_cellset_metadata(services, inscopix_cellset):
             }
         },
     }
+
+
+# ----------------------------------------------------------------------------------- Suite2p planes and channels
+
+SUITE2P_TRACES = {"raw": "RoiResponseSeries", "neuropil": "Neuropil", "deconvolved": "Deconvolved"}
+SUITE2P_IMAGES = {"correlation": "CorrelationImage", "mean": "MeanImage"}
+
+
+@pytest.fixture(scope="module")
+def suite2p_folder(tmp_path_factory) -> str:
+    """Suite2p output with two planes and two channels (generate.write_suite2p's defaults)."""
+    return generate.write_suite2p(tmp_path_factory.mktemp("suite2p"))["folder_path"]
+
+
+def suite2p_reader(folder: str, channel_name: str | None, plane_name: str | None):
+    from roiextractors import Suite2pSegmentationExtractor
+
+    return Suite2pSegmentationExtractor(folder_path=folder, channel_name=channel_name, plane_name=plane_name)
+
+
+def assert_suite2p_plane(nwbfile, expected, suffix: str, plane: int, channel: int) -> None:
+    """One plane and channel of the folder under NeuroConv's suffixed names, equal to the reader's values and to
+    what the fixture wrote (F = traces + 1000 * plane + 10000 * channel, Fneu = F / 2, spks = F / 10)."""
+    ophys = nwbfile.processing["ophys"]
+    table = ophys["ImageSegmentation"][f"PlaneSegmentation{suffix}"]
+    assert table.imaging_plane.name == f"ImagingPlane{suffix}"
+    assert table.imaging_plane.imaging_rate == generate.RATE
+    ids = expected.get_roi_ids()
+    for row, mask in enumerate(expected.get_roi_pixel_masks()):
+        np.testing.assert_array_equal([list(p) for p in table["pixel_mask"][row]], np.asarray(mask, dtype=float))
+    np.testing.assert_array_equal(table["iscell"].data[:], expected.get_property(key="iscell", ids=ids))
+    fluorescence = (generate.traces() + 1000 * plane + 10000 * channel).astype(np.float32)
+    written = {name: t for name, t in expected.get_traces_dict().items() if t is not None}
+    assert set(written) == ({"raw", "neuropil", "deconvolved"} if channel == 0 else {"raw", "neuropil"})
+    for name, trace in written.items():
+        series = ophys["Fluorescence"][f"{SUITE2P_TRACES[name]}{suffix}"]
+        np.testing.assert_array_equal(series.data[:], np.asarray(trace))
+        assert series.rois.table is table and series.rate == generate.RATE
+    np.testing.assert_array_equal(ophys["Fluorescence"][f"RoiResponseSeries{suffix}"].data[:], fluorescence)
+    np.testing.assert_array_equal(ophys["Fluorescence"][f"Neuropil{suffix}"].data[:], fluorescence / 2)
+    images = expected.get_images_dict()
+    for key, name in SUITE2P_IMAGES.items():
+        np.testing.assert_array_equal(ophys["SegmentationImages"][f"{name}{suffix}"].data[:], images[key].T)
+
+
+@pytest.mark.parametrize(
+    ("channel_name", "plane_name", "suffix"),
+    [(None, None, "Chan1Plane0"), ("chan1", "plane1", "Chan1Plane1"), ("chan2", "plane1", "Chan2Plane1")],
+)
+def test_suite2p_plane_and_channel(services, tmp_path, suite2p_folder, channel_name, plane_name, suffix):
+    """A folder of several planes and channels: the chosen (or first) plane and channel, every NeuroConv name
+    suffixed with them; the second channel has no deconvolved trace (Suite2p computes spks for chan1 only)."""
+    source = {"folder_path": suite2p_folder, "channel_name": channel_name, "plane_name": plane_name}
+    source = {key: value for key, value in source.items() if value is not None}
+    path = convert(services, {"s2p": ("Suite2pSegmentationInterface", source)}, tmp_path / "s2p.nwb")
+    plane, channel = int(suffix[-1]), int(suffix[4]) - 1
+    io, nwbfile = read_back(path)
+    with io:
+        assert_suite2p_plane(
+            nwbfile, quietly(lambda: suite2p_reader(suite2p_folder, channel_name, plane_name)), suffix, plane, channel
+        )
+        ophys = nwbfile.processing["ophys"]
+        assert list(ophys["ImageSegmentation"].plane_segmentations) == [f"PlaneSegmentation{suffix}"]
+        assert list(nwbfile.imaging_planes) == [f"ImagingPlane{suffix}"]
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="coordinator writers/images.py makes a new SegmentationImages per segmentation and pynwb refuses the "
+    "second; NeuroConv adds every plane's images to the one container (fix handed to the integrator)",
+)
+def test_suite2p_two_planes_in_one_file(services, tmp_path, suite2p_folder):
+    """Both planes of the first channel side by side: one table, imaging plane and set of series per plane,
+    each series pointing at its own table (NeuroConv's default metadata keys keep them apart)."""
+    interfaces = {
+        f"plane{plane}": (
+            "Suite2pSegmentationInterface",
+            {"folder_path": suite2p_folder, "plane_name": f"plane{plane}"},
+        )
+        for plane in (0, 1)
+    }
+    path = convert(services, interfaces, tmp_path / "planes.nwb")
+    io, nwbfile = read_back(path)
+    with io:
+        for plane in (0, 1):
+            expected = quietly(lambda plane=plane: suite2p_reader(suite2p_folder, None, f"plane{plane}"))
+            assert_suite2p_plane(nwbfile, expected, f"Chan1Plane{plane}", plane, 0)
+        assert sorted(nwbfile.imaging_planes) == ["ImagingPlaneChan1Plane0", "ImagingPlaneChan1Plane1"]
+    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
