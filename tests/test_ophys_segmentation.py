@@ -338,3 +338,140 @@ def test_suite2p_two_planes_in_one_file(services, tmp_path, suite2p_folder):
             assert_suite2p_plane(nwbfile, expected, f"Chan1Plane{plane}", plane, 0)
         assert sorted(nwbfile.imaging_planes) == ["ImagingPlaneChan1Plane0", "ImagingPlaneChan1Plane1"]
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
+
+
+# ------------------------------------------------------------------------------------------------------- SIMA
+
+SIMA_AVERAGES = np.stack([generate.movie()[0], generate.movie()[1]], axis=-1)[np.newaxis].astype(float)
+# Protocol-2 pickle of a sima.sequence object, which nothing outside sima can build: it must never be loaded.
+SIMA_SEQUENCE_PICKLE = b"\x80\x02csima.sequence\n_IndexedSequence\nq\x00)\x81q\x01}q\x02b."
+
+
+def write_sima(folder: Path, roi_sets: dict[str, list[dict]] | None = None) -> Path:
+    """A .sima folder as sima 1.3 saves one (ImagingDataset.save, ROIList.save, extract): two channels, the
+    fixture's ROIs as one sparse mask each under 'auto_ROIs', signals extracted on the second channel only
+    (an older run under a timestamp label, then 'dendrites'), time averages (planes, rows, columns, channels)."""
+    import pickle
+
+    from scipy.sparse import lil_matrix
+
+    dataset = folder / "session.sima"
+    dataset.mkdir()
+    masks = generate.roi_masks()
+    rois = [
+        {
+            "mask": [lil_matrix(masks[:, :, i])],
+            "polygons": None,
+            "label": f"r{i}",
+            "id": None,
+            "tags": set(),
+            "im_shape": None,
+        }
+        for i in range(generate.NUM_ROIS)
+    ]
+    contents = {
+        "dataset.pkl": {
+            "savedir": str(dataset),
+            "channel_names": ["Green", "Red"],
+            "num_frames": generate.NUM_FRAMES,
+            "frame_shape": (1, generate.ROWS, generate.COLUMNS, 2),
+            "num_sequences": 1,
+            "__version__": "1.3.2",
+        },
+        "rois.pkl": {
+            name: {"rois": members, "timestamp": "2024-01-02-10h11m12s"}
+            for name, members in (roi_sets or {"auto_ROIs": rois}).items()
+        },
+        "signals_1.pkl": {
+            "2024-01-02-10h11m12s": {"raw": [np.zeros((generate.NUM_ROIS, generate.NUM_FRAMES))], "rois": rois},
+            "dendrites": {
+                "raw": [generate.traces().T],
+                "rois": rois,
+                "mean_frame": SIMA_AVERAGES[..., 1],
+                "signal_channel": 1,
+            },
+        },
+        "time_averages.pkl": SIMA_AVERAGES,
+    }
+    for name, value in contents.items():
+        (dataset / name).write_bytes(pickle.dumps(value, protocol=2))
+    (dataset / "sequences.pkl").write_bytes(SIMA_SEQUENCE_PICKLE)
+    return dataset
+
+
+def test_sima_read_without_sima(tmp_path):
+    """The pickles a segmentation needs load with numpy and scipy only: masks, the chosen signals (channel with
+    signals, label that is no timestamp) as frames x ROIs, that channel's mean image; sequences.pkl is not read."""
+    from nwbstream.ophys.sima import SimaSegmentationInterface
+
+    interface = SimaSegmentationInterface.open({"file_path": str(write_sima(tmp_path))})
+    segmentation = interface.segmentation
+    np.testing.assert_array_equal(segmentation.get_roi_image_masks(), generate.roi_masks())
+    np.testing.assert_array_equal(segmentation.get_traces(name="raw"), generate.traces())
+    np.testing.assert_array_equal(segmentation.get_images_dict()["mean"], SIMA_AVERAGES[0, :, :, 1])
+    assert interface.get_metadata()["Ophys"]["PlaneSegmentations"] == {
+        "sima_segmentation": {"description": "Segmentation data acquired with SIMA."}
+    }
+
+
+def test_sima_roi_set_by_label(tmp_path):
+    """Several ROI sets: `sima_segmentation_label` picks one; a label that is not there is named with the ones
+    that are; polygon-only ROIs (sima rasterises them with shapely) are refused."""
+    from nwbstream.ophys.sima import SimaSegmentationInterface
+    from nwbstream.service import SourceError
+    from scipy.sparse import lil_matrix
+
+    masks = generate.roi_masks()
+    chosen = [{"mask": [lil_matrix(masks[:, :, i] * 2)], "polygons": None} for i in range(generate.NUM_ROIS)]
+    drawn = [{"mask": None, "polygons": [[[0, 0, 0], [0, 2, 0], [2, 2, 0]]]} for _ in range(generate.NUM_ROIS)]
+    path = write_sima(tmp_path, {"auto_ROIs": chosen, "drawn": drawn})
+    interface = SimaSegmentationInterface.open({"file_path": str(path)})
+    np.testing.assert_array_equal(interface.segmentation.get_roi_image_masks(), masks * 2)
+    with pytest.raises(SourceError, match="no ROI set 'cells'; it holds auto_ROIs, drawn"):
+        SimaSegmentationInterface.open({"file_path": str(path), "sima_segmentation_label": "cells"})
+    with pytest.raises(SourceError, match="polygons only"):
+        SimaSegmentationInterface.open({"file_path": str(path), "sima_segmentation_label": "drawn"})
+
+
+def test_sima_conversion_refused_for_want_of_a_rate(services, tmp_path):
+    """A SIMA dataset records no frame rate and NeuroConv's interface takes none: the conversion stops before
+    writing, naming the folder and the reason."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    path = write_sima(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ConversionError, match="no frame rate") as refused:
+        convert(services, {"sima": ("SimaSegmentationInterface", {"file_path": str(path)})}, out / "sima.nwb")
+    assert str(path) in str(refused.value)
+    assert not list(out.iterdir())
+
+
+# --------------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("interface", "writer"),
+    [("CaimanSegmentationInterface", generate.write_caiman), ("CnmfeSegmentationInterface", generate.write_cnmfe)],
+)
+def test_truncated_file_is_refused(services, tmp_path, interface, writer):
+    """An HDF5 file cut short (an interrupted copy) stops the conversion with the file named, nothing written."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    path = Path(writer(tmp_path)["file_path"])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ConversionError, match=str(path)):
+        convert(services, {"seg": (interface, {"file_path": str(path)})}, out / "seg.nwb")
+    assert not list(out.iterdir())
+
+
+def test_suite2p_folder_given_to_caiman(services, tmp_path, suite2p_folder):
+    """A file of another format (Suite2p's ops.npy) given as CaImAn output is refused with the file named."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    ops = Path(suite2p_folder) / "plane0" / "ops.npy"
+    with pytest.raises(ConversionError, match=str(ops)):
+        convert(services, {"seg": ("CaimanSegmentationInterface", {"file_path": str(ops)})}, tmp_path / "x.nwb")
+    assert not (tmp_path / "x.nwb").exists()
