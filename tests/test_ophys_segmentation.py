@@ -188,6 +188,47 @@ def test_extract(services, tmp_path, extract_source):
         assert set(ophys["SegmentationImages"].images) == {"summary_image", "max_image"}
 
 
+def write_legacy_extract(folder: Path) -> dict:
+    """EXTRACT before 1.0 (MATLAB v7.3), as roiextractors' LegacyExtractSegmentationExtractor reads it: struct
+    extractAnalysisOutput with filters (ROIs, rows, columns), traces (frames, ROIs), time/totalTime in seconds,
+    info/summary_image and info/version '0.9.0'."""
+    path = folder / "extract_legacy.mat"
+    with h5py.File(path, "w", userblock_size=512) as mat:
+        output = mat.create_group("extractAnalysisOutput")
+        output["filters"] = generate.roi_masks().transpose(2, 0, 1)
+        output["traces"] = generate.traces()
+        output["time/totalTime"] = np.array([[generate.NUM_FRAMES / generate.RATE]])
+        output["info/summary_image"] = np.linspace(0.0, 1.0, generate.ROWS * generate.COLUMNS).reshape(
+            generate.ROWS, generate.COLUMNS
+        )
+        output["info/version"] = np.array([[ord(c)] for c in "0.9.0"], dtype=np.uint16)
+    generate._write_matlab_v73_header(path)
+    return {"file_path": str(path), "sampling_frequency": 99.0}
+
+
+def test_extract_before_1_0(services, tmp_path):
+    """Older EXTRACT output, found under its own default struct name: raw traces, and the rate from the file's
+    total time (roiextractors' legacy reader ignores the sampling_frequency argument, as NeuroConv does)."""
+    source = write_legacy_extract(tmp_path)
+
+    def read():
+        from roiextractors import ExtractSegmentationExtractor
+
+        return ExtractSegmentationExtractor(**source)
+
+    path = check(services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py"))
+    io, nwbfile = read_back(path)
+    with io:
+        ophys = nwbfile.processing["ophys"]
+        np.testing.assert_array_equal(
+            ophys["ImageSegmentation"]["PlaneSegmentation"]["image_mask"].data[:], generate.roi_masks().T
+        )
+        series = ophys["Fluorescence"]["RoiResponseSeries"]
+        np.testing.assert_array_equal(series.data[:], generate.traces())
+        assert series.rate == generate.RATE
+        assert set(ophys["SegmentationImages"].images) == {"correlation_image"}
+
+
 # ------------------------------------------------------------------------------------------ Inscopix cell sets
 
 CELL_STATUS = ["accepted", "rejected", "undecided"]
