@@ -330,21 +330,24 @@ def assert_suite2p_plane(nwbfile, expected, suffix: str, plane: int, channel: in
     np.testing.assert_array_equal(ophys["Fluorescence"][f"RoiResponseSeries{suffix}"].data[:], fluorescence)
     np.testing.assert_array_equal(ophys["Fluorescence"][f"Neuropil{suffix}"].data[:], fluorescence / 2)
     images = expected.get_images_dict()
+    mean = np.linspace(0.0, 1.0, generate.ROWS * generate.COLUMNS).reshape(generate.ROWS, generate.COLUMNS)
+    expected_mean = mean.astype(np.float32) + 10 * channel + plane  # ops meanImg, or meanImg_chan2 (float32)
+    np.testing.assert_array_equal(ophys["SegmentationImages"][f"MeanImage{suffix}"].data[:], expected_mean.T)
     for key, name in SUITE2P_IMAGES.items():
         np.testing.assert_array_equal(ophys["SegmentationImages"][f"{name}{suffix}"].data[:], images[key].T)
 
 
 @pytest.mark.parametrize(
-    ("channel_name", "plane_name", "suffix"),
-    [(None, None, "Chan1Plane0"), ("chan1", "plane1", "Chan1Plane1"), ("chan2", "plane1", "Chan2Plane1")],
+    ("channel_name", "plane_name", "channel", "plane"),
+    [(None, None, 0, 0), ("chan1", "plane1", 0, 1), ("chan2", "plane1", 1, 1)],
 )
-def test_suite2p_plane_and_channel(services, tmp_path, suite2p_folder, channel_name, plane_name, suffix):
+def test_suite2p_plane_and_channel(services, tmp_path, suite2p_folder, channel_name, plane_name, channel, plane):
     """A folder of several planes and channels: the chosen (or first) plane and channel, every NeuroConv name
     suffixed with them; the second channel has no deconvolved trace (Suite2p computes spks for chan1 only)."""
     source = {"folder_path": suite2p_folder, "channel_name": channel_name, "plane_name": plane_name}
     source = {key: value for key, value in source.items() if value is not None}
     path = convert(services, {"s2p": ("Suite2pSegmentationInterface", source)}, tmp_path / "s2p.nwb")
-    plane, channel = int(suffix[-1]), int(suffix[4]) - 1
+    suffix = f"Chan{channel + 1}Plane{plane}"
     io, nwbfile = read_back(path)
     with io:
         assert_suite2p_plane(
