@@ -1,0 +1,263 @@
+"""The microscope TIFF formats (ScanImage, ScanImage 3.8, Micro-Manager, ThorImageLS, Bruker Prairie View), each on
+files written in its own layout (tests/fixtures/ophys/generate.py): frames read back equal roiextractors' on the
+same files, and metadata and timing are what NeuroConv 0.10.2 reads from them (its values noted per test).
+"""
+
+from __future__ import annotations
+
+import pytest
+from pynwb import NWBHDF5IO
+
+from .conftest import convert
+from .fixtures.ophys import generate
+from .ophys_checks import Case, check_imaging_case, quietly
+
+
+def interface_metadata(name: str, source: dict) -> dict:
+    """What the interface's get_metadata() gives, as the service sends it (dict layout)."""
+    from nwbstream.service import discover_interfaces
+
+    interfaces = {cls.__name__: cls for cls in discover_interfaces("nwbstream.ophys")}
+    interface = interfaces[name].open(source)
+    try:
+        return interface.get_metadata()
+    finally:
+        interface.close()
+
+
+def read_series(path, name: str):
+    """(series fields, plane fields, device fields) of acquisition/<name>, read back with pynwb."""
+    with NWBHDF5IO(path, "r") as io:
+        series = io.read().acquisition[name]
+        plane = series.imaging_plane
+        return (
+            {
+                "type": type(series).__name__,
+                "description": series.description,
+                "starting_time": series.starting_time,
+                "rate": series.rate,
+                "dimension": list(series.dimension[:]),
+                "scan_line_rate": series.scan_line_rate,
+                "field_of_view": None if series.field_of_view is None else list(series.field_of_view[:]),
+                "unit": series.unit,
+                "format": series.format,
+            },
+            {
+                "name": plane.name,
+                "imaging_rate": plane.imaging_rate,
+                "grid_spacing": None if plane.grid_spacing is None else list(plane.grid_spacing[:]),
+                "grid_spacing_unit": plane.grid_spacing_unit,
+                "origin_coords": None if plane.origin_coords is None else list(plane.origin_coords[:]),
+                "origin_coords_unit": plane.origin_coords_unit,
+                "description": plane.description,
+                "channels": [channel.name for channel in plane.optical_channel],
+            },
+            {"name": plane.device.name, "description": plane.device.description},
+        )
+
+
+# ---------------------------------------------------------------------------------------------------- ScanImage
+
+
+def scanimage_case(source: dict, **reader_arguments) -> Case:
+    def read():
+        from roiextractors import ScanImageImagingExtractor
+
+        return ScanImageImagingExtractor(file_paths=[source["file_path"]], **reader_arguments)
+
+    return Case("ScanImageImagingInterface", source, read, "generated with tifffile (ScanImage 2020.1 BigTIFF)")
+
+
+@pytest.fixture
+def scanimage(tmp_path):
+    return generate.write_scanimage(tmp_path)
+
+
+@pytest.fixture
+def scanimage_channels_planes(tmp_path):
+    return generate.write_scanimage(tmp_path, num_channels=2, num_planes=3)
+
+
+@pytest.fixture
+def scanimage_volume(tmp_path):
+    return generate.write_scanimage(tmp_path, num_planes=3)
+
+
+SCANIMAGE_DEVICE = {
+    "name": "Microscope",
+    "description": "Microscope and acquisition data with ScanImage (version 2020.1.)",
+}
+# NeuroConv reads the scan field's sizeXY [16, 24] as micrometers over pixelResolutionXY [24, 16].
+SCANIMAGE_GEOMETRY = {
+    "grid_spacing": [16 / 24 * 1e-6, 24 / 16 * 1e-6],
+    "grid_spacing_unit": "meters",
+    "origin_coords": [0.0, 0.0],
+    "origin_coords_unit": "meters",
+}
+
+
+def test_scanimage_metadata_is_neuroconvs(scanimage):
+    """NeuroConv 0.10.2's get_metadata() for this file, less its provenance fields."""
+    key = "scan_image_imaging"
+    assert interface_metadata("ScanImageImagingInterface", scanimage) == {
+        "NWBFile": {"session_start_time": "2024-01-02T10:11:12"},
+        "Devices": {"scan_image_microscope": SCANIMAGE_DEVICE},
+        "Ophys": {
+            "ImagingPlanes": {
+                key: {
+                    "name": "ImagingPlane",
+                    "device_metadata_key": "scan_image_microscope",
+                    "imaging_rate": 20.0,
+                    **SCANIMAGE_GEOMETRY,
+                }
+            },
+            "MicroscopySeries": {
+                key: {
+                    "name": "TwoPhotonSeries",
+                    "imaging_plane_metadata_key": key,
+                    "description": "Imaging data acquired using ScanImage",
+                    "scan_line_rate": 400.0,
+                }
+            },
+        },
+    }
+
+
+def test_scanimage_values(services, tmp_path, scanimage):
+    path = check_imaging_case(services, tmp_path, scanimage_case(scanimage), series_name="TwoPhotonSeries")
+    series, plane, _ = read_series(path, "TwoPhotonSeries")
+    assert (series["type"], series["starting_time"], series["rate"], series["scan_line_rate"]) == (
+        "TwoPhotonSeries",
+        0.0,
+        20.0,
+        400.0,
+    )
+    assert plane["imaging_rate"] == 20.0
+    assert plane["grid_spacing"] == pytest.approx(SCANIMAGE_GEOMETRY["grid_spacing"])
+    assert plane["origin_coords"] == [0.0, 0.0]
+
+
+def test_scanimage_channel_and_plane(services, tmp_path, scanimage_channels_planes):
+    """Channel 2, plane 1 of a 2-channel, 3-plane acquisition: names and key carry both, and the series starts at
+    that plane's first frame time (1/60 s: frames at 60 Hz, volumes at 20 Hz)."""
+    source = {**scanimage_channels_planes, "channel_name": "Channel 2", "plane_index": 1}
+    metadata = interface_metadata("ScanImageImagingInterface", source)
+    key = "scan_image_imaging_channel_2_plane_1"
+    assert metadata["Ophys"]["ImagingPlanes"][key]["name"] == "ImagingPlaneChannel2Plane1"
+    assert metadata["Ophys"]["MicroscopySeries"][key] == {
+        "name": "TwoPhotonSeriesChannel2Plane1",
+        "imaging_plane_metadata_key": key,
+        "description": "Imaging data acquired using ScanImage for Channel 2",
+        "scan_line_rate": 400.0,
+    }
+    case = scanimage_case(source, channel_name="Channel 2", plane_index=1)
+    path = check_imaging_case(services, tmp_path, case, series_name="TwoPhotonSeriesChannel2Plane1")
+    series, plane, _ = read_series(path, "TwoPhotonSeriesChannel2Plane1")
+    assert series["starting_time"] == pytest.approx(0.016667)
+    assert series["rate"] == pytest.approx(20.0)
+    assert plane["name"] == "ImagingPlaneChannel2Plane1"
+    first = quietly(case.read).get_series(end_sample=1)[0]
+    assert first[0, 0] == generate.scanimage_page(channel=1, page=1)[0, 0]  # volume 0, plane 1, channel 2
+
+
+def test_scanimage_volume(services, tmp_path, scanimage_volume):
+    """No plane_index on a 3-plane file: one 4D series (frames, width, height, planes), timed by each volume's
+    last plane (2/60 s), as NeuroConv writes it."""
+    path = check_imaging_case(services, tmp_path, scanimage_case(scanimage_volume), series_name="TwoPhotonSeries")
+    series, _, _ = read_series(path, "TwoPhotonSeries")
+    assert series["dimension"] == [16, 24, 3]
+    assert series["starting_time"] == pytest.approx(0.033333)
+    with NWBHDF5IO(path, "r") as io:
+        data = io.read().acquisition["TwoPhotonSeries"].data
+        assert data.shape == (10, 24, 16, 3)
+        for plane in range(3):  # volume 1, plane p is page 3 + p; pixel (row 2, column 5) at data[1, 5, 2, p]
+            assert data[1, 5, 2, plane] == generate.scanimage_page(channel=0, page=3 + plane)[2, 5]
+
+
+def test_scanimage_file_paths(services, tmp_path, scanimage):
+    """file_paths in place of file_path: same frames."""
+    source = {"file_paths": [scanimage["file_path"]]}
+    case = Case("ScanImageImagingInterface", source, scanimage_case(scanimage).read, "generated with tifffile")
+    check_imaging_case(services, tmp_path, case, series_name="TwoPhotonSeries")
+
+
+def test_scanimage_legacy_file_is_sent_to_the_legacy_interface(tmp_path):
+    from nwbstream.service import SourceError
+
+    legacy = generate.write_scanimage_legacy(tmp_path)
+    with pytest.raises(SourceError, match=r"scanimage_legacy\.tif.*ScanImageLegacyImagingInterface"):
+        interface_metadata("ScanImageImagingInterface", legacy)
+
+
+# ------------------------------------------------------------------------------------------- ScanImage 3.8
+
+
+@pytest.fixture
+def scanimage_legacy(tmp_path):
+    return generate.write_scanimage_legacy(tmp_path)
+
+
+def scanimage_legacy_case(source: dict) -> Case:
+    def read():
+        from roiextractors import ScanImageLegacyImagingExtractor
+
+        return ScanImageLegacyImagingExtractor(file_path=source["file_path"], sampling_frequency=generate.RATE)
+
+    return Case("ScanImageLegacyImagingInterface", source, read, "generated with tifffile (ScanImage 3.8 header)")
+
+
+def test_scanimage_legacy_metadata_is_neuroconvs(scanimage_legacy):
+    """The rate and start come from the header (state.acq.frameRate, state.internal.triggerTimeString), and the whole
+    header, JSON-encoded, is the series description."""
+    import json
+
+    key = "scan_image_legacy_imaging"
+    metadata = interface_metadata("ScanImageLegacyImagingInterface", scanimage_legacy)
+    description = metadata["Ophys"]["MicroscopySeries"][key].pop("description")
+    assert json.loads(description) == {
+        "state.configPath": "''",
+        "state.software.version": "3.8",
+        "state.acq.frameRate": "20.0",
+        "state.acq.linesPerFrame": "16",
+        "state.acq.pixelsPerLine": "24",
+        "state.acq.numberOfChannelsSave": "1",
+        "state.acq.zoomFactor": "2",
+        "state.internal.triggerTimeString": "'1/2/2024 10:11:12.000'",
+    }
+    assert metadata == {
+        "NWBFile": {"session_start_time": "2024-01-02T10:11:12"},
+        "Devices": {
+            "scan_image_microscope": {
+                "name": "Microscope",
+                "description": "Microscope controlled by ScanImage (legacy v3.8)",
+            }
+        },
+        "Ophys": {
+            "ImagingPlanes": {key: {"device_metadata_key": "scan_image_microscope", "imaging_rate": 20.0}},
+            "MicroscopySeries": {key: {"imaging_plane_metadata_key": key}},
+        },
+    }
+
+
+def test_scanimage_legacy_values(services, tmp_path, scanimage_legacy):
+    path = check_imaging_case(services, tmp_path, scanimage_legacy_case(scanimage_legacy))
+    series, plane, device = read_series(path, "MicroscopySeries")
+    assert (series["rate"], series["starting_time"], plane["imaging_rate"]) == (20.0, 0.0, 20.0)
+    assert series["description"].startswith('{"state.configPath"')
+
+
+def test_scanimage_legacy_fallback_rate(services, tmp_path):
+    """A header without state.acq.frameRate takes fallback_sampling_frequency; without it, a clear error."""
+    import tifffile
+    from nwbstream.service import SourceError
+
+    file_path = tmp_path / "no_rate.tif"
+    with tifffile.TiffWriter(file_path) as writer:
+        for frame in generate.movie(dtype="int16"):
+            writer.write(frame, description="state.software.version=3.8", photometric="minisblack", metadata=None)
+    with pytest.raises(SourceError, match=r"no_rate\.tif.*fallback_sampling_frequency"):
+        interface_metadata("ScanImageLegacyImagingInterface", {"file_path": str(file_path)})
+    source = {"file_path": str(file_path), "fallback_sampling_frequency": 7.5}
+    path = convert(services, {"imaging": ("ScanImageLegacyImagingInterface", source)}, tmp_path / "fallback.nwb")
+    series, plane, _ = read_series(path, "MicroscopySeries")
+    assert (series["rate"], plane["imaging_rate"]) == (7.5, 7.5)
