@@ -261,3 +261,114 @@ def test_scanimage_legacy_fallback_rate(services, tmp_path):
     path = convert(services, {"imaging": ("ScanImageLegacyImagingInterface", source)}, tmp_path / "fallback.nwb")
     series, plane, _ = read_series(path, "MicroscopySeries")
     assert (series["rate"], plane["imaging_rate"]) == (7.5, 7.5)
+
+
+# ---------------------------------------------------------------------------------------------------- Micro-Manager
+
+
+@pytest.fixture
+def micromanager(tmp_path):
+    folder = tmp_path / "micromanager"
+    folder.mkdir()
+    return generate.write_micromanager(folder)
+
+
+def test_micromanager_metadata_is_neuroconvs(micromanager):
+    key = "micromanager_imaging"
+    assert interface_metadata("MicroManagerTiffImagingInterface", micromanager) == {
+        "NWBFile": {"session_start_time": "2024-01-02T10:11:12+00:00"},
+        "Ophys": {
+            "ImagingPlanes": {key: {"imaging_rate": 20.0}},
+            "MicroscopySeries": {
+                key: {
+                    "description": "Imaging data acquired with Micro-Manager.",
+                    "imaging_plane_metadata_key": key,
+                    "unit": "px",
+                    "format": "tiff",
+                }
+            },
+        },
+    }
+
+
+def test_micromanager_values(services, tmp_path, micromanager):
+    def read():
+        from roiextractors import MicroManagerTiffImagingExtractor
+
+        return MicroManagerTiffImagingExtractor(folder_path=micromanager["folder_path"])
+
+    case = Case("MicroManagerTiffImagingInterface", micromanager, read, "generated with tifffile (Micro-Manager 2.0)")
+    path = check_imaging_case(services, tmp_path, case)
+    series, plane, device = read_series(path, "MicroscopySeries")
+    assert (series["rate"], series["unit"], series["format"], plane["imaging_rate"]) == (20.0, "px", "tiff", 20.0)
+    assert device["name"] == "PlaceholderMicroscope"
+
+
+# ---------------------------------------------------------------------------------------------------- ThorImageLS
+
+
+@pytest.fixture
+def thor(tmp_path):
+    return generate.write_thor(tmp_path)
+
+
+def thor_case(source: dict) -> Case:
+    def read():
+        from roiextractors import ThorTiffImagingExtractor
+
+        return ThorTiffImagingExtractor(file_path=source["file_path"], channel_name=source.get("channel_name"))
+
+    return Case("ThorImagingInterface", source, read, "real Experiment.xml (ThorImageLS 4.0) + tifffile OME-TIFF")
+
+
+def test_thor_metadata_is_neuroconvs(thor):
+    """From the real Experiment.xml: uTime 1710409795, pixelSizeUM 0.138, widthUM 141.35, heightUM 48.59."""
+    key = "thor_imaging"
+    metadata = interface_metadata("ThorImagingInterface", thor)
+    plane = metadata["Ophys"]["ImagingPlanes"][key]
+    series = metadata["Ophys"]["MicroscopySeries"][key]
+    assert plane.pop("grid_spacing") == pytest.approx([0.138e-6, 0.138e-6])
+    assert series.pop("field_of_view") == pytest.approx([141.35e-6, 48.59e-6])
+    assert metadata == {
+        "NWBFile": {"session_start_time": "2024-03-14T09:49:55+00:00"},
+        "Devices": {
+            "thor_microscope": {
+                "name": "ThorMicroscope",
+                "description": "ThorLabs 2P Microscope running ThorImageLS 4.0.2020.2171",
+            }
+        },
+        "Ophys": {
+            "ImagingPlanes": {
+                key: {
+                    "name": "ImagingPlaneDefault",
+                    "device_metadata_key": "thor_microscope",
+                    "optical_channel": [{"name": "Default"}],
+                    "grid_spacing_unit": "meters",
+                }
+            },
+            "MicroscopySeries": {key: {"name": "TwoPhotonSeriesDefault", "imaging_plane_metadata_key": key}},
+        },
+    }
+
+
+def test_thor_values(services, tmp_path, thor):
+    path = check_imaging_case(services, tmp_path, thor_case(thor), series_name="TwoPhotonSeriesDefault")
+    series, plane, _ = read_series(path, "TwoPhotonSeriesDefault")
+    assert (series["rate"], series["starting_time"]) == (22.279, 0.0)
+    assert series["field_of_view"] == pytest.approx([141.35e-6, 48.59e-6])
+    assert (plane["name"], plane["channels"], plane["grid_spacing_unit"]) == (
+        "ImagingPlaneDefault",
+        ["Default"],
+        "meters",
+    )
+    assert plane["grid_spacing"] == pytest.approx([0.138e-6, 0.138e-6])
+
+
+def test_thor_channel_name(services, tmp_path, thor):
+    """channel_name names the key, the plane, its optical channel and the series."""
+    source = {**thor, "channel_name": "ChanC"}
+    metadata = interface_metadata("ThorImagingInterface", source)
+    assert metadata["Ophys"]["ImagingPlanes"]["thor_imaging_channel_ChanC"]["optical_channel"] == [{"name": "ChanC"}]
+    path = check_imaging_case(services, tmp_path, thor_case(source), series_name="TwoPhotonSeriesChanC")
+    _, plane, _ = read_series(path, "TwoPhotonSeriesChanC")
+    assert (plane["name"], plane["channels"]) == ("ImagingPlaneChanC", ["ChanC"])
