@@ -372,3 +372,203 @@ def test_thor_channel_name(services, tmp_path, thor):
     path = check_imaging_case(services, tmp_path, thor_case(source), series_name="TwoPhotonSeriesChanC")
     _, plane, _ = read_series(path, "TwoPhotonSeriesChanC")
     assert (plane["name"], plane["channels"]) == ("ImagingPlaneChanC", ["ChanC"])
+
+
+# ---------------------------------------------------------------------------------------------------- Bruker
+
+BRUKER_DEVICE = {"name": "BrukerFluorescenceMicroscope", "description": "Version 5.6.64.400"}
+# micronsPerPixel 1.25 on X and Y; 16 rows x 24 columns; positionCurrent Y -50, X 100; planes at Z 0 and 5.
+BRUKER_PLANE = {
+    "name": "ImagingPlane",
+    "description": "The imaging plane origin_coords units are in the microscope reference frame.",
+    "imaging_rate": 20.0,
+    "grid_spacing": [1.25e-6, 1.25e-6],
+}
+BRUKER_SERIES = {"name": "TwoPhotonSeries", "scan_line_rate": 320.0, "field_of_view": [30e-6, 20e-6]}
+
+
+@pytest.fixture
+def bruker(tmp_path):
+    return generate.write_bruker_single_plane(tmp_path)
+
+
+@pytest.fixture
+def bruker_volume(tmp_path):
+    return generate.write_bruker_multi_plane(tmp_path)
+
+
+def bruker_case(interface: str, source: dict, extractor: str, **reader_arguments) -> Case:
+    def read():
+        import roiextractors
+
+        return getattr(roiextractors, extractor)(folder_path=source["folder_path"], **reader_arguments)
+
+    return Case(interface, source, read, "generated with tifffile (Prairie View 5.6 T-series)")
+
+
+def approx_metadata(metadata: dict) -> dict:
+    """`metadata` with every list of floats made approximate (meters computed as micrometers / 1e6)."""
+    if isinstance(metadata, dict):
+        return {key: approx_metadata(value) for key, value in metadata.items()}
+    if isinstance(metadata, list) and metadata and all(isinstance(v, float) for v in metadata):
+        return pytest.approx(metadata)
+    return metadata
+
+
+def test_bruker_metadata_is_neuroconvs(bruker):
+    """BrukerTiffImagingInterface: NeuroConv 0.10.2's dict-layout metadata, origin in micrometers."""
+    key = "bruker_tiff_imaging"
+    assert interface_metadata("BrukerTiffImagingInterface", bruker) == approx_metadata(
+        {
+            "NWBFile": {"session_start_time": "2024-01-02T10:11:12"},
+            "Devices": {
+                "bruker_device_4329": {
+                    **BRUKER_DEVICE,
+                    "serial_number": "4329",
+                    "description": "Version 5.6.64.400. Bruker Ultima",
+                }
+            },
+            "Ophys": {
+                "ImagingPlanes": {
+                    key: {
+                        **BRUKER_PLANE,
+                        "device_metadata_key": "bruker_device_4329",
+                        "grid_spacing_unit": "meters",
+                        "origin_coords": [-50.0, 100.0],
+                        "origin_coords_unit": "micrometers",
+                    }
+                },
+                "MicroscopySeries": {
+                    key: {
+                        **BRUKER_SERIES,
+                        "imaging_plane_metadata_key": key,
+                        "description": "Imaging data acquired from the Bruker Two-Photon Microscope.",
+                    }
+                },
+            },
+        }
+    )
+
+
+def test_bruker_single_plane_metadata(bruker):
+    """NeuroConv's old list layout for this interface, in the dict layout: the same values, keyed by name."""
+    assert interface_metadata("BrukerTiffSinglePlaneImagingInterface", bruker) == approx_metadata(
+        {
+            "NWBFile": {"session_start_time": "2024-01-02T10:11:12"},
+            "Devices": {"BrukerFluorescenceMicroscope": BRUKER_DEVICE},
+            "Ophys": {
+                "ImagingPlanes": {
+                    "ImagingPlane": {
+                        **BRUKER_PLANE,
+                        "device_metadata_key": "BrukerFluorescenceMicroscope",
+                        "origin_coords": [-50.0, 100.0],
+                    }
+                },
+                "MicroscopySeries": {
+                    "TwoPhotonSeries": {
+                        **BRUKER_SERIES,
+                        "imaging_plane_metadata_key": "ImagingPlane",
+                        "description": "Imaging data acquired from the Bruker Two-Photon Microscope.",
+                        "unit": "n.a.",
+                        "dimension": [16, 24],
+                    }
+                },
+            },
+        }
+    )
+
+
+def test_bruker_multi_plane_metadata(bruker_volume):
+    """Two planes at Z 0 and 5: a third axis of 5 micrometers in grid spacing, field of view and origin."""
+    metadata = interface_metadata("BrukerTiffMultiPlaneImagingInterface", bruker_volume)
+    assert metadata["Ophys"]["ImagingPlanes"]["ImagingPlane"] == approx_metadata(
+        {
+            **BRUKER_PLANE,
+            "device_metadata_key": "BrukerFluorescenceMicroscope",
+            "grid_spacing": [1.25e-6, 1.25e-6, 5e-6],
+            "origin_coords": [-50.0, 100.0, 5.0],
+        }
+    )
+    assert metadata["Ophys"]["MicroscopySeries"]["TwoPhotonSeries"] == approx_metadata(
+        {
+            **BRUKER_SERIES,
+            "field_of_view": [30e-6, 20e-6, 5e-6],
+            "imaging_plane_metadata_key": "ImagingPlane",
+            "description": "The volumetric imaging data acquired from the Bruker Two-Photon Microscope.",
+            "unit": "n.a.",
+            "dimension": [16, 24, 2],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "interface, extractor",
+    [
+        ("BrukerTiffImagingInterface", "BrukerTiffImagingExtractor"),
+        ("BrukerTiffSinglePlaneImagingInterface", "BrukerTiffSinglePlaneImagingExtractor"),
+    ],
+)
+def test_bruker_values(services, tmp_path, bruker, interface, extractor):
+    path = check_imaging_case(services, tmp_path, bruker_case(interface, bruker, extractor), "TwoPhotonSeries")
+    series, plane, _ = read_series(path, "TwoPhotonSeries")
+    assert (series["rate"], series["starting_time"], series["scan_line_rate"]) == (20.0, 0.0, 320.0)
+    assert series["field_of_view"] == pytest.approx([30e-6, 20e-6])
+    assert plane["grid_spacing"] == pytest.approx([1.25e-6, 1.25e-6])
+    assert plane["origin_coords"] == [-50.0, 100.0]
+    unit = "micrometers" if interface == "BrukerTiffImagingInterface" else "meters"  # as NeuroConv labels them
+    assert plane["origin_coords_unit"] == unit
+
+
+@pytest.mark.parametrize(
+    "interface, extractor, rate, grid_spacing",
+    [  # NeuroConv's values: the unified reader gives the volume rate; the per-stream one the frame rate, and its
+        # interface a third grid axis (the Z span); the unified interface finds one moved depth, so no Z step.
+        ("BrukerTiffImagingInterface", "BrukerTiffImagingExtractor", 10.0, [1.25e-6, 1.25e-6]),
+        (
+            "BrukerTiffMultiPlaneImagingInterface",
+            "BrukerTiffMultiPlaneImagingExtractor",
+            20.0,
+            [1.25e-6, 1.25e-6, 5e-6],
+        ),
+    ],
+)
+def test_bruker_volume_values(services, tmp_path, bruker_volume, interface, extractor, rate, grid_spacing):
+    """One 4D series (frames, width, height, planes); consecutive movie frames are a volume's planes."""
+    case = bruker_case(interface, bruker_volume, extractor)
+    path = check_imaging_case(services, tmp_path, case, "TwoPhotonSeries")
+    series, plane, _ = read_series(path, "TwoPhotonSeries")
+    assert series["dimension"] == [16, 24, 2]
+    assert (series["rate"], plane["imaging_rate"]) == (pytest.approx(rate), rate)
+    assert plane["grid_spacing"] == pytest.approx(grid_spacing)
+    assert plane["origin_coords"] == [-50.0, 100.0, 5.0]
+    with NWBHDF5IO(path, "r") as io:
+        data = io.read().acquisition["TwoPhotonSeries"].data
+        movie = generate.movie(num_frames=20)
+        assert data[3, 5, 2, 1] == movie[3 * 2 + 1, 2, 5]  # volume 3, plane 1, row 2, column 5
+
+
+def test_bruker_plane_index(services, tmp_path, bruker_volume):
+    """plane_index 1 of the unified interface: a planar series of that plane. Its depth is NeuroConv's: the planes'
+    depths are the Z positions that moved from the series' default (0), so only plane 1's Z 5 is found, as depth
+    0; plane 1 gets none."""
+    source = {**bruker_volume, "plane_index": 1}
+    key = "bruker_tiff_imaging_plane1"
+    plane = interface_metadata("BrukerTiffImagingInterface", source)["Ophys"]["ImagingPlanes"][key]
+    assert (plane["name"], plane["origin_coords"], plane["imaging_rate"]) == (
+        "ImagingPlanePlane1",
+        [-50.0, 100.0],
+        10.0,
+    )
+    first = interface_metadata("BrukerTiffImagingInterface", {**bruker_volume, "plane_index": 0})
+    assert first["Ophys"]["ImagingPlanes"]["bruker_tiff_imaging_plane0"]["origin_coords"] == [-50.0, 100.0, 5.0]
+
+    def read():
+        from roiextractors import BrukerTiffImagingExtractor
+
+        return BrukerTiffImagingExtractor(folder_path=source["folder_path"]).select_plane(1)
+
+    case = Case("BrukerTiffImagingInterface", source, read, "generated with tifffile")
+    path = check_imaging_case(services, tmp_path, case, "TwoPhotonSeriesPlane1")
+    with NWBHDF5IO(path, "r") as io:
+        data = io.read().acquisition["TwoPhotonSeriesPlane1"].data
+        assert data[3, 5, 2] == generate.movie(num_frames=20)[3 * 2 + 1, 2, 5]
