@@ -5,6 +5,8 @@ same files, and metadata and timing are what NeuroConv 0.10.2 reads from them (i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pynwb import NWBHDF5IO
 
@@ -572,3 +574,35 @@ def test_bruker_plane_index(services, tmp_path, bruker_volume):
     with NWBHDF5IO(path, "r") as io:
         data = io.read().acquisition["TwoPhotonSeriesPlane1"].data
         assert data[3, 5, 2] == generate.movie(num_frames=20)[3 * 2 + 1, 2, 5]
+
+
+# ---------------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "interface",
+    [
+        "ScanImageImagingInterface",
+        "ScanImageLegacyImagingInterface",
+        "MicroManagerTiffImagingInterface",
+        "ThorImagingInterface",
+        "BrukerTiffImagingInterface",
+        "BrukerTiffSinglePlaneImagingInterface",
+    ],
+)
+def test_truncated_file_is_named_and_nothing_is_written(services, tmp_path, interface):
+    """The source's last TIFF cut in half (an interrupted copy): the error names the source when it is opened, and
+    no file is left at the output path."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    folder = tmp_path / "source"
+    folder.mkdir()
+    source = generate.WRITERS[interface](folder)
+    last = sorted(folder.rglob("*.tif"))[-1]
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    named = source.get("file_path") or source["folder_path"]
+    output = tmp_path / "out" / "truncated.nwb"
+    output.parent.mkdir()
+    with pytest.raises(ConversionError, match=re.escape(str(named))):
+        convert(services, {"imaging": (interface, source)}, output)
+    assert not list(output.parent.iterdir())

@@ -33,6 +33,7 @@ class BaseImagingInterface(BaseDataInterface):
         self.imaging = imaging
         self.metadata_key = metadata_key
         self.photon_series_type = photon_series_type
+        read_last_frame(imaging)
 
     def frame_times(self) -> np.ndarray | None:
         """The time of each frame, if the source has them; formats override when asking can fail."""
@@ -75,6 +76,14 @@ class BaseImagingInterface(BaseDataInterface):
         series = self.imaging.get_series(start_sample=frames.start, end_sample=frames.stop)
         series = series.transpose((0, 2, 1) if series.ndim == 3 else (0, 2, 1, 3))
         return series[(slice(None), *inner)]
+
+
+def read_last_frame(imaging: Any) -> None:
+    """A truncated file fails here, when the source is opened and the error can name it, not halfway through a
+    conversion."""
+    n_frames = imaging.get_num_samples()
+    if n_frames:
+        imaging.get_series(start_sample=n_frames - 1, end_sample=n_frames)
 
 
 def frame_times(extractor: Any) -> np.ndarray | None:

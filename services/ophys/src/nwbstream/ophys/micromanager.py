@@ -9,6 +9,7 @@ from typing import Any
 
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
+from .tiff_pages import check_complete
 
 
 class MicroManagerTiffImagingInterface(BaseImagingInterface):
@@ -29,6 +30,7 @@ class MicroManagerTiffImagingInterface(BaseImagingInterface):
         """
         from roiextractors import MicroManagerTiffImagingExtractor
 
+        check_complete(sorted(Path(folder_path).glob("*.ome.tif")))
         imaging = MicroManagerTiffImagingExtractor(folder_path=folder_path)
         self.use_imaging(imaging, metadata_key or "micromanager_imaging", "TwoPhotonSeries")
 

@@ -19,6 +19,7 @@ from nwbstream.service import SourceError
 
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
+from .tiff_pages import check_complete
 
 HEADER_VERSIONS = (3, 4, 5)  # ScanImage >= 2016 BigTIFF header versions; older files are "legacy"
 DEVICE_KEY = "scan_image_microscope"  # one microscope for every channel and plane of an acquisition
@@ -75,6 +76,7 @@ class ScanImageImagingInterface(BaseImagingInterface):
                 f"{paths[0]}: ScanImage header version {version} is not one of {HEADER_VERSIONS}; a ScanImage 3.x "
                 "file is read by ScanImageLegacyImagingInterface"
             )
+        check_complete(paths)
         imaging = ScanImageImagingExtractor(
             file_path=file_path,
             channel_name=channel_name,
@@ -150,6 +152,7 @@ class ScanImageLegacyImagingInterface(BaseImagingInterface):
         from roiextractors import ScanImageLegacyImagingExtractor
         from roiextractors.extractors.tiffimagingextractors.scanimagetiff_utils import extract_extra_metadata
 
+        check_complete([file_path])
         self.header = extract_extra_metadata(file_path=file_path)
         for key in ("state.acq.frameRate", "SI.hRoiManager.scanFrameRate"):
             if key in self.header:

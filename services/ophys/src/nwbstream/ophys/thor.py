@@ -13,6 +13,7 @@ from typing import Any
 
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
+from .tiff_pages import check_complete
 
 DEVICE_KEY = "thor_microscope"  # one microscope images every channel, each channel its own interface
 
@@ -43,6 +44,7 @@ class ThorImagingInterface(BaseImagingInterface):
         """
         from roiextractors import ThorTiffImagingExtractor
 
+        check_complete([file_path])
         imaging = ThorTiffImagingExtractor(file_path=file_path, channel_name=channel_name)
         default_key = f"thor_imaging_channel_{channel_name}" if channel_name is not None else "thor_imaging"
         self.use_imaging(imaging, metadata_key or default_key, "TwoPhotonSeries")
