@@ -606,3 +606,38 @@ def test_truncated_file_is_named_and_nothing_is_written(services, tmp_path, inte
     with pytest.raises(ConversionError, match=re.escape(str(named))):
         convert(services, {"imaging": (interface, source)}, output)
     assert not list(output.parent.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------------- devices
+
+
+@pytest.mark.parametrize(
+    "interface, series_name, device",
+    [
+        ("ScanImageImagingInterface", "TwoPhotonSeries", SCANIMAGE_DEVICE),
+        (
+            "ScanImageLegacyImagingInterface",
+            "MicroscopySeries",
+            {"name": "Microscope", "description": "Microscope controlled by ScanImage (legacy v3.8)"},
+        ),
+        (
+            "ThorImagingInterface",
+            "TwoPhotonSeriesDefault",
+            {"name": "ThorMicroscope", "description": "ThorLabs 2P Microscope running ThorImageLS 4.0.2020.2171"},
+        ),
+        (
+            "BrukerTiffImagingInterface",
+            "TwoPhotonSeries",
+            {"name": "BrukerFluorescenceMicroscope", "description": "Version 5.6.64.400. Bruker Ultima"},
+        ),
+        ("BrukerTiffSinglePlaneImagingInterface", "TwoPhotonSeries", BRUKER_DEVICE),
+    ],
+)
+def test_the_plane_is_on_the_files_microscope(services, tmp_path, interface, series_name, device):
+    """The device the metadata names (top-level Devices, by device_metadata_key) is the plane's device, as
+    NeuroConv writes it; not the placeholder."""
+    folder = tmp_path / "source"
+    folder.mkdir()
+    source = generate.WRITERS[interface](folder)
+    path = convert(services, {"imaging": (interface, source)}, tmp_path / "device.nwb")
+    assert read_series(path, series_name)[2] == device
