@@ -69,16 +69,7 @@ class BrukerTiffImagingInterface(BaseImagingInterface):
     def get_metadata(self) -> dict[str, Any]:
         xml = self.series._bruker_xml_metadata
         root = self.series._xml_root
-        system = system_identity(root)
-        device_key = f"bruker_device_{system['number']}" if "number" in system else "bruker_device"
-        device: dict[str, Any] = {"name": DEVICE_NAME}
-        if "id" in system:
-            device["serial_number"] = system["id"]
-        about = [f"Version {xml['version']}"] if "version" in xml else []
-        about += [system["description"]] if "description" in system else []
-        if about:
-            device["description"] = ". ".join(about)
-
+        device_key, device = microscope_device(xml, root)
         volumetric = self.imaging.is_volumetric
         grid_spacing, field_of_view = planar_geometry(xml, self.imaging.get_frame_shape())
         origin = stage_position(root)
@@ -258,6 +249,21 @@ def start_time(xml: dict[str, Any]) -> datetime | None:
     from dateutil.parser import parse
 
     return parse(xml["date"]) if "date" in xml else None
+
+
+def microscope_device(xml: dict[str, Any], root: Any) -> tuple[str, dict[str, Any]]:
+    """The Devices key and entry of the system that acquired the series (keyed by its SystemID number, so that
+    series from one rig share one device)."""
+    system = system_identity(root)
+    key = f"bruker_device_{system['number']}" if "number" in system else "bruker_device"
+    device: dict[str, Any] = {"name": DEVICE_NAME}
+    if "id" in system:
+        device["serial_number"] = system["id"]
+    about = [f"Version {xml['version']}"] if "version" in xml else []
+    about += [system["description"]] if "description" in system else []
+    if about:
+        device["description"] = ". ".join(about)
+    return key, device
 
 
 def system_identity(root: Any) -> dict[str, str]:
