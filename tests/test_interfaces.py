@@ -39,6 +39,9 @@ ECEPHYS_DONE = {
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
+OPHYS_DONE |= {"ScanImageImagingInterface", "ScanImageLegacyImagingInterface", "MicroManagerTiffImagingInterface"}
+OPHYS_DONE |= {"ThorImagingInterface", "BrukerTiffImagingInterface", "BrukerTiffSinglePlaneImagingInterface"}
+OPHYS_DONE |= {"BrukerTiffMultiPlaneImagingInterface"}
 NOT_YET = {
     **{name: "issue 8 (ecephys complete)" for name in TARGETS["ecephys"] - ECEPHYS_DONE},
     **{name: "issue 6 (ophys), not built yet" for name in TARGETS["ophys"] - OPHYS_DONE},
