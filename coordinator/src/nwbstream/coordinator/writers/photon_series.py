@@ -1,4 +1,4 @@
-"""TwoPhotonSeries and OnePhotonSeries: frames x height x width [x planes], on an ImagingPlane from metadata."""
+"""TwoPhotonSeries and OnePhotonSeries: frames x width x height [x planes], on an ImagingPlane from metadata."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .series import plan_of, series_datasets, timing_arguments
 
 TYPES = {"TwoPhotonSeries": TwoPhotonSeries, "OnePhotonSeries": OnePhotonSeries}
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "dimension"}
-SERIES_FIELDS |= {"format", "starting_frame", "external_file"}
+SERIES_FIELDS |= {"format"}
 SERIES_FIELDS |= {"field_of_view", "pmt_gain", "scan_line_rate", "exposure_time", "binning", "power", "intensity"}
 
 
