@@ -1,5 +1,9 @@
-"""HDF5, Scanbox, Femtonics, Inscopix and Miniscope movies, written by each format's own writer (fixtures), converted
-and read back: frames equal what roiextractors reads, timing and the metadata the files carry are NeuroConv 0.10.2's.
+"""HDF5, Scanbox, Femtonics, Inscopix and Miniscope movies converted and read back: frames equal what roiextractors
+reads, timing and the metadata the files carry are NeuroConv 0.10.2's.
+
+No small public real sample of these formats was found (roiextractors' and NeuroConv's test data live on GIN, out
+of reach), so each file is written at test time by tests/fixtures/ophys/generate.py with the format's own writer
+library (h5py, scipy.io, isx, opencv), never with the code that reads it.
 """
 
 from __future__ import annotations
@@ -333,3 +337,22 @@ def test_read_returns_only_the_frames_asked_for(tmp_path, interface):
     np.testing.assert_array_equal(frames, expected[3:7])
     column = opened.read(spec.name, "data", (slice(3, 7), slice(5, 6), slice(None)))
     np.testing.assert_array_equal(column, expected[3:7, 5:6])
+
+
+def test_miniscope_given_its_videos_and_configuration(miniscope_source):
+    """NeuroConv's second way in: the .avi files and metaData.json, giving the same frames and metadata."""
+    folder = Path(miniscope_source["folder_path"])
+    by_folder = open_interface("MiniscopeImagingInterface", miniscope_source)
+    by_files = open_interface(
+        "MiniscopeImagingInterface",
+        {
+            "file_paths": [str(folder / "0.avi"), str(folder / "1.avi")],
+            "configuration_file_path": str(folder / "metaData.json"),
+        },
+    )
+    assert by_files.get_metadata() == by_folder.get_metadata()
+    (spec,) = by_files.describe()
+    np.testing.assert_array_equal(
+        by_files.read(spec.name, "data", (slice(0, 10), slice(None), slice(None))),
+        by_folder.read(spec.name, "data", (slice(0, 10), slice(None), slice(None))),
+    )
