@@ -356,3 +356,17 @@ def test_miniscope_given_its_videos_and_configuration(miniscope_source):
         by_files.read(spec.name, "data", (slice(0, 10), slice(None), slice(None))),
         by_folder.read(spec.name, "data", (slice(0, 10), slice(None), slice(None))),
     )
+
+
+def test_sbx_cut_mid_frame_or_without_its_mat_is_refused(tmp_path):
+    """A .sbx holds no frame count (file size / frame size), so a cut file is refused rather than shortened."""
+    from nwbstream.service import SourceError
+
+    cut = written(tmp_path / "cut", "SbxImagingInterface")
+    os.truncate(cut["file_path"], 7000)  # 9 whole frames of 768 bytes and 88 bytes of a tenth
+    with pytest.raises(SourceError, match=f"{cut['file_path']}: truncated: 7000 bytes .* 768-byte frames"):
+        open_interface("SbxImagingInterface", cut)
+    alone = written(tmp_path / "alone", "SbxImagingInterface")
+    os.remove(tmp_path / "alone" / "scan.mat")
+    with pytest.raises(SourceError, match=f"{tmp_path / 'alone' / 'scan.mat'}: no such file"):
+        open_interface("SbxImagingInterface", alone)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nwbstream.service import SourceError
+
 from .imaging import BaseImagingInterface, PhotonSeriesType
 
 DEVICE_KEY = "scanbox_microscope"  # NeuroConv keys the device by the microscope, shared by every Scanbox series
@@ -40,7 +42,11 @@ class SbxImagingInterface(BaseImagingInterface):
         """
         from roiextractors import SbxImagingExtractor
 
+        for pair in (Path(file_path).with_suffix(".sbx"), Path(file_path).with_suffix(".mat")):
+            if not pair.is_file():
+                raise SourceError(f"{pair}: no such file; a Scanbox recording is a .sbx and a .mat of the same name")
         imaging = SbxImagingExtractor(file_path=file_path, sampling_frequency=sampling_frequency)
+        _check_whole_frames(imaging)
         self.use_imaging(imaging, metadata_key or "sbx_imaging", photon_series_type)
 
     def get_metadata(self) -> dict[str, Any]:
@@ -57,3 +63,19 @@ class SbxImagingInterface(BaseImagingInterface):
                 },
             },
         }
+
+
+def _check_whole_frames(imaging: Any) -> None:
+    """The .sbx holds no frame count: it is the file size over the frame size, so a file cut mid-frame (an
+    interrupted copy) would silently lose its last frame; refuse it instead. (Scanbox 2 and later: older files
+    are counted in buffers, which this does not check.)"""
+    if imaging._info.get("scanbox_version", -1) < 2:
+        return
+    path = Path(imaging.sbx_file_path)
+    frame_bytes = int(imaging._info["nsamples"]) * int(imaging._info["nplanes"])
+    size = path.stat().st_size
+    if size % frame_bytes:
+        raise SourceError(
+            f"{path}: truncated: {size} bytes is not a whole number of {frame_bytes}-byte frames "
+            f"({size // frame_bytes} whole frames)"
+        )
