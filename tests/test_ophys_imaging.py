@@ -370,3 +370,18 @@ def test_sbx_cut_mid_frame_or_without_its_mat_is_refused(tmp_path):
     os.remove(tmp_path / "alone" / "scan.mat")
     with pytest.raises(SourceError, match=f"{tmp_path / 'alone' / 'scan.mat'}: no such file"):
         open_interface("SbxImagingInterface", alone)
+
+
+def test_miniscope_cut_video_or_short_timestamps_is_refused(tmp_path):
+    from nwbstream.service import SourceError
+
+    cut = written(tmp_path / "cut", "MiniscopeImagingInterface")
+    video = Path(cut["folder_path"]) / "1.avi"
+    os.truncate(video, video.stat().st_size // 2)
+    with pytest.raises(SourceError, match=f"{video}: no frame can be decoded"):
+        open_interface("MiniscopeImagingInterface", cut)
+    short = written(tmp_path / "short", "MiniscopeImagingInterface")
+    csv = Path(short["folder_path"]) / "timeStamps.csv"
+    csv.write_text("".join(csv.read_text().splitlines(keepends=True)[:-2]))  # header and 8 of 10 rows
+    with pytest.raises(SourceError, match=f"{csv}: 8 timestamps for 10 frames"):
+        open_interface("MiniscopeImagingInterface", short).describe()

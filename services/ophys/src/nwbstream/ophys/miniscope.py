@@ -66,10 +66,23 @@ class MiniscopeImagingInterface(BaseImagingInterface):
         if legacy:
             raise SourceError(f"{legacy[0]}: a Miniscope V3 recording; only V4 (metaData.json, timeStamps.csv) is read")
         self.device_folder = device_folder
+        videos = file_paths if file_paths is not None else sorted(device_folder.glob("*.avi"))
+        for video in videos:
+            _check_decodes(Path(video))
         imaging = MiniscopeImagingExtractor(
             folder_path=folder_path, file_paths=file_paths, timestamps_path=timeStamps_file_path
         )
         self.use_imaging(imaging, metadata_key or "miniscope_imaging", "OnePhotonSeries")
+
+    def frame_times(self):
+        """timeStamps.csv's times (seconds); refused when it has fewer rows than the videos have frames."""
+        times = super().frame_times()
+        frames = self.imaging.get_num_samples()
+        if times is not None and len(times) < frames:
+            raise SourceError(
+                f"{self.imaging._timestamps_path}: {len(times)} timestamps for {frames} frames in the videos"
+            )
+        return times
 
     def get_metadata(self) -> dict[str, Any]:
         from roiextractors import MiniscopeImagingExtractor
@@ -131,3 +144,16 @@ def miniscope_device(configuration: dict[str, Any], name: str) -> dict[str, Any]
             f"{settings}."
         )
     return device
+
+
+def _check_decodes(video: Path) -> None:
+    """The reader takes a video's size from its first frame; say which file has none to give."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(video))
+    try:
+        readable, _ = capture.read()
+    finally:
+        capture.release()
+    if not readable:
+        raise SourceError(f"{video}: no frame can be decoded (truncated, or not a video)")
