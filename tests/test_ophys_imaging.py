@@ -385,3 +385,14 @@ def test_miniscope_cut_video_or_short_timestamps_is_refused(tmp_path):
     csv.write_text("".join(csv.read_text().splitlines(keepends=True)[:-2]))  # header and 8 of 10 rows
     with pytest.raises(SourceError, match=f"{csv}: 8 timestamps for 10 frames"):
         open_interface("MiniscopeImagingInterface", short).describe()
+
+
+@pytest.mark.parametrize("interface", sorted(FORMATS))
+def test_metadata_fits_its_schema(tmp_path, interface):
+    """What get_metadata returns (with the Subject and start time a user adds) is what its schema describes."""
+    import jsonschema
+
+    opened = open_interface(interface, written(tmp_path / "source", interface))
+    metadata = opened.get_metadata()
+    metadata["NWBFile"] = {**START["NWBFile"], **metadata["NWBFile"]}
+    jsonschema.validate({**metadata, "Subject": START["Subject"]}, opened.get_metadata_schema())
