@@ -239,18 +239,22 @@ def test_help_mentions_embedded_mode_and_additions():
 
 
 def _watch_children(process: subprocess.Popen, timeout: float) -> dict[int, psutil.Process]:
-    """Every descendant seen while `process` runs (with its command line), then waits for it."""
+    """Every descendant seen while `process` runs, with the last command line it showed, then waits for it.
+
+    The command line is read again at every look: right after the fork a child still shows its parent's until it
+    execs the service, and once it has exited (a zombie until reaped) it shows none."""
     seen: dict[int, psutil.Process] = {}
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:
             for child in parent.children(recursive=True):
-                if child.pid not in seen:
-                    try:
-                        child.info_cmdline = child.cmdline()
-                    except psutil.Error:
-                        continue
+                try:
+                    cmdline = child.cmdline()
+                except psutil.Error:
+                    continue
+                if cmdline:
+                    child.info_cmdline = cmdline
                     seen[child.pid] = child
         except psutil.NoSuchProcess:
             break
