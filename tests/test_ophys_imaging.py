@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import importlib
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
+from .cases import Case
 from .conftest import START, convert
 from .fixtures.ophys import generate
 from .nwbcheck import assert_valid_nwb
-from .ophys_checks import Case, check_imaging_case, quietly
+from .ophys_checks import check_imaging_case, quietly
 
 RATE = generate.RATE
 MOVIE_SHAPE = (generate.NUM_FRAMES, generate.COLUMNS, generate.ROWS)  # as written: (frames, width, height)
@@ -55,40 +57,36 @@ def miniscope_source(tmp_path) -> dict:
     return written(tmp_path / "miniscope", "MiniscopeImagingInterface")
 
 
-def hdf5_case(source: dict) -> Case:
-    def read():
-        from roiextractors import Hdf5ImagingExtractor
-
-        return Hdf5ImagingExtractor(**source)
-
-    return Case("Hdf5ImagingInterface", source, read, "generated with h5py")
+def extractor(name: str):
+    """The roiextractors reader class `name`, imported when a test needs it."""
+    return getattr(importlib.import_module("roiextractors"), name)
 
 
-def sbx_case(source: dict) -> Case:
-    def read():
-        from roiextractors import SbxImagingExtractor
-
-        return SbxImagingExtractor(**source)
-
-    return Case("SbxImagingInterface", source, read, "generated with scipy.io (.mat) and numpy (.sbx)")
+def generated(interface: str, reader: str, fixture: str) -> Case:
+    """A case whose files each test writes into its tmp_path (`on` gives it their source)."""
+    return Case(interface, {}, lambda: extractor(reader), fixture, reader_name=reader)
 
 
-def femtonics_case(source: dict) -> Case:
-    def read():
-        from roiextractors import FemtonicsImagingExtractor
+CASES = {
+    case.interface: case
+    for case in (
+        generated("Hdf5ImagingInterface", "Hdf5ImagingExtractor", "generated with h5py"),
+        generated("SbxImagingInterface", "SbxImagingExtractor", "generated with scipy.io (.mat) and numpy (.sbx)"),
+        generated("FemtonicsImagingInterface", "FemtonicsImagingExtractor", "generated with h5py (MESc layout)"),
+        generated("InscopixImagingInterface", "InscopixImagingExtractor", "generated with isx (Inscopix's writer)"),
+        generated(
+            "MiniscopeImagingInterface",
+            "MiniscopeImagingExtractor",
+            "generated with opencv (FFV1 .avi), json and pandas (Miniscope DAQ V4 layout)",
+        ),
+    )
+}
 
-        return FemtonicsImagingExtractor(**source)
 
-    return Case("FemtonicsImagingInterface", source, read, "generated with h5py (MESc layout)")
-
-
-def inscopix_case(source: dict) -> Case:
-    def read():
-        from roiextractors import InscopixImagingExtractor
-
-        return InscopixImagingExtractor(**source)
-
-    return Case("InscopixImagingInterface", source, read, "generated with isx (Inscopix's own writer)")
+def on(interface: str, source: dict) -> Case:
+    """The interface's case on the files of `source`, read back by its roiextractors reader."""
+    case = CASES[interface]
+    return replace(case, source=source, read=lambda: extractor(case.reader)(**source))
 
 
 def series_of(path: Path, name: str = "MicroscopySeries"):
@@ -136,7 +134,7 @@ def open_interface(name: str, source: dict):
 
 
 def test_hdf5_frames_and_rate_from_the_fr_attribute(services, tmp_path, hdf5_source):
-    path = check_imaging_case(services, tmp_path, hdf5_case(hdf5_source))
+    path = check_imaging_case(services, tmp_path, on("Hdf5ImagingInterface", hdf5_source))
     series = series_of(path)
     assert (series["type"], series["rate"], series["starting_time"]) == ("TwoPhotonSeries", RATE, 0.0)
     assert series["data"].shape == MOVIE_SHAPE
@@ -169,7 +167,7 @@ def test_hdf5_truncated_file_names_it_and_writes_nothing(services, tmp_path, hdf
 
 
 def test_sbx_frames_and_rate_from_the_mat_info(services, tmp_path, sbx_source):
-    path = check_imaging_case(services, tmp_path, sbx_case(sbx_source))
+    path = check_imaging_case(services, tmp_path, on("SbxImagingInterface", sbx_source))
     series = series_of(path)
     assert series["rate"] == RATE  # int(resfreq / lines * (2 - scanmode))
     np.testing.assert_array_equal(series["data"], generate.movie().transpose(0, 2, 1))
@@ -182,7 +180,7 @@ def test_sbx_frames_and_rate_from_the_mat_info(services, tmp_path, sbx_source):
 
 def test_femtonics_frames_and_what_the_file_says(services, tmp_path, femtonics_source):
     path = check_imaging_case(
-        services, tmp_path, femtonics_case(femtonics_source), metadata={"Subject": START["Subject"]}
+        services, tmp_path, on("FemtonicsImagingInterface", femtonics_source), metadata={"Subject": START["Subject"]}
     )
     series = series_of(path)
     np.testing.assert_array_equal(series["data"], generate.movie().transpose(0, 2, 1))
@@ -224,7 +222,7 @@ def test_femtonics_metadata_is_neuroconvs(femtonics_source):
 
 
 def test_inscopix_frames_as_one_photon_series(services, tmp_path, inscopix_source):
-    path = check_imaging_case(services, tmp_path, inscopix_case(inscopix_source))
+    path = check_imaging_case(services, tmp_path, on("InscopixImagingInterface", inscopix_source))
     series = series_of(path)
     assert series["type"] == "OnePhotonSeries"
     assert series["rate"] == RATE  # 1 / the movie's frame period (50 ms)
@@ -295,12 +293,10 @@ def test_miniscope_metadata_is_neuroconvs(miniscope_source):
 
 def test_miniscope_frames_and_jittered_timestamps(services, tmp_path, miniscope_source):
     """The DAQ's receive times are irregular: written as timestamps (seconds), as NeuroConv writes them."""
-    from roiextractors import MiniscopeImagingExtractor
-
     interfaces = {"imaging": ("MiniscopeImagingInterface", miniscope_source)}
     path = convert(services, interfaces, tmp_path / "miniscope.nwb", metadata={"Subject": START["Subject"]})
     series = series_of(path, "OnePhotonSeries")
-    expected = quietly(lambda: MiniscopeImagingExtractor(**miniscope_source)).get_series()
+    expected = quietly(on("MiniscopeImagingInterface", miniscope_source).read).get_series()
     assert series["data"].dtype == np.uint8
     np.testing.assert_array_equal(series["data"], expected.transpose(0, 2, 1))
     np.testing.assert_array_equal(series["data"], (generate.movie() % 256).astype(np.uint8).transpose(0, 2, 1))
@@ -324,7 +320,7 @@ def test_miniscope_frames_and_jittered_timestamps(services, tmp_path, miniscope_
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
 
 
-@pytest.mark.parametrize("interface", sorted(generate.WRITERS.keys() & set(FORMATS)))
+@pytest.mark.parametrize("interface", sorted(FORMATS))
 def test_read_returns_only_the_frames_asked_for(tmp_path, interface):
     """Frames 3..7 (across Miniscope's 0.avi and 1.avi, 5 frames each), and one column of them."""
     source = written(tmp_path / "source", interface)

@@ -19,6 +19,7 @@ class FemtonicsImagingInterface(BaseImagingInterface):
     display_name = "Femtonics Imaging"
     associated_suffixes = (".mesc",)
     info = "Interface for Femtonics two-photon imaging data in MESc format."
+    differs_from_neuroconv = "leaves session_start_time out when the file has none (NeuroConv sets it to None)"
 
     def __init__(
         self,

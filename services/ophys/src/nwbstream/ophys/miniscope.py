@@ -25,6 +25,9 @@ class MiniscopeImagingInterface(BaseImagingInterface):
     display_name = "Miniscope Imaging"
     associated_suffixes = (".avi", ".csv", ".json")
     info = "Interface for Miniscope imaging data from single recordings."
+    differs_from_neuroconv = (
+        "names the video whose first frame cannot be decoded, and refuses fewer timestamps than frames"
+    )
     series_name = "OnePhotonSeries"
 
     def __init__(

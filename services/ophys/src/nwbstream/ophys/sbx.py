@@ -17,6 +17,9 @@ class SbxImagingInterface(BaseImagingInterface):
     display_name = "Scanbox Imaging"
     associated_suffixes = (".sbx",)
     info = "Interface for Scanbox imaging data."
+    differs_from_neuroconv = (
+        "refuses a .sbx cut mid-frame, where NeuroConv drops the partial frame silently, and a .sbx without its .mat"
+    )
 
     def __init__(
         self,
