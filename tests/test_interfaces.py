@@ -36,16 +36,11 @@ ECEPHYS_DONE = {
     "KiloSortSortingInterface",
     "BlackrockSortingInterface",
 }
-OPHYS_DONE = {
-    "TiffImagingInterface",
-    "Suite2pSegmentationInterface",
-    "MinianSegmentationInterface",
-    "Hdf5ImagingInterface",
-    "SbxImagingInterface",
-    "FemtonicsImagingInterface",
-    "InscopixImagingInterface",
-    "MiniscopeImagingInterface",
-}
+OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
+OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
+OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
+OPHYS_DONE |= {"Hdf5ImagingInterface", "SbxImagingInterface", "FemtonicsImagingInterface"}
+OPHYS_DONE |= {"InscopixImagingInterface", "MiniscopeImagingInterface"}
 NOT_YET = {
     **{name: "issue 8 (ecephys complete)" for name in TARGETS["ecephys"] - ECEPHYS_DONE},
     **{name: "issue 6 (ophys), not built yet" for name in TARGETS["ophys"] - OPHYS_DONE},

@@ -21,7 +21,9 @@ def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
     container_name = entry.get("name", obj.name)
     placement = obj.placement or "processing/ophys"
     existing = ctx.module(placement.split("/")[1]).data_interfaces.get(container_name)
-    images = existing or Images(name=container_name, description=entry.get("description", "Summary images for segmentation."))
+    images = existing or Images(
+        name=container_name, description=entry.get("description", "Summary images for segmentation.")
+    )
     held = {}
     for plan in obj.datasets:
         own = entry.get(plan.name) if isinstance(entry.get(plan.name), dict) else {}

@@ -14,7 +14,8 @@ from typing import Any
 from nwbstream.service import SourceError
 
 from .imaging import BaseImagingInterface
-from .names import snake_case
+from .inscopix_cellset import subject_metadata
+from .metadata import snake_case
 
 PLANE_SETTINGS = {  # NeuroConv's label for each acquisition setting stated in the plane description
     "Exposure Time (ms)": "Exposure Time (ms)",
@@ -24,7 +25,6 @@ PLANE_SETTINGS = {  # NeuroConv's label for each acquisition setting stated in t
     "Microscope EX LED Power (mw/mm^2)": "EX LED Power (mw/mm^2)",
     "Microscope OG LED Power (mw/mm^2)": "OG LED Power (mw/mm^2)",
 }
-SEXES = {"m": "M", "male": "M", "f": "F", "female": "F", "u": "U", "unknown": "U"}
 
 
 class InscopixImagingInterface(BaseImagingInterface):
@@ -91,35 +91,12 @@ class InscopixImagingInterface(BaseImagingInterface):
                 }
             },
         }
-        subject = _subject(acquisition)
+        subject = subject_metadata(self.imaging._get_subject_info())
+        if "weight" in subject:
+            subject["weight"] = str(subject["weight"])  # NeuroConv's imaging interface writes it as text
         if subject:
             metadata["Subject"] = subject
         return metadata
-
-
-def _subject(acquisition: dict[str, Any]) -> dict[str, Any]:
-    """The animal as NeuroConv records it: a binomial name is the species, anything else the strain; sex "U"
-    when the file names the animal but not its sex."""
-    subject: dict[str, Any] = {}
-    if acquisition.get("Animal ID"):
-        subject["subject_id"] = acquisition["Animal ID"]
-    species = acquisition.get("Animal Species")
-    if species:
-        words = species.split()
-        binomial = " " in species and species[0].isupper() and words[1][0].islower()
-        subject["species" if binomial else "strain"] = species
-    if acquisition.get("Animal Sex"):
-        subject["sex"] = SEXES.get(acquisition["Animal Sex"].lower(), "U")
-    if acquisition.get("Animal Description"):
-        subject["description"] = acquisition["Animal Description"]
-    if acquisition.get("Animal Date of Birth"):
-        subject["date_of_birth"] = acquisition["Animal Date of Birth"]
-    weight = acquisition.get("Animal Weight")
-    if weight and weight > 0:
-        subject["weight"] = str(weight)
-    if subject:
-        subject.setdefault("sex", "U")
-    return subject
 
 
 def is_multiplane(file_path: Path) -> bool:

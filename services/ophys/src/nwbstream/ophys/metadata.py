@@ -9,6 +9,7 @@ field the pynwb constructor takes), as NeuroConv's do; what is pinned is their s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nwbstream.service.schemas import base_metadata_schema
@@ -59,3 +60,12 @@ def ophys_metadata_schema(registries: tuple[str, ...]) -> dict[str, Any]:
         "properties": {name: {"type": "object", "additionalProperties": ENTRIES[name]} for name in registries},
     }
     return schema
+
+
+def snake_case(name: str) -> str:
+    """A name a device or file reports, as NeuroConv keys its registries (`to_snake_case`): spaces and hyphens
+    become underscores, a word boundary inside CamelCase ("HPCMiniscope", "miniscopeV4") gets one, all lower case."""
+    words = re.sub(r"[\s-]+", "_", name.strip())
+    for boundary in (r"(?<=[a-z0-9])(?=[A-Z])", r"(?<=[A-Z])(?=[A-Z][a-z])"):
+        words = re.sub(boundary, "_", words)
+    return re.sub(r"_+", "_", words).lower().strip("_")

@@ -14,7 +14,7 @@ from typing import Any
 from nwbstream.service import SourceError
 
 from .imaging import BaseImagingInterface
-from .names import snake_case
+from .metadata import snake_case
 
 TEXT_SETTINGS = ("compression", "deviceType", "frameRate", "gain")  # ndx-miniscope text fields
 INTEGER_SETTINGS = ("excitation", "framesPerFile", "led0", "msCamExposure")  # ndx-miniscope integer fields

@@ -26,6 +26,7 @@ TRACE_NAMES = {  # NeuroConv's default series names, by roiextractors trace name
     "baseline": "Baseline",
     "dff": "DfOverF",
 }
+IMAGE_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}  # NeuroConv's writer defaults
 PROPERTY_DESCRIPTIONS = {
     "snr": "Signal-to-noise ratio for each component",
     "r_values": "Spatial correlation values for each component",
@@ -38,9 +39,11 @@ PIXEL_FIELDS = {
 
 
 class BaseSegmentationInterface(BaseDataInterface):
-    """Formats set `self.segmentation` (a roiextractors SegmentationExtractor) and `self.metadata_key`."""
+    """Formats set `self.segmentation` (a roiextractors SegmentationExtractor) and `self.metadata_key`, and
+    `plane_segmentation_description` when NeuroConv's get_metadata gives the table a description of its own."""
 
     plane_segmentation_name: ClassVar[str] = "PlaneSegmentation"
+    plane_segmentation_description: ClassVar[str] = ""
     segmentation: Any
     metadata_key: str
     _traces: dict[str, Any]
@@ -51,7 +54,16 @@ class BaseSegmentationInterface(BaseDataInterface):
         return frame_times(self.segmentation)
 
     def get_metadata(self) -> dict[str, Any]:
-        return {"NWBFile": {}}
+        """NeuroConv's, plus the names its writer gives the correlation and mean images (NeuroConv fills them in
+        at write time; here the coordinator names an image by its metadata entry, else by its extractor key)."""
+        ophys: dict[str, Any] = {}
+        if self.plane_segmentation_description:
+            ophys["PlaneSegmentations"] = {self.metadata_key: {"description": self.plane_segmentation_description}}
+        images = self.segmentation.get_images_dict()
+        names = {key: {"name": name} for key, name in IMAGE_NAMES.items() if images.get(key) is not None}
+        if names:
+            ophys["SegmentationImages"] = {self.metadata_key: names}
+        return {"NWBFile": {}, "Ophys": ophys} if ophys else {"NWBFile": {}}
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return ophys_metadata_schema(("ImagingPlanes", "PlaneSegmentations", "RoiResponses", "SegmentationImages"))
@@ -156,7 +168,8 @@ class BaseSegmentationInterface(BaseDataInterface):
     def _mask_datasets(self) -> list[DatasetSpec]:
         if self.mask_type() != "image":
             return []
-        rows, columns = (int(n) for n in self.segmentation.get_frame_shape())
+        # The shape of a mask itself, not get_frame_shape(): some extractors (Inscopix) give that as (width, height).
         ids = self.segmentation.get_roi_ids()
-        dtype = np.asarray(self.segmentation.get_roi_image_masks(roi_ids=ids[:1])).dtype.newbyteorder("<")
-        return [DatasetSpec("image_mask", dtype, (len(ids), columns, rows))]
+        first = np.asarray(self.segmentation.get_roi_image_masks(roi_ids=ids[:1]))
+        rows, columns = first.shape[:2]
+        return [DatasetSpec("image_mask", first.dtype.newbyteorder("<"), (len(ids), columns, rows))]

@@ -1,0 +1,32 @@
+"""CNMF-E output as saved by CIAtah (MATLAB v7.3 .mat), read by roiextractors' CnmfeSegmentationExtractor:
+image masks (extractedImages), one raw trace per ROI (extractedSignals), the correlation image (Cn); the rate is
+frames / time.totalTime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .segmentation import BaseSegmentationInterface
+
+
+class CnmfeSegmentationInterface(BaseSegmentationInterface):
+    display_name = "CNMFE Segmentation"
+    associated_suffixes = (".mat",)
+    info = "Interface for constrained non-negative matrix factorization (CNMFE) segmentation."
+    plane_segmentation_description = "Segmentation data acquired with CNMF-E."
+
+    def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The CNMF-E output .mat file (MATLAB v7.3).
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        metadata_key : str, optional
+            Key in the Ophys metadata; default "cnmfe_segmentation".
+        """
+        from roiextractors import CnmfeSegmentationExtractor
+
+        self.segmentation = CnmfeSegmentationExtractor(file_path=file_path)
+        self.metadata_key = metadata_key or "cnmfe_segmentation"
