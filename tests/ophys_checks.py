@@ -22,7 +22,7 @@ from .nwbcheck import assert_valid_nwb
 
 TRACE_NAMES = {"raw": "RoiResponseSeries", "neuropil": "Neuropil", "deconvolved": "Deconvolved"}
 TRACE_NAMES |= {"denoised": "Denoised", "dff": "DfOverF", "baseline": "Baseline"}
-IMAGE_NAMES = {"correlation": "CorrelationImage", "mean": "MeanImage"}
+IMAGE_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}  # NeuroConv's defaults
 
 
 def quietly(read: Callable[[], Any]) -> Any:
@@ -41,7 +41,9 @@ def assert_series_equals_imaging(series, imaging, n_frames: int | None = None) -
     assert list(series.dimension[:]) == list(imaging.get_sample_shape())
 
 
-def assert_segmentation_equals(nwbfile, expected, n_frames: int | None = None) -> None:
+def assert_segmentation_equals(
+    nwbfile, expected, n_frames: int | None = None, image_names: dict[str, str] = IMAGE_NAMES
+) -> None:
     ophys = nwbfile.processing["ophys"]
     table = ophys["ImageSegmentation"]["PlaneSegmentation"]
     ids = expected.get_roi_ids()
@@ -66,7 +68,7 @@ def assert_segmentation_equals(nwbfile, expected, n_frames: int | None = None) -
     images = {name: image for name, image in expected.get_images_dict().items() if image is not None}
     for name, image in images.items():
         np.testing.assert_array_equal(
-            ophys["SegmentationImages"][IMAGE_NAMES.get(name, name)].data[:], np.asarray(image).T
+            ophys["SegmentationImages"][image_names.get(name, name)].data[:], np.asarray(image).T
         )
 
 
@@ -84,6 +86,6 @@ def check_imaging_case(services, tmp_path: Path, case: Case, series_name: str = 
 def check_segmentation_case(services, tmp_path: Path, case: Case, **options) -> Path:
     path = convert(services, {"segmentation": (case.interface, case.source)}, tmp_path / "segmentation.nwb", **options)
     with NWBHDF5IO(path, "r") as io:
-        assert_segmentation_equals(io.read(), quietly(case.read))
+        assert_segmentation_equals(io.read(), quietly(case.read), **case.expect)
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
     return path

@@ -41,6 +41,9 @@ OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "Ext
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
 OPHYS_DONE |= {"Hdf5ImagingInterface", "SbxImagingInterface", "FemtonicsImagingInterface"}
 OPHYS_DONE |= {"InscopixImagingInterface", "MiniscopeImagingInterface"}
+OPHYS_DONE |= {"ScanImageImagingInterface", "ScanImageLegacyImagingInterface", "MicroManagerTiffImagingInterface"}
+OPHYS_DONE |= {"ThorImagingInterface", "BrukerTiffImagingInterface", "BrukerTiffSinglePlaneImagingInterface"}
+OPHYS_DONE |= {"BrukerTiffMultiPlaneImagingInterface"}
 NOT_YET = {
     **{name: "issue 8 (ecephys complete)" for name in TARGETS["ecephys"] - ECEPHYS_DONE},
     **{name: "issue 6 (ophys), not built yet" for name in TARGETS["ophys"] - OPHYS_DONE},

@@ -359,11 +359,6 @@ def test_suite2p_plane_and_channel(services, tmp_path, suite2p_folder, channel_n
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordinator writers/images.py makes a new SegmentationImages per segmentation and pynwb refuses the "
-    "second; NeuroConv adds every plane's images to the one container (fix handed to the integrator)",
-)
 def test_suite2p_two_planes_in_one_file(services, tmp_path, suite2p_folder):
     """Both planes of the first channel side by side: one table, imaging plane and set of series per plane,
     each series pointing at its own table (NeuroConv's default metadata keys keep them apart)."""

@@ -87,6 +87,7 @@ class MinianExpected:
         return 30.0
 
 
+SUITE2P_IMAGES = {"correlation": "CorrelationImage", "mean": "MeanImage"}  # as its get_metadata names them
 IMAGING = {
     "tiff_multipage": tiff("tiff/multipage.tif", 30.0),
     "tiff_one_frame": tiff("tiff/frame_000.tif", 10.0),
@@ -97,6 +98,7 @@ SEGMENTATION = {
         {"folder_path": str(OPHYS / "suite2p" / "suite2p")},
         suite2p_reader,
         "real: Suite2p output of the FISSA example (SOURCES.md)",
+        {"image_names": SUITE2P_IMAGES},
     ),
     "minian": Case(
         "MinianSegmentationInterface",
@@ -137,7 +139,7 @@ def test_imaging_and_segmentation_share_one_imaging_plane(services, tmp_path):
         assert list(nwbfile.devices) == ["PlaceholderMicroscope"]
         table = nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
         assert table.imaging_plane is nwbfile.acquisition["MicroscopySeries"].imaging_plane
-        assert_segmentation_equals(nwbfile, quietly(segmentation.read))
+        assert_segmentation_equals(nwbfile, quietly(segmentation.read), image_names=SUITE2P_IMAGES)
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
 
 
@@ -185,7 +187,7 @@ def test_stub_converts_the_first_frames(services, tmp_path):
         nwbfile = io.read()
         series = nwbfile.processing["ophys"]["Fluorescence"]["RoiResponseSeries"]
         assert series.data.shape[0] == 100  # NeuroConv's stub_samples
-        assert_segmentation_equals(nwbfile, quietly(segmentation.read), n_frames=100)
+        assert_segmentation_equals(nwbfile, quietly(segmentation.read), n_frames=100, image_names=SUITE2P_IMAGES)
 
 
 def test_subject_is_required_as_for_ecephys(services, tmp_path):
@@ -206,7 +208,7 @@ def test_zarr_backend(services, tmp_path):
         row = SEGMENTATION[case]
         path = convert(services, {"s": (row.interface, row.source)}, tmp_path / f"{case}.nwb.zarr", backend="zarr")
         with NWBZarrIO(str(path), "r") as io:
-            assert_segmentation_equals(io.read(), quietly(row.read))
+            assert_segmentation_equals(io.read(), quietly(row.read), **row.expect)
         assert_valid_nwb(path)
 
 

@@ -10,6 +10,9 @@ from ..errors import ConversionError
 from .context import WriteContext
 from .registry import Contribution, Written, writes
 
+# NeuroConv's names for the images every segmenter calls the same; any other image is named by its key.
+DEFAULT_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}
+
 
 @writes(pb.NWB_KIND_IMAGES)
 def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
@@ -28,7 +31,7 @@ def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
     for plan in obj.datasets:
         own = entry.get(plan.name) if isinstance(entry.get(plan.name), dict) else {}
         image = _image_type(obj, plan)(
-            name=own.get("name", plan.name),
+            name=own.get("name", DEFAULT_NAMES.get(plan.name, plan.name)),
             description=own.get("description", f"Summary image: {plan.name}."),
             data=contribution.data[plan.name],
         )

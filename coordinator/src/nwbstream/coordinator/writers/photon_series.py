@@ -1,4 +1,4 @@
-"""TwoPhotonSeries and OnePhotonSeries: frames x height x width [x planes], on an ImagingPlane from metadata."""
+"""TwoPhotonSeries and OnePhotonSeries: frames x width x height [x planes], on an ImagingPlane from metadata."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .series import plan_of, series_datasets, timing_arguments
 
 TYPES = {"TwoPhotonSeries": TwoPhotonSeries, "OnePhotonSeries": OnePhotonSeries}
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "dimension"}
+SERIES_FIELDS |= {"format"}
 SERIES_FIELDS |= {"field_of_view", "pmt_gain", "scan_line_rate", "exposure_time", "binning", "power", "intensity"}
 
 
@@ -23,11 +24,11 @@ def add_photon_series(ctx: WriteContext, contribution: Contribution) -> Written:
     if series_type is None:
         raise ConversionError(f"{obj.name}: neurodata_type {obj.neurodata_type!r} is not one of {sorted(TYPES)}")
     entry = ctx.entry(obj.metadata_key)
-    frame_shape = [int(n) for n in plan_of(obj, "data").shape[1:]]
+    width, height, *planes = (int(n) for n in plan_of(obj, "data").shape[1:])
     fields = {
         "name": obj.name,
         "unit": "n.a.",
-        "dimension": frame_shape,  # NeuroConv writes the frame's (rows, columns[, planes])
+        "dimension": [height, width, *planes],  # NeuroConv writes the frame's (rows, columns[, planes])
         **{key: value for key, value in entry.items() if key in SERIES_FIELDS},
     }
     series = series_type(

@@ -33,6 +33,7 @@ class BaseImagingInterface(BaseDataInterface):
         self.imaging = imaging
         self.metadata_key = metadata_key
         self.photon_series_type = photon_series_type
+        read_last_frame(imaging)
 
     def frame_times(self) -> np.ndarray | None:
         """The time of each frame, if the source has them; formats override when asking can fail."""
@@ -77,6 +78,14 @@ class BaseImagingInterface(BaseDataInterface):
         return series[(slice(None), *inner)]
 
 
+def read_last_frame(imaging: Any) -> None:
+    """A truncated file fails here, when the source is opened and the error can name it, not halfway through a
+    conversion."""
+    n_frames = imaging.get_num_samples()
+    if n_frames:
+        imaging.get_series(start_sample=n_frames - 1, end_sample=n_frames)
+
+
 def frame_times(extractor: Any) -> np.ndarray | None:
     """Times set on the extractor, else the ones its files record, else None."""
     return extractor.get_timestamps() if extractor.has_time_vector() else extractor.get_native_timestamps()
@@ -95,11 +104,15 @@ def source_timing(extractor: Any, n_samples: int, timestamps: np.ndarray | None)
 
 
 def regular_rate(timestamps: np.ndarray) -> float | None:
-    """The rate of evenly spaced times (to a relative tolerance of 1e-6 of the step), else None."""
+    """NeuroConv's test (calculate_regular_series_rate): the rate (n - 1) / (last - first) when putting every time
+    on that grid moves none by more than 1 microsecond (or a tenth of the period, if smaller), else None."""
     if timestamps.size < 2:
         return None
-    steps = np.diff(timestamps)
-    step = float(np.median(steps))
-    if step <= 0 or not np.allclose(steps, step, rtol=0, atol=abs(step) * 1e-6):
+    duration = float(timestamps[-1] - timestamps[0])
+    if not duration > 0:
         return None
-    return 1.0 / step
+    period = duration / (timestamps.size - 1)
+    grid = timestamps[0] + np.arange(timestamps.size) * period
+    if not np.abs(grid - timestamps).max() <= min(0.1 * period, 1e-6):
+        return None
+    return 1.0 / period

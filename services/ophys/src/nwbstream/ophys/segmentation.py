@@ -26,7 +26,6 @@ TRACE_NAMES = {  # NeuroConv's default series names, by roiextractors trace name
     "baseline": "Baseline",
     "dff": "DfOverF",
 }
-IMAGE_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}  # NeuroConv's writer defaults
 PROPERTY_DESCRIPTIONS = {
     "snr": "Signal-to-noise ratio for each component",
     "r_values": "Spatial correlation values for each component",
@@ -54,16 +53,10 @@ class BaseSegmentationInterface(BaseDataInterface):
         return frame_times(self.segmentation)
 
     def get_metadata(self) -> dict[str, Any]:
-        """NeuroConv's, plus the names its writer gives the correlation and mean images (NeuroConv fills them in
-        at write time; here the coordinator names an image by its metadata entry, else by its extractor key)."""
-        ophys: dict[str, Any] = {}
-        if self.plane_segmentation_description:
-            ophys["PlaneSegmentations"] = {self.metadata_key: {"description": self.plane_segmentation_description}}
-        images = self.segmentation.get_images_dict()
-        names = {key: {"name": name} for key, name in IMAGE_NAMES.items() if images.get(key) is not None}
-        if names:
-            ophys["SegmentationImages"] = {self.metadata_key: names}
-        return {"NWBFile": {}, "Ophys": ophys} if ophys else {"NWBFile": {}}
+        if not self.plane_segmentation_description:
+            return {"NWBFile": {}}
+        entry = {self.metadata_key: {"description": self.plane_segmentation_description}}
+        return {"NWBFile": {}, "Ophys": {"PlaneSegmentations": entry}}
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return ophys_metadata_schema(("ImagingPlanes", "PlaneSegmentations", "RoiResponses", "SegmentationImages"))

@@ -1,0 +1,43 @@
+"""Micro-Manager OME-TIFF stacks (a folder of *.ome.tif with DisplaySettings.json), read by roiextractors'
+MicroManagerTiffImagingExtractor. The start time is the Summary's StartTime, the rate DisplaySettings' PlaybackFPS;
+the file names no microscope, so NeuroConv's placeholder device is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .imaging import BaseImagingInterface
+from .microscope import microscope_metadata
+from .tiff_pages import check_complete
+
+
+class MicroManagerTiffImagingInterface(BaseImagingInterface):
+    display_name = "Micro-Manager TIFF Imaging"
+    associated_suffixes = (".ome", ".tif", ".json")
+    info = "Interface for Micro-Manager TIFF imaging data."
+
+    def __init__(self, folder_path: Path, verbose: bool = False, metadata_key: str | None = None):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            The folder holding the OME-TIFF files (*.ome.tif) and DisplaySettings.json.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        metadata_key : str, optional
+            Key in the Ophys metadata; default "micromanager_imaging".
+        """
+        from roiextractors import MicroManagerTiffImagingExtractor
+
+        check_complete(sorted(Path(folder_path).glob("*.ome.tif")))
+        imaging = MicroManagerTiffImagingExtractor(folder_path=folder_path)
+        self.use_imaging(imaging, metadata_key or "micromanager_imaging", "TwoPhotonSeries")
+
+    def get_metadata(self) -> dict[str, Any]:
+        from dateutil.parser import parse
+
+        plane = {"imaging_rate": self.imaging.get_sampling_frequency()}
+        series = {"description": "Imaging data acquired with Micro-Manager.", "unit": "px", "format": "tiff"}
+        start = parse(self.imaging.micromanager_metadata["Summary"]["StartTime"])
+        return microscope_metadata(self.metadata_key, plane, series, start=start)

@@ -1,0 +1,83 @@
+"""ThorImageLS sessions (OME-TIFF pages beside Experiment.xml), read by roiextractors' ThorTiffImagingExtractor.
+
+Experiment.xml gives the start (Date@uTime, UTC), the software version, the pixel size and the field of view
+(LSM@pixelSizeUM, widthUM, heightUM, in micrometers); objects are named after the channel as NeuroConv 0.10.2
+names them ("TwoPhotonSeriesChanA", or "...Default" without a channel_name).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .imaging import BaseImagingInterface
+from .microscope import microscope_metadata
+from .tiff_pages import check_complete
+
+DEVICE_KEY = "thor_microscope"  # one microscope images every channel, each channel its own interface
+
+
+class ThorImagingInterface(BaseImagingInterface):
+    display_name = "ThorLabs TIFF Imaging"
+    associated_suffixes = (".tif", ".tiff")
+    info = "Interface for Thor TIFF files Exporter with ThorImageLS."
+
+    def __init__(
+        self,
+        file_path: Path,
+        channel_name: str | None = None,
+        verbose: bool = False,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The first OME-TIFF of the session (e.g. ChanA_001_001_001_001.tif), beside Experiment.xml.
+        channel_name : str, optional
+            The channel to read, as Experiment.xml names it (e.g. ChanA); default the first.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        metadata_key : str, optional
+            Key in the Ophys metadata; default "thor_imaging" (or "thor_imaging_channel_<channel_name>").
+        """
+        from roiextractors import ThorTiffImagingExtractor
+
+        check_complete([file_path])
+        imaging = ThorTiffImagingExtractor(file_path=file_path, channel_name=channel_name)
+        default_key = f"thor_imaging_channel_{channel_name}" if channel_name is not None else "thor_imaging"
+        self.use_imaging(imaging, metadata_key or default_key, "TwoPhotonSeries")
+        self.channel_name = channel_name
+
+    def get_metadata(self) -> dict[str, Any]:
+        experiment = self.imaging._experiment_xml_dict["ThorImageExperiment"]
+        dates = experiment["Date"] if isinstance(experiment["Date"], list) else [experiment["Date"]]
+        start = datetime.fromtimestamp(float(next(d for d in dates if "@date" in d)["@uTime"]), tz=UTC)
+        lsm = experiment["LSM"]
+        pixel_size = float(lsm["@pixelSizeUM"])
+        channel = camel_case(self.channel_name)
+        device = {
+            "name": "ThorMicroscope",
+            "description": f"ThorLabs 2P Microscope running ThorImageLS {experiment['Software']['@version']}",
+        }
+        plane = {
+            "name": f"ImagingPlane{channel}",
+            "device_metadata_key": DEVICE_KEY,
+            "optical_channel": [{"name": channel}],
+            "grid_spacing": [pixel_size * 1e-6, pixel_size * 1e-6],
+            "grid_spacing_unit": "meters",
+        }
+        series = {
+            "name": f"TwoPhotonSeries{channel}",
+            "field_of_view": [float(lsm["@widthUM"]) * 1e-6, float(lsm["@heightUM"]) * 1e-6],
+        }
+        return microscope_metadata(self.metadata_key, plane, series, {DEVICE_KEY: device}, start)
+
+
+def camel_case(channel_name: str | None) -> str:
+    """NeuroConv's object suffix for a channel: chan_a_b -> chanAB; "Default" when there is none."""
+    if not channel_name:
+        return "Default"
+    first, *rest = channel_name.split("_")
+    return first + "".join(part.title() for part in rest)
