@@ -2,7 +2,8 @@
 
 Registries are keyed by an interface's `metadata_key`: `Ophys.ImagingPlanes`, `Ophys.MicroscopySeries`,
 `Ophys.PlaneSegmentations`, and `Ophys.RoiResponses` / `Ophys.SegmentationImages` keyed again by trace or image
-name. Devices sit at the top level (`Devices`), referred to by `device_metadata_key`. Entries stay open (any
+name. Devices sit at the top level (`Devices`), referred to by `device_metadata_key`, and their models
+(`DeviceModels`, e.g. a Miniscope's deviceType) by the device's `device_model_metadata_key`. Entries stay open (any
 field the pynwb constructor takes), as NeuroConv's do; what is pinned is their shape and the cross-references.
 """
 
@@ -50,9 +51,10 @@ ENTRIES: dict[str, Any] = {
 
 
 def ophys_metadata_schema(registries: tuple[str, ...]) -> dict[str, Any]:
-    """NWBFile, Subject, top-level Devices, and the Ophys registries an interface fills."""
+    """NWBFile, Subject, top-level Devices and DeviceModels, and the Ophys registries an interface fills."""
     schema = base_metadata_schema()
     schema["properties"]["Devices"] = {"type": "object", "additionalProperties": _NAMED}
+    schema["properties"]["DeviceModels"] = {"type": "object", "additionalProperties": _NAMED}
     schema["properties"]["Ophys"] = {
         "type": "object",
         "properties": {name: {"type": "object", "additionalProperties": ENTRIES[name]} for name in registries},
