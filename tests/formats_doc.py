@@ -52,7 +52,9 @@ def render() -> str:
 
 
 def _cases() -> dict[str, list[Case]]:
-    """Every Case a test module holds at its top level, alone or in a dict, by interface."""
+    """Every Case a test module holds at its top level (alone or in a dict), every `Case(interface, source, read,
+    fixture)` it builds at run time on a generated fixture (found in its source: name and fixture only), and its
+    `FIXTURES` (interface -> fixture) for cases whose interface is a variable."""
     found: dict[str, list[Case]] = defaultdict(list)
     for path in sorted(TESTS.glob("test_*.py")):
         module = importlib.import_module(f"tests.{path.stem}")
@@ -60,7 +62,27 @@ def _cases() -> dict[str, list[Case]]:
             for item in value.values() if isinstance(value, dict) else [value]:
                 if isinstance(item, Case):
                     found[item.interface].append(item)
+        for interface, fixture in getattr(module, "FIXTURES", {}).items():  # cases built with a variable name
+            found[interface].append(Case(interface, {}, _unknown_reader, fixture))
+        for node in ast.walk(ast.parse(path.read_text())):
+            built = _built_case(node)
+            if built is not None and built.fixture not in {c.fixture for c in found[built.interface]}:
+                found[built.interface].append(built)
     return found
+
+
+def _built_case(node: ast.AST) -> Case | None:
+    """A `Case(...)` call whose interface and fixture are written out."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Case"):
+        return None
+    args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+    if len(args) < 4 or not isinstance(args[0], str) or not isinstance(args[3], str):
+        return None
+    return Case(args[0], {}, _unknown_reader, args[3])
+
+
+def _unknown_reader() -> None:
+    """Stands for a reader built at run time (the case's module says which)."""
 
 
 def _mentions(names: set[str]) -> dict[str, set[str]]:

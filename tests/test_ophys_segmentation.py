@@ -386,6 +386,12 @@ SIMA_AVERAGES = np.stack([generate.movie()[0], generate.movie()[1]], axis=-1)[np
 SIMA_SEQUENCE_PICKLE = b"\x80\x02csima.sequence\n_IndexedSequence\nq\x00)\x81q\x01}q\x02b."
 
 
+FIXTURES = {  # for docs/formats.md: sources these tests write without a Case row
+    "InscopixSegmentationInterface": "generated with isx (Inscopix's own writer): a cell set",
+    "SimaSegmentationInterface": "generated: a .sima folder in sima 1.3's pickle layout (no sima on Python 3.11)",
+}
+
+
 def write_sima(folder: Path, roi_sets: dict[str, list[dict]] | None = None) -> Path:
     """A .sima folder as sima 1.3 saves one (ImagingDataset.save, ROIList.save, extract): two channels, the
     fixture's ROIs as one sparse mask each under 'auto_ROIs', signals extracted on the second channel only

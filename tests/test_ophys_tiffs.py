@@ -399,13 +399,19 @@ def bruker_volume(tmp_path):
     return generate.write_bruker_multi_plane(tmp_path)
 
 
+FIXTURES = {  # for docs/formats.md: the cases bruker_case builds
+    name: "generated with tifffile (Prairie View 5.6 T-series)"
+    for name in ("BrukerTiffSinglePlaneImagingInterface", "BrukerTiffMultiPlaneImagingInterface")
+}
+
+
 def bruker_case(interface: str, source: dict, extractor: str, **reader_arguments) -> Case:
     def read():
         import roiextractors
 
         return getattr(roiextractors, extractor)(folder_path=source["folder_path"], **reader_arguments)
 
-    return Case(interface, source, read, "generated with tifffile (Prairie View 5.6 T-series)")
+    return Case(interface, source, read, FIXTURES[interface])
 
 
 def approx_metadata(metadata: dict) -> dict:
