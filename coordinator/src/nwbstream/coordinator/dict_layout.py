@@ -19,7 +19,9 @@ MODEL_TO_DEVICE_FIELDS = {"manufacturer": "manufacturer", "model_number": "model
 
 def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """`metadata` with any dict-based ecephys entries rewritten as list-layout ones; the rest is untouched."""
-    result = {key: copy.deepcopy(value) for key, value in metadata.items() if key not in ("Devices", "DeviceModels")}
+    # The registries also stay as given: entries that name their hardware by registry key (fiber photometry rows)
+    # and extension types (`type`, models' own fields) need them whole.
+    result = {key: copy.deepcopy(value) for key, value in metadata.items()}
     devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {})
     ecephys = result.get("Ecephys")
     if not isinstance(ecephys, dict):
