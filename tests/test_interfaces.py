@@ -37,6 +37,14 @@ ECEPHYS_DONE = {
     "BlackrockSortingInterface",
 }
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
+OPHYS_DONE |= {
+    "CSVFiberPhotometryInterface",
+    "MultiFileCSVFiberPhotometryInterface",
+    "DoricFiberPhotometryInterface",
+    "NPMFiberPhotometryInterface",
+    "PyPhotometryFiberPhotometryInterface",
+    "TDTFiberPhotometryInterface",
+} | FIBER_PHOTOMETRY_EVENTS
 NOT_YET = {
     **{name: "issue 8 (ecephys complete)" for name in TARGETS["ecephys"] - ECEPHYS_DONE},
     **{name: "issue 6 (ophys), not built yet" for name in TARGETS["ophys"] - OPHYS_DONE},

@@ -1,6 +1,7 @@
 """One event type's occurrences, written into an NWB 2.9 EventsTable in `events`, as NeuroConv 0.10 lays them out.
 
-The object's metadata entry (`Events/<interface key>/event_types/<type id>`) gives `event_name`, an optional
+The object's `metadata_key` is its interface's `Events/<interface key>/event_types`; the entry named by the
+object's name (its type id, which may hold "/") gives `event_name`, an optional
 `event_description`, `table_metadata_key` (which table the type goes to; default its own id) and `columns` (payload
 field -> `column_name`, `description`, `column_categories.labels`). A type alone in its table names it (event_name,
 CamelCased unless already cased) and describes it. Types sharing a table key, a table declared in
@@ -29,11 +30,12 @@ TIME_COLUMNS = ("timestamp", "duration")
 @writes(pb.NWB_KIND_EVENTS)
 def add_events(ctx: WriteContext, contribution: Contribution) -> Written:
     obj = contribution.obj
-    entry = ctx.entry(obj.metadata_key)
+    block = ctx.entry(obj.metadata_key)  # the interface's event_types; the object's name is its type id
+    entry = block.get(obj.name) if isinstance(block.get(obj.name), dict) else {}
     event_name = entry.get("event_name", obj.name)
-    table_key = entry.get("table_metadata_key", obj.name)
+    table_key = _table_key(obj.name, entry)
     declared = ctx.entry("Events/EventTables").get(table_key)
-    shares_key = _types_routed_to(ctx, obj.metadata_key, table_key) > 1
+    shares_key = sum(1 for type_id, e in block.items() if _table_key(type_id, e) == table_key) > 1
     if declared is not None:
         table_name, description = declared["table_name"], declared.get("description", "")
     elif shares_key:
@@ -59,12 +61,9 @@ def add_events(ctx: WriteContext, contribution: Contribution) -> Written:
     return Written(table)
 
 
-def _types_routed_to(ctx: WriteContext, metadata_key: str, table_key: str) -> int:
-    """How many event types of the object's interface block route to `table_key` (NeuroConv's grouping)."""
-    block = ctx.entry(metadata_key.rsplit("/", 1)[0])
-    return sum(
-        1 for type_id, e in block.items() if isinstance(e, dict) and e.get("table_metadata_key", type_id) == table_key
-    )
+def _table_key(type_id: str, entry: Any) -> str:
+    """The table a type goes to (NeuroConv groups an interface's types by it); default its own id."""
+    return entry.get("table_metadata_key", type_id) if isinstance(entry, dict) else type_id
 
 
 def _rows(obj: pb.NwbObject, data: Mapping[str, Any], entry: Mapping[str, Any], event_name: str) -> dict[str, Any]:

@@ -25,8 +25,8 @@ def add_fiber_photometry_response_series(ctx: WriteContext, contribution: Contri
     obj = contribution.obj
     entry = ctx.entry(obj.metadata_key)
     series = FiberPhotometryResponseSeries(
-        **{"name": obj.name, "description": "", "unit": "a.u."},
-        **{key: value for key, value in entry.items() if key in SERIES_FIELDS},
+        **{"name": obj.name, "description": "", **{key: value for key, value in entry.items() if key in SERIES_FIELDS}},
+        unit="a.u.",  # as NeuroConv writes it, whatever the source's unit
         data=contribution.data["data"],
         fiber_photometry_table_region=_table_region(ctx, obj, entry),
         **timing_arguments(obj, contribution.data),

@@ -10,6 +10,7 @@ channel groups comes first); its streams are the other columns, its digital line
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,9 @@ class DoricEventsInterface(BaseEventsInterface):
 
     def read_events(self) -> dict[str, EventType]:
         return {
-            name: detect(read_path(self.file_path, self.lines[line][0]), read_path(self.file_path, self.lines[line][1]), spec)
+            name: detect(
+                read_path(self.file_path, self.lines[line][0]), read_path(self.file_path, self.lines[line][1]), spec
+            )
             for name, line, spec in self.plan
         }
 
@@ -218,17 +221,22 @@ def _traces_streams(file, wanted) -> dict[str, tuple[str, str]]:
     import h5py
 
     streams: dict[str, tuple[str, str]] = {}
-    for console_name, console in (file["Traces"].items() if "Traces" in file else []):
+    for console_name, console in file["Traces"].items() if "Traces" in file else []:
         if not isinstance(console, h5py.Group):
             continue
-        time_group = next((c for n, c in console.items() if isinstance(c, h5py.Group) and n.strip().lower() in TIME_COLUMNS), None)
+        time_group = next(
+            (c for n, c in console.items() if isinstance(c, h5py.Group) and n.strip().lower() in TIME_COLUMNS), None
+        )
         if time_group is None or len(time_group) != 1:
             continue
         time_path = f"Traces/{console_name}/{time_group.name.rsplit('/', 1)[-1]}/{next(iter(time_group))}"
         for name, child in console.items():
-            if isinstance(child, h5py.Group) and child is not time_group and name in child and wanted(name):
-                if isinstance(child[name], h5py.Dataset) and child[name].ndim == 1:
-                    streams[f"{console_name}/{name}".replace("/", "_")] = (f"Traces/{console_name}/{name}/{name}", time_path)
+            dataset = child.get(name) if isinstance(child, h5py.Group) and child is not time_group else None
+            if isinstance(dataset, h5py.Dataset) and dataset.ndim == 1 and wanted(name):
+                streams[f"{console_name}/{name}".replace("/", "_")] = (
+                    f"Traces/{console_name}/{name}/{name}",
+                    time_path,
+                )
     return streams
 
 
@@ -240,7 +248,11 @@ def csv_streams(file_path: str) -> dict[str, tuple[str, str]]:
         columns = [str(c) for c in pd.read_csv(file_path, header=header_row, nrows=0).columns]
         time = next((c for c in columns if c.strip().lower() in TIME_COLUMNS), None)
         if time is not None:
-            return {c: (f"csv:{header_row}:{c}", f"csv:{header_row}:{time}") for c in columns if c != time and not c.startswith("Unnamed:")}
+            return {
+                c: (f"csv:{header_row}:{c}", f"csv:{header_row}:{time}")
+                for c in columns
+                if c != time and not c.startswith("Unnamed:")
+            }
     raise ValueError(f"{file_path}: no Time or Time(s) column on its first or second line")
 
 
@@ -265,8 +277,6 @@ def with_start_time(metadata: dict[str, Any], file_path: str) -> dict[str, Any]:
 
     with h5py.File(file_path, "r") as file:
         created = file.attrs.get("Created", "")
-    try:
+    with contextlib.suppress(ValueError):  # no Created, or another format: the user gives the start
         metadata["NWBFile"]["session_start_time"] = dt.datetime.strptime(str(created), CREATED_FORMAT).isoformat()
-    except ValueError:
-        pass
     return metadata

@@ -88,11 +88,19 @@ def _check_spec(signal: str, spec: Any) -> None:
     if spec.get("detection") not in DETECTIONS:
         raise ValueError(f"{where}: detection must be one of {list(DETECTIONS)}")
     conditioning = spec.get("signal_conditioning")
-    if not isinstance(conditioning, Mapping) or len(set(conditioning) & {"bits", "binarize"}) != 1 or len(conditioning) != 1:
+    if (
+        not isinstance(conditioning, Mapping)
+        or len(set(conditioning) & {"bits", "binarize"}) != 1
+        or len(conditioning) != 1
+    ):
         raise ValueError(f"{where}: signal_conditioning holds exactly one of 'binarize' or 'bits'")
     if "bits" in conditioning and len(list(conditioning["bits"])) != 1:
         raise ValueError(f"{where}: 'bits' names one bit per spec")
-    if "binarize" in conditioning and isinstance(conditioning["binarize"], str) and conditioning["binarize"] != "midpoint":
+    if (
+        "binarize" in conditioning
+        and isinstance(conditioning["binarize"], str)
+        and conditioning["binarize"] != "midpoint"
+    ):
         raise ValueError(f"{where}: 'binarize' is a number or 'midpoint'")
 
 

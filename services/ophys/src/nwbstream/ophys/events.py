@@ -51,14 +51,18 @@ class BaseEventsInterface(BaseDataInterface):
         timestamps = np.asarray(events.timestamps, dtype="<f8")
         columns = [Column("timestamp", "The time of each event, in seconds.", dataset="timestamp")]
         if events.durations is not None:
-            columns.append(Column("duration", "The duration of each event, in seconds.", np.asarray(events.durations, "<f8")))
+            columns.append(
+                Column("duration", "The duration of each event, in seconds.", np.asarray(events.durations, "<f8"))
+            )
         for name, values in events.payload.items():
             values = np.asarray(values)
-            columns.append(Column(name, f"{name} of each event.", values if values.dtype.kind in "biuf" else list(values)))
+            columns.append(
+                Column(name, f"{name} of each event.", values if values.dtype.kind in "biuf" else list(values))
+            )
         return NwbObjectSpec(
             kind=pb.NWB_KIND_EVENTS,
             name=type_id,
-            metadata_key=f"Events/{self.metadata_key}/event_types",  # the entry is the one named `name`: ids may hold "/"
+            metadata_key=f"Events/{self.metadata_key}/event_types",  # its entry is `name`'s: an id may hold "/"
             tables=[Table("events", columns)],
             datasets=[DatasetSpec.inline("timestamp", timestamps, time_valued=True)],
         )

@@ -231,9 +231,13 @@ class NPMFiberPhotometryInterface(CSVFiberPhotometryInterface):
         import pandas as pd
 
         if excitation_wavelength_in_nm not in LED_BITS:
-            raise ValueError(f"excitation_wavelength_in_nm: {excitation_wavelength_in_nm} is not one of {sorted(LED_BITS)}")
+            raise ValueError(
+                f"excitation_wavelength_in_nm: {excitation_wavelength_in_nm} is not one of {sorted(LED_BITS)}"
+            )
         regions = [regions] if isinstance(regions, str) else list(regions)
-        not_regions = [r for r in regions if r.lower() in NPM_NON_REGIONS or r.lower().endswith(("timestamp", "counter"))]
+        not_regions = [
+            r for r in regions if r.lower() in NPM_NON_REGIONS or r.lower().endswith(("timestamp", "counter"))
+        ]
         if not_regions:
             raise ValueError(f"{file_path}: {not_regions} are not region columns")
         columns = {str(c).lower(): c for c in pd.read_csv(file_path, nrows=0, **(read_kwargs or {})).columns}

@@ -73,7 +73,9 @@ class PPDFile:
         layout, pulsed = MODES[mode]
         version = tuple(int(p) for p in str(header.get("version", "0")).split(".") if p.isdigit())
         if pulsed and version >= (1, 1):
-            raise ValueError(f"{file_path}: version {header['version']} pulsed files (LED-on/off pairs) are not read yet")
+            raise ValueError(
+                f"{file_path}: version {header['version']} pulsed files (LED-on/off pairs) are not read yet"
+            )
         payload = raw[2 + length :]
         words = np.frombuffer(payload[: len(payload) // 2 * 2], dtype="<u2")
         rate = float(header["sampling_rate"])
@@ -192,4 +194,6 @@ class PyPhotometryEventsInterface(BaseEventsInterface):
 
     def read_events(self) -> dict[str, EventType]:
         lines = self.ppd.digital_lines()
-        return {name: detect(lines[line].words & 1, self.ppd.times(lines[line]), spec) for name, line, spec in self.plan}
+        return {
+            name: detect(lines[line].words & 1, self.ppd.times(lines[line]), spec) for name, line, spec in self.plan
+        }

@@ -67,7 +67,9 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
             Unused; NeuroConv's argument.
         """
         if stream_names is None:
-            raise ValueError("stream_names: name the stream stores (NeuroConv's deprecated all-streams mode is not offered)")
+            raise ValueError(
+                "stream_names: name the stream stores (NeuroConv's deprecated all-streams mode is not offered)"
+            )
         self.folder_path = str(folder_path)
         self.use_streams(stream_names, metadata_key, stream_indices)
         available = sorted(read_block(self.folder_path, evtype=["streams"], t2=1.0).streams.keys())
@@ -79,7 +81,9 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
     def stream(self, stream_name: str):
         if stream_name not in self._streams:
             store = stream_name[1:] if stream_name.startswith("_") else stream_name
-            self._streams[stream_name] = read_block(self.folder_path, evtype=["streams"], store=store).streams[stream_name]
+            self._streams[stream_name] = read_block(self.folder_path, evtype=["streams"], store=store).streams[
+                stream_name
+            ]
         return self._streams[stream_name]
 
     def get_metadata(self) -> dict[str, Any]:
@@ -143,7 +147,11 @@ class TDTEventsInterface(BaseEventsInterface):
     def read_events(self) -> dict[str, EventType]:
         found = {}
         for name, epoc in self.epocs.items():
-            onsets, offsets, data = (np.asarray(epoc.onset, float), np.asarray(epoc.offset, float), np.asarray(epoc.data))
+            onsets, offsets, data = (
+                np.asarray(epoc.onset, float),
+                np.asarray(epoc.offset, float),
+                np.asarray(epoc.data),
+            )
             if name in self.exclude_events or len(onsets) == 0:
                 continue
             derived = len(offsets) > 0 and np.isinf(offsets[-1]) and np.array_equal(offsets[:-1], onsets[1:])
