@@ -138,6 +138,17 @@ def test_npm_irregular_times_are_written_whole(services, tmp_path):
         np.testing.assert_array_equal(nwbfile.acquisition[SERIES].timestamps[:], expected)
 
 
+def test_stub_writes_the_first_samples(services, tmp_path):
+    source = source_for("CSVFiberPhotometryInterface", tmp_path)
+    path = convert(services, {"fp": ("CSVFiberPhotometryInterface", source)}, tmp_path / "stub.nwb", stub_test=True)
+    io, nwbfile = read_back(path)
+    with io:
+        expected = pd.read_csv(source["file_path"])[["signal", "isosbestic"]].to_numpy()[
+            :100
+        ]  # NeuroConv's stub_samples
+        np.testing.assert_array_equal(nwbfile.acquisition[SERIES].data[:], expected)
+
+
 # ------------------------------------------------------------------------------- the FiberPhotometry table
 
 TABLE_METADATA = {
