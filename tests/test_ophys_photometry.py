@@ -16,6 +16,7 @@ from pynwb import NWBHDF5IO
 
 from .conftest import ECEPHYS, START, convert
 from .fixtures.ophys import generate
+from .nwbcheck import assert_valid_nwb
 
 SERIES = "FiberPhotometryResponseSeries"
 TDT_TANK = ECEPHYS / "tdt" / "Vicon_Runway_Neural-220822-111845" / "NWE00159-230428-105347"
@@ -34,22 +35,8 @@ def read_back(path: Path):
 
 def write(services, tmp_path, interfaces, metadata=START) -> Path:
     path = convert(services, interfaces, tmp_path / "out.nwb", metadata=metadata)
-    assert_valid_with_extensions(path)
+    assert_valid_nwb(path)
     return path
-
-
-def assert_valid_with_extensions(path: Path) -> None:
-    """nwbcheck.assert_valid_nwb's two checks, but pynwb.validate given the path: given an open io it validates
-    against the cached ndx-fiber-photometry namespace without core and fails on NWBFile (pynwb 4.2; NeuroConv's
-    own photometry files fail it the same way)."""
-    from nwbinspector import Importance, inspect_nwbfile_object
-    from pynwb import validate
-
-    assert validate(path=str(path)) == [], f"{path}: pynwb.validate"
-    io, nwbfile = read_back(path)
-    with io:
-        critical = [m.message for m in inspect_nwbfile_object(nwbfile) if m.importance == Importance.CRITICAL]
-    assert not critical, f"{path}: nwbinspector CRITICAL: {critical}"
 
 
 def ppd_words(file_path: str) -> tuple[dict, np.ndarray]:

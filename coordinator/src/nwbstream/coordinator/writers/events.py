@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,15 @@ from .registry import Contribution, Written, writes
 from .tables import column_values
 
 TIME_COLUMNS = ("timestamp", "duration")
+
+
+@dataclass(frozen=True)
+class ValueColumn:
+    """A column beside the times: its values for this type's events, and how rows without one are filled."""
+
+    values: list[Any]
+    description: str
+    text: bool  # filled with "" (text) or NaN
 
 
 @writes(pb.NWB_KIND_EVENTS)
@@ -53,8 +63,10 @@ def add_events(ctx: WriteContext, contribution: Contribution) -> Written:
     fresh = table is None
     if fresh:
         table = EventsTable(name=table_name, description=description)
-    rows = _rows(obj, contribution.data, entry, event_name)
-    _append(table, rows, merge, fresh, obj)
+    times, values = _rows(obj, contribution.data, entry, event_name)
+    if "duration" in times and not fresh and "duration" not in table.colnames:
+        raise ConversionError(f"{obj.name}: has durations, but events table {table_name!r} has no duration column")
+    _append(table, times, values, merge, fresh)
     if fresh:
         ctx.nwbfile.add_events_table(table)
     _sort_by_time(table)
@@ -66,56 +78,53 @@ def _table_key(type_id: str, entry: Any) -> str:
     return entry.get("table_metadata_key", type_id) if isinstance(entry, dict) else type_id
 
 
-def _rows(obj: pb.NwbObject, data: Mapping[str, Any], entry: Mapping[str, Any], event_name: str) -> dict[str, Any]:
-    """The object's columns by written name: timestamp, duration (when sent), the declared payload columns."""
+def _rows(
+    obj: pb.NwbObject, data: Mapping[str, Any], entry: Mapping[str, Any], event_name: str
+) -> tuple[dict[str, np.ndarray], dict[str, ValueColumn]]:
+    """The object's times (timestamp, and duration when sent), and its value columns by written name: the
+    declared payload fields, then `event_type` (written only in a merged table)."""
     if not obj.tables:
         raise ConversionError(f"{obj.name}: an events object sends its events as a table")
     sent = {column.name: column for column in obj.tables[0].columns}
     if "timestamp" not in sent:
         raise ConversionError(f"{obj.name}: no timestamp column")
-    columns: dict[str, Any] = {
-        name: np.asarray(column_values(sent[name], data), dtype=float) for name in TIME_COLUMNS if name in sent
-    }
+    times = {name: np.asarray(column_values(sent[name], data), dtype=float) for name in TIME_COLUMNS if name in sent}
+    values: dict[str, ValueColumn] = {}
     for field, spec in (entry.get("columns") or {}).items():
         if field not in sent:
             raise ConversionError(
-                f"metadata {obj.metadata_key}/columns/{field}: the events have no such field ({sorted(sent)})"
+                f"metadata {obj.metadata_key}/{obj.name}/columns/{field}: no such field in the events ({sorted(sent)})"
             )
-        values = list(column_values(sent[field], data))
-        labels = ((spec.get("column_categories") or {}).get("labels")) or None
+        cells = list(column_values(sent[field], data))
+        labels = (spec.get("column_categories") or {}).get("labels") or None
         if labels is not None:
-            values = [labels[str(value)] for value in values]
-        columns[spec["column_name"]] = (values, spec.get("description", ""), labels is not None)
-    columns["event_type"] = ([event_name] * len(columns["timestamp"]), "The event type of each event.", True)
-    return columns
+            cells = [labels[str(cell)] for cell in cells]
+        values[spec["column_name"]] = ValueColumn(cells, spec.get("description", ""), labels is not None)
+    n_events = len(times["timestamp"])
+    values["event_type"] = ValueColumn([event_name] * n_events, "The event type of each event.", True)
+    return times, values
 
 
-def _append(table: EventsTable, rows: dict[str, Any], merge: bool, fresh: bool, obj: pb.NwbObject) -> None:
+def _append(
+    table: EventsTable, times: dict[str, np.ndarray], values: dict[str, ValueColumn], merge: bool, fresh: bool
+) -> None:
     n_existing = len(table.id)
-    if fresh:
-        has_duration = "duration" in rows
-    else:
-        has_duration = "duration" in table.colnames
-        if "duration" in rows and not has_duration:
-            raise ConversionError(f"{obj.name}: has durations, but events table {table.name!r} has no duration column")
-    value_columns = {
-        name: spec for name, spec in rows.items() if name not in TIME_COLUMNS and (merge or name != "event_type")
-    }
-    for name, (_, description, text) in value_columns.items():
+    has_duration = "duration" in (times if fresh else table.colnames)
+    if not merge:
+        del values["event_type"]
+    for name, column in values.items():
         if name not in table.colnames:
-            fill = "" if text else math.nan
-            table.add_column(name=name, description=description or f"{name} of the event.", data=[fill] * n_existing)
-    for index, timestamp in enumerate(rows["timestamp"]):
+            fill = "" if column.text else math.nan
+            table.add_column(
+                name=name, description=column.description or f"{name} of the event.", data=[fill] * n_existing
+            )
+    for index, timestamp in enumerate(times["timestamp"]):
         row: dict[str, Any] = {"timestamp": float(timestamp)}
         if has_duration:
-            row["duration"] = float(rows["duration"][index]) if "duration" in rows else math.nan
+            row["duration"] = float(times["duration"][index]) if "duration" in times else math.nan
         for name in table.colnames:
-            if name in TIME_COLUMNS:
-                continue
-            if name in value_columns:
-                row[name] = value_columns[name][0][index]
-            else:
-                row[name] = _fill(table[name].data)
+            if name not in TIME_COLUMNS:
+                row[name] = values[name].values[index] if name in values else _fill(table[name].data)
         table.add_row(**row)
 
 
