@@ -98,6 +98,18 @@ def test_response_series_values(services, tmp_path, interface):
         assert not nwbfile.lab_meta_data
 
 
+def test_doric_csv_export_streams(services, tmp_path):
+    """A DoricStudio CSV export: the header is the second line (the first holds channel groups)."""
+    source = {"file_path": generate.write_doric_csv_events(tmp_path)["file_path"], "stream_names": "AIn-1"}
+    table = pd.read_csv(source["file_path"], header=1)
+    path = write(services, tmp_path, {"fp": ("DoricFiberPhotometryInterface", source)})
+    io, nwbfile = read_back(path)
+    with io:
+        series = nwbfile.acquisition[SERIES]
+        np.testing.assert_array_equal(series.data[:], table["AIn-1"].to_numpy())
+        assert series.rate == pytest.approx(1 / np.diff(table["Time(s)"]).mean(), rel=1e-9)
+
+
 def test_pyphotometry_metadata_comes_from_the_header(services, tmp_path):
     source = source_for("PyPhotometryFiberPhotometryInterface", tmp_path)
     header, _ = ppd_words(source["file_path"])
