@@ -17,13 +17,13 @@ $(UV):
 # The development environment: coordinator, contract, dev tools, and the readers the tests compare with.
 .venv/.synced: $(UV) pyproject.toml uv.lock proto/pyproject.toml services/common/pyproject.toml \
 		coordinator/pyproject.toml tools/*/pyproject.toml $(SERVICES:%=%/pyproject.toml)
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	touch $@
 
 # One environment per modality service, from its own lock.
 services/%/.venv/.synced: $(UV) services/%/pyproject.toml services/%/uv.lock proto/pyproject.toml \
 		services/common/pyproject.toml
-	$(UV) sync --project services/$* --locked
+	$(UV) sync --project services/$* --locked --compile-bytecode
 	touch $@
 
 # Tells the coordinator which interpreter runs which service (embedded mode).

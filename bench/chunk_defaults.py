@@ -3,7 +3,8 @@
     .venv/bin/python bench/chunk_defaults.py [--frames 400]
 
 Series: a generated NP1.0 AP stream (nwbstream_samples.ecephys). Movie: a generated two-photon movie
-(shot noise on a vignetted background, cells with calcium transients). Prints one line per layout and codec.
+(nwbstream_samples.ophys: shot noise on a vignetted background, cells with calcium transients). Prints one
+line per layout and codec.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from isal import isal_zlib
 from nwbstream.service.codecs import byte_shuffle
 from nwbstream_samples.ecephys import write_spikeglx_session
+from nwbstream_samples.ophys import movie
 
 Encoder = Callable[[np.ndarray], bytes]
 ENCODERS: dict[str, Encoder] = {
@@ -52,29 +54,13 @@ def series(seconds: float) -> np.ndarray:
         return np.array(raw[:, :384])
 
 
-def movie(frames: int, size: int = 512, cells: int = 150, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size]
-    middle = size / 2
-    background = 300 + 200 * np.exp(-((yy - middle) ** 2 + (xx - middle) ** 2) / (2 * (0.35 * size) ** 2))
-    centres = rng.uniform(0, size, (cells, 2))
-    footprints = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 50.0)
-    activity = np.zeros(cells)
-    out = np.empty((frames, size, size), np.uint16)
-    for t in range(frames):
-        activity = 0.93 * activity + 3.0 * (rng.random(cells) < 0.02)
-        mean = background * (1 + np.tensordot(activity, footprints, 1))
-        out[t] = np.clip(rng.poisson(mean / 2) * 2 + rng.normal(0, 8, mean.shape), 0, 65535)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the generated AP stream")
     parser.add_argument("--frames", type=int, default=400, help="frames of the generated movie")
     args = parser.parse_args()
     measure("series", series(args.seconds), [(81920, 64), (81920, 384), (30000, 64)])
-    measure("movie", movie(args.frames), [(20, 512, 512), (160, 64, 512), (40, 256, 256), (400, 32, 32)])
+    measure("movie", movie(args.frames, cells=150), [(20, 512, 512), (160, 64, 512), (40, 256, 256), (400, 32, 32)])
 
 
 if __name__ == "__main__":

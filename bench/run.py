@@ -1,10 +1,11 @@
-"""Benchmark: convert one Neuropixels 1.0 SpikeGLX session with nwbstream and with NeuroConv, side by side.
+"""Benchmark: convert the same source with nwbstream and with NeuroConv, side by side, per case.
 
-Why it is built this way:
+Cases: ``ecephys`` (a Neuropixels 1.0 SpikeGLX AP stream, SpikeGLXRecordingInterface) and ``ophys`` (a
+multi-page TIFF two-photon movie, TiffImagingInterface). Why it is built this way:
 
-* the session is synthetic (``nwbstream_samples.ecephys``) but compresses like real NP1.0 data, and is
+* sources are synthetic (``nwbstream_samples.ecephys`` / ``.ophys``) but compress like real data, and are
   generated once per size and cached in ``bench/work/``;
-* NeuroConv runs from its own virtual environment (``bench/work/neuroconv-venv``, latest release from PyPI)
+* NeuroConv runs from its own virtual environment (``bench/work/neuroconv-venv``, NeuroConv 0.10.2 from PyPI)
   with its defaults, as a user would run it; nwbstream runs through its CLI, exactly as a user would;
 * runs alternate between the tools so that drifting machine state (page cache, thermal, other load) hits both
   alike, and each round starts with a ``cp`` of the source file: the speed of the disk is the ceiling;
@@ -12,8 +13,8 @@ Why it is built this way:
   starts its conversion services as subprocesses;
 * a configuration that fails is reported as failed, with the tail of its stderr, and never stops the bench.
 
-Results go to ``bench/results/<timestamp>.json``, a markdown table to stdout and to the section between the
-``bench:start``/``bench:end`` markers of ``docs/performance.md``.
+Results go to ``bench/results/<timestamp>-<case>.json``, a markdown table per case to stdout and to the section
+between the ``bench:<case>:start``/``bench:<case>:end`` markers of ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -24,35 +25,40 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psutil
 import yaml
-from nwbstream_samples import ecephys as samples
-from nwbstream_samples.ecephys import write_spikeglx_session
+from neuroconv_env import NEUROCONV_REQUIREMENT, ensure_neuroconv_venv, neuroconv_environ
+from nwbstream.coordinator.registry import read_registry
+from nwbstream_samples import ecephys as ecephys_samples
+from nwbstream_samples import ophys as ophys_samples
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 RESULTS = BENCH / "results"
 DOC = REPO / "docs" / "performance.md"
-DOC_START = "<!-- bench:start -->"
-DOC_END = "<!-- bench:end -->"
 NWBSTREAM_CLI = REPO / ".venv" / "bin" / "nwbstream"
 NEUROCONV = "neuroconv"
 CP = "cp"
 STREAM_ID = "imec0.ap"
 POLL_S = 0.05
-# Both tools get the same subject, so that neither output lacks what the other one carries.
+# Both tools get the same metadata, so that neither output lacks what the other one carries.
 SUBJECT = {"subject_id": "bench", "species": "Mus musculus", "sex": "U", "age": "P90D"}
+# A TIFF stack records no start time; SpikeGLX's .meta does, and each tool reads it from there.
+TIFF_SESSION_START = "2024-01-15T10:30:00"
 MB = 1e6
 
 # nwbstream configurations: name -> top-level keys added to the conversion spec.
@@ -61,6 +67,20 @@ NWBSTREAM_VARIANTS: dict[str, dict[str, Any]] = {
     "nwbstream-zarr": {"backend": "zarr"},
     "nwbstream-uncompressed": {"backend_configuration": {"default": {"compression_method": None}}},
 }
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one case converts, and how each tool is told to convert it."""
+
+    case: str
+    path: Path  # the file copied by the `cp` baseline; throughput is its size over the wall time
+    description: str  # for the report, e.g. "NP1.0 AP stream (385 x int16 at 30 kHz, 87 s)"
+    interface: str  # NeuroConv interface name, in the spec's data_interfaces
+    source_data: dict[str, Any]  # its source arguments, in the spec
+    neuroconv_args: list[str]  # arguments of bench/neuroconv_convert.py that select the same interface and data
+    metadata: dict[str, Any]  # given to both tools
+    generation: dict[str, Any]  # how and when the source was generated
 
 
 @dataclass
@@ -73,6 +93,7 @@ class RunResult:
     wall_s: float
     throughput_mb_s: float
     peak_rss_mb: float
+    cpu_s: float  # user + system CPU seconds of the process and the descendants it waited for
     output_mb: float | None
     returncode: int | None
     stderr_tail: str = ""
@@ -80,17 +101,6 @@ class RunResult:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def find_uv() -> str:
-    """The uv executable (PATH first, then the user install the Makefile falls back to)."""
-    found = shutil.which("uv")
-    if found:
-        return found
-    fallback = Path.home() / ".local" / "bin" / "uv"
-    if fallback.exists():
-        return str(fallback)
-    raise SystemExit("uv not found: install it (python3 -m pip install --user uv)")
 
 
 def tree_size(path: Path) -> int:
@@ -114,53 +124,102 @@ def ensure_work_dir(work: Path) -> None:
         ignore.write_text("# benchmark scratch space: sessions, outputs, NeuroConv venv\n*\n")
 
 
-def ensure_session(work: Path, size_bytes: int) -> tuple[Path, dict[str, Any]]:
-    """Generate (once per size and generator version) the AP-only SpikeGLX session.
+def ensure_generated(folder: Path, generator: ModuleType, generate: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``generate(folder)`` once per folder and version of the ``generator`` module; return what it said.
 
-    Returns its probe folder and the generation info (path, size, time, generator fingerprint).
+    ``generate`` returns JSON-able facts about what it wrote (paths, sizes); they are cached in
+    ``folder/generated.json`` with the generation time and the generator's fingerprint.
     """
-    session = work / f"session-{size_bytes}"
-    marker = session / "generated.json"
-    generator = hashlib.sha1(Path(samples.__file__).read_bytes()).hexdigest()[:12]
+    marker = folder / "generated.json"
+    fingerprint = hashlib.sha1(Path(generator.__file__ or "").read_bytes()).hexdigest()[:12]
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("generator") == generator:
-            return Path(info["probe_folder"]), info
-        print("the sample generator changed since the cached session was written: regenerating", flush=True)
-    if session.exists():
-        shutil.rmtree(session)  # stale, or an interrupted generation
-    print(f"generating a {size_bytes / 1e9:.2f} GB SpikeGLX session in {session} ...", flush=True)
+        if info.get("generator") == fingerprint:
+            return info
+        print(f"{generator.__name__} changed since {folder.name} was written: regenerating", flush=True)
+    if folder.exists():
+        shutil.rmtree(folder)  # stale, or an interrupted generation
+    print(f"generating {folder} ...", flush=True)
     start = time.perf_counter()
-    probe_folder = write_spikeglx_session(session, size_bytes=size_bytes, run_name="bench", with_lf=False)
+    info = generate(folder)
     elapsed = time.perf_counter() - start
-    ap_bin = next(probe_folder.glob("*.ap.bin"))
-    info = {
-        "probe_folder": str(probe_folder),
-        "ap_bin": str(ap_bin),
-        "bytes": ap_bin.stat().st_size,
-        "generation_s": elapsed,
-        "generator": generator,
-    }
+    info.update(generation_s=elapsed, generator=fingerprint)
     marker.write_text(json.dumps(info, indent=2))
     print(f"  generated in {elapsed:.1f} s ({info['bytes'] / MB / elapsed:.0f} MB/s)", flush=True)
-    return probe_folder, info
+    return info
 
 
-def ensure_neuroconv_venv(work: Path, requirement: str) -> Path:
-    """Create bench/work/neuroconv-venv with the latest NeuroConv release if missing; return its python."""
-    venv = work / "neuroconv-venv"
-    python = venv / "bin" / "python"
-    ready = venv / ".bench-installed"
-    if ready.exists() and python.exists():
-        return python
-    uv = find_uv()
-    print(f"creating the NeuroConv venv in {venv} ({requirement}) ...", flush=True)
-    if venv.exists():
-        shutil.rmtree(venv)
-    subprocess.run([uv, "venv", "-q", "-p", "3.11", str(venv)], check=True)
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(python), requirement], check=True)
-    ready.write_text(requirement + "\n")
-    return python
+def ecephys_source(work: Path, size_bytes: int) -> Source:
+    """An AP-only SpikeGLX NP1.0 session of ``size_bytes``."""
+
+    def generate(folder: Path) -> dict[str, Any]:
+        probe_folder = ecephys_samples.write_spikeglx_session(
+            folder, size_bytes=size_bytes, run_name="bench", with_lf=False
+        )
+        ap_bin = next(probe_folder.glob("*.ap.bin"))
+        return {"probe_folder": str(probe_folder), "path": str(ap_bin), "bytes": ap_bin.stat().st_size}
+
+    info = ensure_generated(work / f"session-{size_bytes}", ecephys_samples, generate)
+    seconds = info["bytes"] / (2 * ecephys_samples.NUM_SAVED_CHANNELS) / ecephys_samples.AP_SAMPLING_FREQUENCY
+    return Source(
+        case="ecephys",
+        path=Path(info["path"]),
+        description=f"NP1.0 AP stream (385 x int16 at 30 kHz, {seconds:.0f} s)",
+        interface="SpikeGLXRecordingInterface",
+        source_data={"folder_path": info["probe_folder"], "stream_id": STREAM_ID},
+        neuroconv_args=["spikeglx", "--folder-path", info["probe_folder"], "--stream-id", STREAM_ID],
+        metadata={"NWBFile": {"session_description": "benchmark"}, "Subject": SUBJECT},
+        generation=info,
+    )
+
+
+def ophys_source(work: Path, size_bytes: int) -> Source:
+    """A multi-page TIFF two-photon movie (512 x 512 uint16 frames) of about ``size_bytes``."""
+    rate = ophys_samples.SAMPLING_FREQUENCY
+
+    def generate(folder: Path) -> dict[str, Any]:
+        frames = max(1, size_bytes // (ophys_samples.FRAME_SIZE**2 * 2))
+        path = ophys_samples.write_tiff_stack(folder / "movie.tif", n_frames=frames)
+        return {"path": str(path), "bytes": path.stat().st_size, "frames": frames}
+
+    info = ensure_generated(work / f"tiff-{size_bytes}", ophys_samples, generate)
+    side = ophys_samples.FRAME_SIZE
+    return Source(
+        case="ophys",
+        path=Path(info["path"]),
+        description=(
+            f"multi-page TIFF ({info['frames']} frames of {side} x {side} uint16 at {rate:.0f} Hz, "
+            f"{info['frames'] / rate:.0f} s)"
+        ),
+        interface="TiffImagingInterface",
+        source_data={"file_path": info["path"], "sampling_frequency": rate},
+        neuroconv_args=["tiff", "--file-path", info["path"], "--sampling-frequency", str(rate)],
+        metadata={
+            "NWBFile": {"session_description": "benchmark", "session_start_time": TIFF_SESSION_START},
+            "Subject": SUBJECT,
+        },
+        generation=info,
+    )
+
+
+CASES: dict[str, Callable[[Path, int], Source]] = {"ecephys": ecephys_source, "ophys": ophys_source}
+
+
+def ensure_bytecode(python: Path) -> None:
+    """Compile the site-packages of ``python``'s environment to bytecode, once.
+
+    An installer that compiles (pip) or a first run (Python writes ``__pycache__``) leaves it compiled on a
+    user's machine; without it, with PYTHONDONTWRITEBYTECODE set (as on this project's machines) or after a
+    ``uv sync`` that does not compile, every run compiles every module it imports: ~10 CPU-seconds for the
+    ophys service alone. Up-to-date files are skipped, so later calls cost a few seconds of stat calls.
+    """
+    code = "import compileall, sysconfig; compileall.compile_dir(sysconfig.get_paths()['purelib'], quiet=2, workers=0)"
+    subprocess.run([str(python), "-c", code], check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+
+
+def nwbstream_interpreters() -> list[Path]:
+    """The coordinator's interpreter and each registered service's (embedded mode starts them)."""
+    return [Path(sys.executable), *(Path(service.python) for service in read_registry().values())]
 
 
 def package_version(python: Path, package: str) -> str | None:
@@ -178,18 +237,36 @@ def package_version(python: Path, package: str) -> str | None:
 # ------------------------------------------------------------------------------------------------ running
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _label(process: psutil.Process) -> str:
+    """A name for a process of the tree: the module it runs (``python -m X``), else its executable's name."""
+    try:
+        command = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return "?"
+    if not command:  # a zombie, or a process that has just started
+        return "?"
+    if "-m" in command[:-1]:
+        return command[command.index("-m") + 1]
+    return Path(command[1] if len(command) > 1 and "python" in Path(command[0]).name else command[0]).name
+
+
+def _tree_rss(process: psutil.Process, labels: dict[int, str]) -> dict[str, int]:
+    """RSS of the process and each descendant, summed per label (``labels`` caches them by pid)."""
     try:
         members = [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return {}
+    rss: dict[str, int] = {}
     for member in members:
         try:
-            total += member.memory_info().rss
+            value = member.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+        label = labels.get(member.pid) or _label(member)
+        if label != "?":
+            labels[member.pid] = label
+        rss[label] = rss.get(label, 0) + value
+    return rss
 
 
 def _kill_tree(pid: int) -> None:
@@ -206,18 +283,31 @@ def _kill_tree(pid: int) -> None:
             continue
 
 
-def run_measured(
-    command: list[str], log_dir: Path, timeout_s: float, env: dict[str, str] | None = None
-) -> tuple[int | None, float, int, str, str]:
-    """Run ``command``; return (returncode, wall seconds, peak tree RSS bytes, stdout, stderr).
+@dataclass
+class Measured:
+    returncode: int | None  # None: killed at the timeout
+    wall_s: float
+    peak_rss: int  # bytes, the peak of the summed RSS of the tree
+    peak_rss_by_process: dict[str, int]  # bytes, each label's own peak
+    cpu_s: float
+    stdout: str
+    stderr: str
+
+
+def run_measured(command: list[str], log_dir: Path, timeout_s: float, env: dict[str, str] | None = None) -> Measured:
+    """Run ``command`` and measure it.
 
     A sampler thread sums the RSS of the process and all its descendants every 50 ms; the main thread
-    only waits, so the wall time is not quantised by the polling.
+    only waits, so the wall time is not quantised by the polling. CPU time comes from the kernel's accounting
+    of waited-for children: it counts the services the CLI waits for, at any load of the machine.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / "stdout.txt", log_dir / "stderr.txt"
     peak = 0
+    peaks: dict[str, int] = {}
+    labels: dict[int, str] = {}
     stop = threading.Event()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO, env=env)
@@ -226,7 +316,10 @@ def run_measured(
         def sample() -> None:
             nonlocal peak
             while not stop.is_set():
-                peak = max(peak, _tree_rss(ps))
+                rss = _tree_rss(ps, labels)
+                peak = max(peak, sum(rss.values()))
+                for label, value in rss.items():
+                    peaks[label] = max(peaks.get(label, 0), value)
                 stop.wait(POLL_S)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -240,23 +333,18 @@ def run_measured(
         wall = time.perf_counter() - start
         stop.set()
         sampler.join()
-    return returncode, wall, peak, out_path.read_text(), err_path.read_text()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Measured(returncode, wall, peak, peaks, cpu, out_path.read_text(), err_path.read_text())
 
 
-def write_spec(path: Path, probe_folder: Path, extra: dict[str, Any]) -> None:
+def write_spec(path: Path, source: Source, extra: dict[str, Any]) -> None:
     """The NeuroConv-style YAML conversion spec given to ``nwbstream convert``."""
     spec: dict[str, Any] = {
-        "metadata": {"NWBFile": {"session_description": "benchmark"}, "Subject": SUBJECT},
-        "data_interfaces": {"ap": "SpikeGLXRecordingInterface"},
+        "metadata": source.metadata,
+        "data_interfaces": {source.case: source.interface},
         "experiments": {
-            "bench": {
-                "sessions": [
-                    {
-                        "nwbfile_name": "bench.nwb",
-                        "source_data": {"ap": {"folder_path": str(probe_folder), "stream_id": STREAM_ID}},
-                    }
-                ]
-            }
+            "bench": {"sessions": [{"nwbfile_name": "bench.nwb", "source_data": {source.case: source.source_data}}]}
         },
     }
     spec.update(extra)
@@ -268,73 +356,72 @@ def run_config(
     repeat: int,
     *,
     work: Path,
-    probe_folder: Path,
-    source: Path,
+    source: Source,
     neuroconv_python: Path | None,
     timeout_s: float,
     keep_outputs: bool,
 ) -> RunResult:
     """Run one configuration once and measure it; failures become a result, never an exception."""
-    run_dir = work / "runs" / f"{config}-{repeat}"
+    run_dir = work / "runs" / f"{source.case}-{config}-{repeat}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     output: Path
+    env: dict[str, str] | None = None
     if config == CP:
-        output = run_dir / source.name
-        command = ["cp", str(source), str(output)]
+        output = run_dir / source.path.name
+        command = ["cp", str(source.path), str(output)]
     elif config == NEUROCONV:
         assert neuroconv_python is not None
         output = run_dir / "bench.nwb"
         command = [
             str(neuroconv_python),
             str(BENCH / "neuroconv_convert.py"),
-            "--folder-path",
-            str(probe_folder),
-            "--stream-id",
-            STREAM_ID,
+            *source.neuroconv_args,
             "--output",
             str(output),
-            "--subject",
-            json.dumps(SUBJECT),
+            "--metadata",
+            json.dumps(source.metadata),
         ]
+        env = neuroconv_environ()
     else:
         spec = run_dir / "spec.yml"
-        write_spec(spec, probe_folder, NWBSTREAM_VARIANTS[config])
+        write_spec(spec, source, NWBSTREAM_VARIANTS[config])
         output = run_dir / "out"
         output.mkdir()  # like NeuroConv's YAML runner, the CLI writes into an existing folder
         command = [str(NWBSTREAM_CLI), "convert", str(spec), "--output-folder", str(output), "--overwrite"]
 
-    env = dict(os.environ)
-    if config == NEUROCONV:
-        env.pop("VIRTUAL_ENV", None)  # the NeuroConv venv must not see the workspace one
     try:
-        returncode, wall, peak, stdout, stderr = run_measured(command, run_dir / "logs", timeout_s, env)
+        measured = run_measured(command, run_dir / "logs", timeout_s, env)
     except OSError as error:  # e.g. the nwbstream CLI is not installed yet
-        return RunResult(config, repeat, False, 0.0, 0.0, 0.0, None, None, stderr_tail=repr(error))
+        return RunResult(config, repeat, False, 0.0, 0.0, 0.0, 0.0, None, None, stderr_tail=repr(error))
+    returncode, stderr = measured.returncode, measured.stderr
     ok = returncode == 0
     size = tree_size(output) if ok else 0
     if ok and size == 0:
         ok, stderr = False, stderr + "\n(no output was written)"
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {
+        "peak_rss_by_process_mb": {label: rss / MB for label, rss in measured.peak_rss_by_process.items()}
+    }
     if config == NEUROCONV and ok:
-        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        lines = [line for line in measured.stdout.splitlines() if line.startswith("{")]
         if lines:
-            extra = json.loads(lines[-1])
+            extra.update(json.loads(lines[-1]))
     if returncode is None:
         stderr += f"\n(killed after the {timeout_s:.0f} s timeout)"
     if not keep_outputs and output.is_dir():
         shutil.rmtree(output)
     elif not keep_outputs and output.exists():
         output.unlink()
-    source_mb = source.stat().st_size / MB
+    source_mb = source.path.stat().st_size / MB
     return RunResult(
         config=config,
         repeat=repeat,
         ok=ok,
-        wall_s=wall,
-        throughput_mb_s=source_mb / wall if ok and wall > 0 else 0.0,
-        peak_rss_mb=peak / MB,
+        wall_s=measured.wall_s,
+        throughput_mb_s=source_mb / measured.wall_s if ok and measured.wall_s > 0 else 0.0,
+        peak_rss_mb=measured.peak_rss / MB,
+        cpu_s=measured.cpu_s,
         output_mb=size / MB if ok else None,
         returncode=returncode,
         stderr_tail="" if ok else tail(stderr),
@@ -357,6 +444,7 @@ def summarise(runs: list[RunResult], configs: list[str]) -> dict[str, dict[str, 
                 wall_s=statistics.median(r.wall_s for r in good),
                 throughput_mb_s=statistics.median(r.throughput_mb_s for r in good),
                 peak_rss_mb=statistics.median(r.peak_rss_mb for r in good),
+                cpu_s=statistics.median(r.cpu_s for r in good),
                 output_mb=statistics.median(r.output_mb or 0.0 for r in good),
             )
         failed = [r for r in mine if not r.ok]
@@ -379,8 +467,8 @@ def _fmt(value: Any, spec: str) -> str:
 
 def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
     header = (
-        "| configuration | ok/runs | wall (s) | throughput (MB/s) | × NeuroConv | peak RSS (MB) "
-        "| output (MB) | size × NeuroConv |\n|---|---|---|---|---|---|---|---|"
+        "| configuration | ok/runs | wall (s) | throughput (MB/s) | × NeuroConv | CPU (s) | peak RSS (MB) "
+        "| output (MB) | size × NeuroConv |\n|---|---|---|---|---|---|---|---|---|"
     )
     rows = []
     for config, e in summary.items():
@@ -389,14 +477,14 @@ def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
         rows.append(
             f"| {config} | {e['ok']}/{e['runs']} | {_fmt(e.get('wall_s'), '.1f')} "
             f"| {_fmt(e.get('throughput_mb_s'), '.1f')} | {_fmt(e.get('throughput_vs_neuroconv'), '.2f')} "
-            f"| {_fmt(e.get('peak_rss_mb'), '.0f')} | {_fmt(e.get('output_mb'), '.0f')} "
-            f"| {_fmt(e.get('output_size_vs_neuroconv'), '.3f')} |"
+            f"| {_fmt(e.get('cpu_s'), '.1f')} | {_fmt(e.get('peak_rss_mb'), '.0f')} "
+            f"| {_fmt(e.get('output_mb'), '.0f')} | {_fmt(e.get('output_size_vs_neuroconv'), '.3f')} |"
         )
     cp = summary.get(CP)
     if cp and "throughput_mb_s" in cp:
         rows.append(
             f"| `cp` of the source (disk limit) | {cp['ok']}/{cp['runs']} | {cp['wall_s']:.1f} "
-            f"| {cp['throughput_mb_s']:.1f} | | | | |"
+            f"| {cp['throughput_mb_s']:.1f} | | | | | |"
         )
     return "\n".join([header, *rows])
 
@@ -405,16 +493,16 @@ def doc_section(result: dict[str, Any], table: str) -> str:
     source, machine, versions = result["source"], result["machine"], result["versions"]
     failed = any("error" in entry for entry in result["summary"].values())
     lines = [
-        f"Last `make bench` run: {result['timestamp']}: {source['bytes'] / 1e9:.2f} GB NP1.0 AP stream "
-        f"(385 x int16 at 30 kHz, {source['seconds']:.0f} s), "
-        f"{result['repeats']} alternating repeats, medians.",
+        f"Last `make bench` run of this case: {result['timestamp']}: {source['bytes'] / 1e9:.2f} GB "
+        f"{source['description']}, {result['repeats']} alternating repeats, medians.",
         f"Machine: {machine['cpus']} CPUs, {machine['ram_gb']:.0f} GB RAM, {machine['platform']}. "
         f"NeuroConv {versions.get('neuroconv') or '?'}, nwbstream {versions.get('nwbstream')}.",
         "",
         table,
         "",
-        "Throughput is source bytes over the wall time of the whole command (start-up included); peak RSS "
-        "sums the process and all its descendants." + (" Failed runs (last line of stderr):" if failed else ""),
+        "Throughput is source bytes over the wall time of the whole command (start-up included); CPU is user + "
+        "system seconds of the command and its services; peak RSS sums the process and all its descendants."
+        + (" Failed runs (last line of stderr):" if failed else ""),
     ]
     for config, entry in result["summary"].items():
         if "error" in entry:
@@ -423,25 +511,33 @@ def doc_section(result: dict[str, Any], table: str) -> str:
     return "\n".join(lines)
 
 
-def update_doc(section: str) -> None:
-    """Rewrite only the generated section of docs/performance.md; the rest of the doc is hand-written."""
+def doc_markers(case: str) -> tuple[str, str]:
+    return f"<!-- bench:{case}:start -->", f"<!-- bench:{case}:end -->"
+
+
+def update_doc(case: str, section: str) -> None:
+    """Rewrite only this case's generated section of docs/performance.md; the rest of the doc is hand-written."""
+    start, end = doc_markers(case)
     DOC.parent.mkdir(parents=True, exist_ok=True)
     if not DOC.exists():
-        DOC.write_text(f"# Performance\n\n{DOC_START}\n{DOC_END}\n")
+        DOC.write_text("# Performance\n")
     text = DOC.read_text()
-    if DOC_START not in text or DOC_END not in text:
-        text = text.rstrip("\n") + f"\n\n{DOC_START}\n{DOC_END}\n"
-    before, rest = text.split(DOC_START, 1)
-    _, after = rest.split(DOC_END, 1)
-    DOC.write_text(f"{before}{DOC_START}\n{section}\n{DOC_END}{after}")
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}")
 
 
 # ------------------------------------------------------------------------------------------------ main
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="nwbstream vs NeuroConv on a synthetic NP1.0 SpikeGLX session")
-    parser.add_argument("--size-gb", type=float, default=2.0, help="AP .bin size in GB (1e9 bytes), default 2")
+    parser = argparse.ArgumentParser(description="nwbstream vs NeuroConv on synthetic SpikeGLX and TIFF sources")
+    parser.add_argument(
+        "--case", choices=[*CASES, "all"], default="all", help="what to convert (default: every case, in turn)"
+    )
+    parser.add_argument("--size-gb", type=float, default=2.0, help="source size in GB (1e9 bytes), default 2")
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds, default 3")
     parser.add_argument(
         "--configs",
@@ -451,7 +547,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="configurations to run (default: all)",
     )
     parser.add_argument("--work-dir", type=Path, default=BENCH / "work", help="scratch space (default bench/work)")
-    parser.add_argument("--neuroconv", default="neuroconv[spikeglx]", help="pip requirement for the NeuroConv venv")
+    parser.add_argument(
+        "--neuroconv",
+        default=NEUROCONV_REQUIREMENT,
+        help=f"pip requirement for the NeuroConv venv ({NEUROCONV_REQUIREMENT})",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run is killed")
     parser.add_argument("--no-cp", action="store_true", help="skip the cp baseline")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
@@ -459,29 +559,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    work: Path = args.work_dir.resolve()
-    ensure_work_dir(work)
-    size_bytes = int(args.size_gb * 1e9)
-    probe_folder, session = ensure_session(work, size_bytes)
-    source = Path(session["ap_bin"])
-
-    # nwbstream first in each round, then NeuroConv, then the nwbstream variants.
-    configs = [c for c in ["nwbstream", NEUROCONV, *NWBSTREAM_VARIANTS] if c in args.configs]
-    configs = list(dict.fromkeys(configs))
-    neuroconv_python = ensure_neuroconv_venv(work, args.neuroconv) if NEUROCONV in configs else None
-    round_configs = ([] if args.no_cp else [CP]) + configs
-
+def run_rounds(
+    source: Source, configs: list[str], args: argparse.Namespace, work: Path, neuroconv_python: Path | None
+) -> list[RunResult]:
+    """``args.repeats`` rounds, each running every configuration once, in order."""
     runs: list[RunResult] = []
     for repeat in range(args.repeats):
-        for config in round_configs:
-            print(f"[{repeat + 1}/{args.repeats}] {config} ...", end=" ", flush=True)
+        for config in configs:
+            print(f"[{source.case} {repeat + 1}/{args.repeats}] {config} ...", end=" ", flush=True)
             result = run_config(
                 config,
                 repeat,
                 work=work,
-                probe_folder=probe_folder,
                 source=source,
                 neuroconv_python=neuroconv_python,
                 timeout_s=args.timeout,
@@ -497,43 +586,66 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 last = result.stderr_tail.strip().splitlines()[-1:] or ["?"]
                 print(f"FAILED (rc={result.returncode}): {last[0][:160]}", flush=True)
+    return runs
 
-    summary = summarise(runs, round_configs)
-    now = dt.datetime.now().astimezone()
-    result = {
-        "timestamp": now.isoformat(timespec="seconds"),
-        "size_gb": args.size_gb,
-        "repeats": args.repeats,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "ram_gb": psutil.virtual_memory().total / 2**30,
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
-        "source": {
-            "path": str(source),
-            "bytes": source.stat().st_size,
-            "seconds": source.stat().st_size / (2 * 385) / 30000.0,
-            "generation_s": session.get("generation_s"),
-        },
-        "versions": {
-            "nwbstream": package_version(Path(sys.executable), "nwbstream-coordinator"),
-            "neuroconv": package_version(neuroconv_python, "neuroconv") if neuroconv_python else None,
-        },
-        "summary": summary,
-        "runs": [asdict(r) for r in runs],
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work: Path = args.work_dir.resolve()
+    ensure_work_dir(work)
+    size_bytes = int(args.size_gb * 1e9)
+    cases = list(CASES) if args.case == "all" else [args.case]
+
+    # nwbstream first in each round, then NeuroConv, then the nwbstream variants.
+    configs = [c for c in ["nwbstream", NEUROCONV, *NWBSTREAM_VARIANTS] if c in args.configs]
+    configs = list(dict.fromkeys(configs))
+    neuroconv_python = ensure_neuroconv_venv(work, args.neuroconv) if NEUROCONV in configs else None
+    for python in [*nwbstream_interpreters(), *([neuroconv_python] if neuroconv_python else [])]:
+        ensure_bytecode(python)
+    round_configs = ([] if args.no_cp else [CP]) + configs
+    versions = {
+        "nwbstream": package_version(Path(sys.executable), "nwbstream-coordinator"),
+        "neuroconv": package_version(neuroconv_python, "neuroconv") if neuroconv_python else None,
+    }
+    machine = {
+        "cpus": os.cpu_count(),
+        "ram_gb": psutil.virtual_memory().total / 2**30,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{now.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps(result, indent=2))
 
-    table = markdown_table(summary)
-    print()
-    print(table)
-    print(f"\nresults: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
-    if not args.no_doc:
-        update_doc(doc_section(result, table))
-        print(f"updated: {DOC.relative_to(REPO)}")
+    for case in cases:
+        source = CASES[case](work, size_bytes)
+        runs = run_rounds(source, round_configs, args, work, neuroconv_python)
+        summary = summarise(runs, round_configs)
+        now = dt.datetime.now().astimezone()
+        result = {
+            "case": case,
+            "timestamp": now.isoformat(timespec="seconds"),
+            "size_gb": args.size_gb,
+            "repeats": args.repeats,
+            "machine": machine,
+            "source": {
+                "path": str(source.path),
+                "bytes": source.path.stat().st_size,
+                "description": source.description,
+                "interface": source.interface,
+                "generation_s": source.generation.get("generation_s"),
+            },
+            "versions": versions,
+            "summary": summary,
+            "runs": [asdict(r) for r in runs],
+        }
+        out = RESULTS / f"{now.strftime('%Y%m%dT%H%M%S')}-{case}.json"
+        out.write_text(json.dumps(result, indent=2))
+
+        table = markdown_table(summary)
+        print(f"\n{case}: {source.description}\n\n{table}")
+        print(f"\nresults: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+        if not args.no_doc:
+            update_doc(case, doc_section(result, table))
+            print(f"updated: {DOC.relative_to(REPO)}")
     return 0
 
 

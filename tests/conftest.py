@@ -3,6 +3,7 @@ ecephys service on loopback for the whole run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -80,16 +81,23 @@ def services():
 @pytest.fixture(scope="session")
 def ecephys_address():
     """A service started as `nwbstream serve ecephys --port N` on loopback TCP, for the CLI's --service."""
+    with served("ecephys") as address:
+        yield address
+
+
+@contextlib.contextmanager
+def served(modality: str):
+    """`nwbstream serve MODALITY --port N` on loopback TCP, healthy; stopped on exit."""
+    from nwbstream.coordinator.client import ServiceClient
+
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "nwbstream.coordinator.cli", "serve", "ecephys", "--port", str(port)],
+        [sys.executable, "-m", "nwbstream.coordinator.cli", "serve", modality, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     address = f"127.0.0.1:{port}"
-    from nwbstream.coordinator.client import ServiceClient
-
-    client = ServiceClient(address, "ecephys")
+    client = ServiceClient(address, modality)
     try:
         client.wait_healthy(120)
         yield address

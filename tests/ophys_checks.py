@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,9 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
+from .cases import Case
 from .conftest import convert
 from .nwbcheck import assert_valid_nwb
-
-
-@dataclass(frozen=True)
-class Case:
-    interface: str
-    source: dict[str, Any]
-    read: Callable[[], Any]  # the field's reader on the same source
-    fixture: str  # for docs/formats.md: "real: <what>" or "generated with <library>"
-
 
 TRACE_NAMES = {"raw": "RoiResponseSeries", "neuropil": "Neuropil", "deconvolved": "Deconvolved"}
 TRACE_NAMES |= {"denoised": "Denoised", "dff": "DfOverF", "baseline": "Baseline"}
@@ -74,7 +65,9 @@ def assert_segmentation_equals(nwbfile, expected, n_frames: int | None = None) -
         assert series.rois.table is table
     images = {name: image for name, image in expected.get_images_dict().items() if image is not None}
     for name, image in images.items():
-        np.testing.assert_array_equal(ophys["SegmentationImages"][IMAGE_NAMES[name]].data[:], np.asarray(image).T)
+        np.testing.assert_array_equal(
+            ophys["SegmentationImages"][IMAGE_NAMES.get(name, name)].data[:], np.asarray(image).T
+        )
 
 
 def check_imaging_case(services, tmp_path: Path, case: Case, series_name: str = "MicroscopySeries", **options) -> Path:

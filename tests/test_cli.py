@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+import pytest
 import yaml
 from pynwb import NWBHDF5IO
 
@@ -24,8 +25,8 @@ LF_SERIES = "ElectricalSeriesLFImec0"
 N_CHANNELS = 385  # saved channels in both .meta files: 384 electrodes and the sync channel
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+def run(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -114,13 +115,13 @@ def test_embedded_convert_end_to_end(tmp_path, spikeglx_folder):
     command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--data-folder", str(spikeglx_folder.parent)]
     with stdout.open("w") as out_file, stderr.open("w") as err_file:
         process = subprocess.Popen([*command, "--no-progress"], stdout=out_file, stderr=err_file)
-        services = _watch_children(process, timeout=120)
+        services = _watch_children(process, timeout=300)  # a guard against a hang, not a speed test
     stopped = wait_for(lambda: not any(_alive(p) for p in services.values()), timeout=5)
     leftover = [p for p in services.values() if _alive(p)]
     for p in leftover:  # do not leak a service into the rest of the run
         p.kill()
     assert process.returncode == 0, stderr.read_text()
-    assert "Traceback" not in stderr.read_text()
+    assert "Traceback" not in stderr.read_text(), stderr.read_text()
 
     # the embedded service ran on a unix socket in a temporary folder, and is gone with its folder
     sockets = [a for p in services.values() for a in p.info_cmdline if a.startswith("unix:")]
@@ -212,7 +213,7 @@ def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
             assert np.all(np.asarray(nwbfile.units["spike_times"][row]) < 2.0)
 
 
-def test_dandi_upload_in_a_spec_is_not_silently_dropped(tmp_path, spikeglx_folder):
+def test_dandi_upload_in_a_spec_is_not_silently_dropped(tmp_path, ecephys_address, spikeglx_folder):
     source = {"AP": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}}
     spec = write_spec(
         tmp_path / "spec.yml",
@@ -220,9 +221,90 @@ def test_dandi_upload_in_a_spec_is_not_silently_dropped(tmp_path, spikeglx_folde
         {"AP": "SpikeGLXRecordingInterface"},
         upload_to_dandiset="000123",
     )
-    result = run("convert", str(spec), "--output-folder", str(tmp_path / "missing"))
-    assert result.returncode != 0
+    out = tmp_path / "missing"
+    result = run("convert", str(spec), "--output-folder", str(out), "--service", f"ecephys={ecephys_address}")
+    assert result.returncode != 0  # no Subject in the metadata
     assert f"{spec}: upload_to_dandiset is not supported yet" in result.stderr
+    assert not out.exists()  # a session failed its check: the output folder is not even created
+
+
+def test_neuroconv_defaults_spec_folder_for_data_and_output(tmp_path, ecephys_address, spikeglx_folder):
+    """As `neuroconv run-yaml`: relative source paths and the outputs are in the spec's folder, whatever the current
+    directory, and `nwbfile_name` is given `.nwb` unless it ends with it."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "data").symlink_to(spikeglx_folder)
+    session = {"source_data": {"LF": {"folder_path": "data", "stream_id": "imec0.lf"}}}
+    spec = write_spec(
+        project / "spec.yml",
+        {"m1_day1": session, "m1_day2.nwb": session},
+        {"LF": "SpikeGLXRecordingInterface"},
+        metadata={"Subject": SUBJECT},
+    )
+    service = f"ecephys={ecephys_address}"
+
+    result = run("metadata", str(spec), "--service", service, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"^# session \S+ -> (\S+)$", result.stdout, re.M) == ["m1_day1.nwb", "m1_day2.nwb"]
+
+    result = run("convert", str(spec), "--no-progress", "--service", service, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in project.glob("*.nwb")) == ["m1_day1.nwb", "m1_day2.nwb"]
+    assert list(elsewhere.iterdir()) == []
+    lf_raw = read_bin(spikeglx_folder / "fixture_g0_t0.imec0.lf.bin")
+    with NWBHDF5IO(str(project / "m1_day1.nwb"), "r") as io:
+        np.testing.assert_array_equal(io.read().acquisition[LF_SERIES].data[:], lf_raw[:, :384])
+
+
+def test_missing_output_folder_is_created_with_its_parents(tmp_path, ecephys_address, spikeglx_folder):
+    source = {"LF": {"folder_path": spikeglx_folder.name, "stream_id": "imec0.lf"}}
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"s.nwb": {"source_data": source}},
+        {"LF": "SpikeGLXRecordingInterface"},
+        metadata={"Subject": SUBJECT},
+    )
+    out = tmp_path / "not" / "yet" / "there"
+    result = run(
+        "convert", str(spec), "--output-folder", str(out), "--data-folder", str(spikeglx_folder.parent),
+        "--no-progress", "--service", f"ecephys={ecephys_address}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert list(out.iterdir()) == [out / "s.nwb"]
+
+
+@pytest.mark.parametrize("problem", ["metadata", "existing output", "same output"])
+def test_no_session_is_written_when_any_fails_its_check(tmp_path, ecephys_address, spikeglx_folder, problem):
+    """The third session fails: the first two, which would convert, are not written either."""
+    source = {"LF": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.lf"}}
+    good = {"source_data": source, "metadata": {"Subject": SUBJECT}}
+    sessions = {"s1.nwb": good, "s2.nwb": good}
+    if problem == "metadata":
+        sessions["s3.nwb"] = {"source_data": source}  # no Subject
+    elif problem == "existing output":
+        sessions["s3.nwb"] = good
+    else:
+        sessions["s1"] = good  # written as s1.nwb, as the first session is
+    spec = write_spec(tmp_path / "spec.yml", sessions, {"LF": "SpikeGLXRecordingInterface"})
+    out = tmp_path / "out"
+    out.mkdir()
+    if problem == "existing output":
+        (out / "s3.nwb").write_text("an earlier conversion")
+    result = run("convert", str(spec), "--output-folder", str(out), "--service", f"ecephys={ecephys_address}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "wrote" not in result.stdout
+    named = {
+        "metadata": ["session exp/2 (s3.nwb)", "metadata Subject: required"],
+        "existing output": ["session exp/2 (s3.nwb)", f"{out / 's3.nwb'} exists", "--overwrite"],
+        "same output": ["experiments/exp/sessions/2", "writes s1.nwb", "experiments/exp/sessions/0"],
+    }[problem]
+    for name in named:
+        assert name in result.stderr, (name, result.stderr)
+    for other in ("exp/0", "exp/1"):  # only the session at fault is named
+        assert f"session {other}" not in result.stderr
+    expected = {"s3.nwb": "an earlier conversion"} if problem == "existing output" else {}
+    assert {p.name: p.read_text() for p in out.iterdir()} == expected
 
 
 def test_help_mentions_embedded_mode_and_additions():
@@ -239,18 +321,22 @@ def test_help_mentions_embedded_mode_and_additions():
 
 
 def _watch_children(process: subprocess.Popen, timeout: float) -> dict[int, psutil.Process]:
-    """Every descendant seen while `process` runs (with its command line), then waits for it."""
+    """Every descendant seen while `process` runs, with the last command line it showed, then waits for it.
+
+    The command line is read again at every look: right after the fork a child still shows its parent's until it
+    execs the service, and once it has exited (a zombie until reaped) it shows none."""
     seen: dict[int, psutil.Process] = {}
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:
             for child in parent.children(recursive=True):
-                if child.pid not in seen:
-                    try:
-                        child.info_cmdline = child.cmdline()
-                    except psutil.Error:
-                        continue
+                try:
+                    cmdline = child.cmdline()
+                except psutil.Error:
+                    continue
+                if cmdline:
+                    child.info_cmdline = cmdline
                     seen[child.pid] = child
         except psutil.NoSuchProcess:
             break

@@ -10,27 +10,30 @@ import spikeinterface.extractors as se
 from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
+from .cases import Case
 from .conftest import ECEPHYS, SUBJECT, convert
 from .nwbcheck import assert_valid_nwb
 
 
-def blackrock_case(name: str):
+def blackrock_case(name: str) -> Case:
     path = ECEPHYS / "blackrock" / name
-    return (
+    return Case(
         "BlackrockRecordingInterface",
         {"file_path": str(path)},
         lambda: se.read_blackrock(path),
-        "ElectricalSeries",
+        "real: Blackrock NSx files (SOURCES.md)",
+        {"series": "ElectricalSeries"},
     )
 
 
 OPENEPHYS_LEGACY = ECEPHYS / "openephys_legacy" / "Record Node 101"
 RECORDINGS = {
-    "openephys_legacy": (
+    "openephys_legacy": Case(
         "OpenEphysLegacyRecordingInterface",
         {"folder_path": str(OPENEPHYS_LEGACY)},
         lambda: se.read_openephys(OPENEPHYS_LEGACY),
-        "ElectricalSeries",
+        "real: Open Ephys GUI legacy .continuous recording (SOURCES.md)",
+        {"series": "ElectricalSeries"},
     ),
     "blackrock_ns3": blackrock_case("test_NEURALCD_raw.ns3"),
     "blackrock_ns3_anonymized": blackrock_case("Test_anonymized.ns3"),
@@ -58,7 +61,8 @@ def assert_series_equals_recording(series, recording) -> None:
 
 @pytest.mark.parametrize("case", sorted(RECORDINGS))
 def test_recording_values(services, tmp_path, case):
-    interface, source, read, series_name = RECORDINGS[case]
+    row = RECORDINGS[case]
+    interface, source, read, series_name = row.interface, row.source, row.read, row.expect["series"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         recording = read()
@@ -75,10 +79,18 @@ def test_recording_values(services, tmp_path, case):
     assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}) if case == "blackrock_ns3" else frozenset())
 
 
+SPIKEGLX = Case(
+    "SpikeGLXRecordingInterface",
+    {"stream_id": "imec0.ap and imec0.lf"},
+    lambda: se.read_spikeglx,  # the reader itself: the folder is made per test run
+    "real SpikeGLX .meta files (IBL fixtures, SOURCES.md) with a generated .bin of matching size",
+)
+
+
 def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
     interfaces = {
-        "ap": ("SpikeGLXRecordingInterface", {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}),
-        "lf": ("SpikeGLXRecordingInterface", {"folder_path": str(spikeglx_folder), "stream_id": "imec0.lf"}),
+        "ap": (SPIKEGLX.interface, {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}),
+        "lf": (SPIKEGLX.interface, {"folder_path": str(spikeglx_folder), "stream_id": "imec0.lf"}),
     }
     with Converter(interfaces, services) as converter:
         metadata = converter.get_metadata()
@@ -87,8 +99,9 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
         metadata["NWBFile"]["session_description"] = "SpikeGLX AP + LF"
         metadata["Subject"] = SUBJECT
         path = converter.run_conversion(nwbfile_path=tmp_path / "sglx.nwb", metadata=metadata, progress=False)
-    ap = se.read_spikeglx(spikeglx_folder, stream_id="imec0.ap")
-    lf = se.read_spikeglx(spikeglx_folder, stream_id="imec0.lf")
+    read_spikeglx = SPIKEGLX.read()
+    ap = read_spikeglx(spikeglx_folder, stream_id="imec0.ap")
+    lf = read_spikeglx(spikeglx_folder, stream_id="imec0.lf")
     with NWBHDF5IO(path, "r") as io:
         nwbfile = io.read()
         ap_series = nwbfile.acquisition["ElectricalSeriesAPImec0"]
@@ -111,28 +124,32 @@ def test_spikeglx_ap_lf_and_probe_geometry(services, spikeglx_folder, tmp_path):
     assert_valid_nwb(path)
 
 
+PHY_FIXTURE = "real: phy template folder (SOURCES.md)"
 SORTINGS = {
-    "phy": (
+    "phy": Case(
         "PhySortingInterface",
         {"folder_path": str(ECEPHYS / "phy" / "template")},
         lambda: se.read_phy(ECEPHYS / "phy" / "template"),
+        PHY_FIXTURE,
     ),
-    "kilosort": (
+    "kilosort": Case(
         "KiloSortSortingInterface",
         {"folder_path": str(ECEPHYS / "phy" / "template")},
         lambda: se.read_kilosort(ECEPHYS / "phy" / "template"),
+        PHY_FIXTURE,
     ),
-    "blackrock": (
+    "blackrock": Case(
         "BlackrockSortingInterface",
         {"file_path": str(ECEPHYS / "blackrock" / "example_1.nev"), "sampling_frequency": 30000.0},
         lambda: se.read_blackrock_sorting(ECEPHYS / "blackrock" / "example_1.nev", sampling_frequency=30000.0),
+        "real: Blackrock .nev (SOURCES.md)",
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(SORTINGS))
 def test_sorting_values(services, tmp_path, case):
-    interface, source, read = SORTINGS[case]
+    interface, source, read = SORTINGS[case].interface, SORTINGS[case].source, SORTINGS[case].read
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sorting = read()

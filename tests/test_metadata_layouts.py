@@ -9,6 +9,7 @@ import pytest
 from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.dict_layout import to_list_layout
 from nwbstream.coordinator.errors import ConversionError
+from nwbstream.coordinator.metadata import merge_metadata, validate_metadata
 from pynwb import NWBHDF5IO
 
 from .conftest import SUBJECT
@@ -103,3 +104,46 @@ def test_unknown_ecephys_key_is_an_error_not_ignored(tmp_path, ecephys_address, 
     spec = write_spec(tmp_path, {"Recording": spikeglx_ap(spikeglx_folder)}, metadata=metadata)
     out = output_folder(tmp_path)
     assert_clean_failure(convert(spec, out, ecephys_address), out, "ElectrodeGroupz")
+
+
+def test_each_device_goes_to_the_modality_that_refers_to_it():
+    """A microscope the ophys entries point to is an Ophys device, a probe the electrode groups point to an Ecephys
+    one; neither lands in the other's list."""
+    metadata = {
+        "Devices": {"probe": {"name": "Probe"}, "scope": {"name": "Microscope", "description": "two-photon"}},
+        "Ecephys": {"ElectrodeGroups": {"G": {"location": "CA1", "device_metadata_key": "probe"}}},
+        "Ophys": {"ImagingPlanes": {"plane": {"name": "ImagingPlane", "device_metadata_key": "scope"}}},
+    }
+    assert to_list_layout(metadata) == {
+        "Ecephys": {
+            "Device": [{"name": "Probe"}],
+            "ElectrodeGroup": [{"name": "G", "location": "CA1", "device": "Probe"}],
+        },
+        "Ophys": {
+            "ImagingPlanes": {"plane": {"name": "ImagingPlane", "device": "Microscope"}},
+            "Device": [{"name": "Microscope", "description": "two-photon"}],
+        },
+    }
+
+
+def test_a_device_referred_to_by_name_updates_the_listed_one():
+    """The user's dict-layout device, merged over the list layout the services give, by the name they share."""
+    service = {
+        "Ecephys": {
+            "Device": [{"name": GROUP, "description": "from the probe"}],
+            "ElectrodeGroup": [{"name": GROUP, "device": GROUP, "location": "unknown", "description": "g"}],
+        }
+    }
+    user = {"Devices": {"neuropixels": {"name": GROUP, "description": "probe 3 of the rig"}}}
+    merged = merge_metadata([service], user)
+    assert merged["Ecephys"]["Device"] == [{"name": GROUP, "description": "probe 3 of the rig"}]
+    assert "Devices" not in merged
+
+
+def test_a_device_nothing_refers_to_stays_top_level_and_is_refused_unless_consumed():
+    service = {"Ecephys": {"Device": [{"name": GROUP}]}}
+    merged = merge_metadata([service], {"Devices": {"camera": {"name": "Camera"}}})
+    assert merged == {"Ecephys": {"Device": [{"name": GROUP}]}, "Devices": {"camera": {"name": "Camera"}}}
+    with pytest.raises(ConversionError, match="metadata Devices/camera: nothing refers to device 'Camera'"):
+        validate_metadata(merged, {"type": "object"}, {})
+    validate_metadata(merged, {"type": "object", "properties": {"Devices": {"type": "object"}}}, {})

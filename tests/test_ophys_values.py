@@ -7,6 +7,7 @@ properties and summary images with the field's reader, then validate the file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,6 +103,7 @@ SEGMENTATION = {
         {"folder_path": str(OPHYS / "minian" / "minian"), "sampling_frequency": 30.0},
         minian_reader,
         "real: Minian demo output, 2019 (SOURCES.md)",
+        reader_name="zarr (Minian's own stores; roiextractors cannot open them)",
     ),
 }
 
@@ -194,3 +196,61 @@ def test_subject_is_required_as_for_ecephys(services, tmp_path):
     with pytest.raises(ConversionError, match="Subject"):
         convert(services, {"imaging": (row.interface, row.source)}, tmp_path / "x.nwb", metadata=metadata)
     assert not list(tmp_path.iterdir())
+
+
+def test_zarr_backend(services, tmp_path):
+    """Pixel masks (ragged records) and image masks (a bulk column) in a Zarr store, read back equal."""
+    from hdmf_zarr.nwb import NWBZarrIO
+
+    for case in ("suite2p", "minian"):
+        row = SEGMENTATION[case]
+        path = convert(services, {"s": (row.interface, row.source)}, tmp_path / f"{case}.nwb.zarr", backend="zarr")
+        with NWBZarrIO(str(path), "r") as io:
+            assert_segmentation_equals(io.read(), quietly(row.read))
+        assert_valid_nwb(path)
+
+
+def test_two_segmentations_with_one_trace_name_are_refused_with_the_key_to_rename(services, tmp_path):
+    from nwbstream.coordinator.errors import ConversionError
+
+    suite2p, minian = SEGMENTATION["suite2p"], SEGMENTATION["minian"]
+    interfaces = {
+        "a": (suite2p.interface, suite2p.source),
+        "b": (minian.interface, {**minian.source, "metadata_key": "m"}),
+    }
+    metadata = {**START, "Ophys": {"PlaneSegmentations": {"m": {"name": "PlaneSegmentationMinian"}}}}
+    with pytest.raises(ConversionError, match="metadata Ophys/RoiResponses/m/deconvolved/name"):
+        convert(services, interfaces, tmp_path / "clash.nwb", metadata=metadata)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture
+def generated_minian(tmp_path):
+    from .fixtures.ophys.generate import write_minian
+
+    return write_minian(tmp_path)
+
+
+def test_generated_minian_with_its_frame_times(services, tmp_path, generated_minian):
+    """Minian's layout as roiextractors reads it (zarr group at the top), with timeStamps.csv: regular times give a
+    rate; jittered ones (as a DAQ's are) go into the file as timestamps, sent inline with the traces."""
+    import pandas as pd
+    from roiextractors import MinianSegmentationExtractor
+
+    folder = Path(generated_minian["folder_path"])
+    case = Case(
+        "MinianSegmentationInterface",
+        generated_minian,
+        lambda: MinianSegmentationExtractor(folder_path=folder),
+        "generated: Minian's zarr layout written by hand (tests/fixtures/ophys/generate.py)",
+    )
+    (tmp_path / "regular").mkdir()
+    check_segmentation_case(services, tmp_path / "regular", case)
+    times = pd.read_csv(folder / "timeStamps.csv")
+    times["Time Stamp (ms)"] += np.array([0, 3, -2, 1, 0, 4, -1, 2, 0, 1])[: len(times)]
+    times.to_csv(folder / "timeStamps.csv", index=False)
+    path = convert(services, {"s": (case.interface, case.source)}, tmp_path / "jittered.nwb")
+    with NWBHDF5IO(path, "r") as io:
+        series = io.read().processing["ophys"]["Fluorescence"]["Denoised"]
+        np.testing.assert_array_equal(series.timestamps[:], times["Time Stamp (ms)"].to_numpy() / 1000.0)
+        assert series.rate is None

@@ -19,8 +19,10 @@ from .test_layering import ROOT, SERVICES
 
 
 def fake_python(path: Path, services: dict[str, str]) -> Path:
-    """An executable that answers the registry's entry-point question as an environment holding `services` would."""
-    path.write_text(f"#!/bin/sh\necho '{json.dumps(services)}'\n")
+    """An executable that answers the registry's question (its services' modules and interfaces) as an environment
+    holding `services` (modality -> module) would, each offering one interface named after its modality."""
+    answer = {modality: [module, [f"{modality.capitalize()}Interface"]] for modality, module in services.items()}
+    path.write_text(f"#!/bin/sh\necho '{json.dumps(answer)}'\n")
     path.chmod(0o755)
     return path
 
@@ -44,8 +46,8 @@ def test_write_registry_asks_each_interpreter_for_its_services(tmp_path):
     registry = tmp_path / "services.json"
     written = write_registry([ecephys, ophys], registry)
     assert written == {
-        "ecephys": InstalledService(str(ecephys), "nwbstream.ecephys"),
-        "ophys": InstalledService(str(ophys), "nwbstream.ophys"),
+        "ecephys": InstalledService(str(ecephys), "nwbstream.ecephys", ("EcephysInterface",)),
+        "ophys": InstalledService(str(ophys), "nwbstream.ophys", ("OphysInterface",)),
     }
     assert read_registry(registry) == written
 
@@ -88,3 +90,19 @@ def test_embedded_mode_starts_each_service_with_its_own_interpreter(services):
     commands = [child.cmdline() for child in psutil.Process().children() if "--address" in child.cmdline()]
     expected = [service.command()[:3] for service in read_registry(REGISTRY).values()]
     assert sorted(command[:3] for command in commands) == sorted(expected)
+
+
+def test_the_registry_knows_each_services_interfaces():
+    """`make env` asked each service's own interpreter which interfaces it offers."""
+    registered = read_registry()
+    assert "TiffImagingInterface" in registered["ophys"].interfaces
+    assert "SpikeGLXRecordingInterface" in registered["ecephys"].interfaces
+
+
+def test_embedded_mode_starts_only_the_services_a_conversion_needs():
+    from nwbstream.coordinator.services import ServiceSet
+
+    with ServiceSet(needs={"TiffImagingInterface"}) as services:
+        assert set(services.clients) == {"ophys"}
+    with ServiceSet(needs={"NoSuchInterface"}) as services:  # unknown to the registry: every service, to ask
+        assert set(services.clients) == set(read_registry())

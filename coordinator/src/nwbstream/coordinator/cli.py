@@ -30,6 +30,7 @@ units), and adds: electrode positions (rel_x, rel_y) from the probe, chunks comp
 and stored untouched (ISA-L deflate by default, readable as gzip), an output written under a temporary
 name and renamed only when complete, and the top-level spec keys `backend` and `backend_configuration`.
 """
+DATA_FOLDER_HELP = "joined with relative file_path/folder_path/file_paths (default: the spec's folder)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser("convert", help="convert every session of a YAML specification")
     convert.add_argument("spec", type=Path, help="NeuroConv YAML conversion specification")
-    convert.add_argument("--output-folder", type=Path, required=True)
-    convert.add_argument("--data-folder", type=Path, help="joined with file_path/folder_path/file_paths")
+    convert.add_argument("--output-folder", type=Path, help="created if missing (default: the spec's folder)")
+    convert.add_argument("--data-folder", type=Path, help=DATA_FOLDER_HELP)
     convert.add_argument("--overwrite", action="store_true", help="replace existing output files")
     convert.add_argument("--stub", action="store_true", help="convert only the first seconds of every stream")
     convert.add_argument("--backend", choices=["hdf5", "zarr"], help="overrides the spec's `backend`")
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     metadata = commands.add_parser("metadata", help="print each session's merged metadata (YAML) to edit")
     metadata.add_argument("spec", type=Path)
-    metadata.add_argument("--data-folder", type=Path)
+    metadata.add_argument("--data-folder", type=Path, help=DATA_FOLDER_HELP)
     _service_option(metadata)
     metadata.set_defaults(run=_metadata)
 
@@ -103,21 +104,28 @@ def _addresses(values: Sequence[str]) -> dict[str, str]:
 
 def _convert(args: argparse.Namespace) -> int:
     spec: Spec = load_spec(args.spec, args.data_folder)
+    output_folder: Path = args.spec.parent if args.output_folder is None else args.output_folder
     if spec.upload_to_dandiset:
         print(
             f"nwbstream: warning: {args.spec}: upload_to_dandiset is not supported yet; "
-            f"the files stay in {args.output_folder}",
+            f"the files stay in {output_folder}",
             file=sys.stderr,
         )
-    if not args.output_folder.is_dir():
-        raise ConversionError(f"{args.output_folder}: the output folder does not exist")
-    # pynwb takes ~3 s to import: load the writer while the services start and the sources open.
-    threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True).start()
-    with ServiceSet(_addresses(args.service)) as services:
+    # pynwb takes ~3 s to import: load the writer while the services start and the sessions are checked, and
+    # wait for it before converting, so that two threads never import its modules at once.
+    preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
+    preload.start()
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
+        _check_sessions(spec, output_folder, args.overwrite, services)
+        preload.join()
+        try:
+            output_folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConversionError(f"{output_folder}: cannot create the output folder: {error.strerror}") from None
         for job in spec.sessions:
             with Converter(job.interfaces, services) as converter:
                 path = converter.run_conversion(
-                    nwbfile_path=args.output_folder / job.nwbfile_name,
+                    nwbfile_path=output_folder / job.nwbfile_name,
                     metadata=job.metadata,
                     overwrite=args.overwrite,
                     stub_test=args.stub or job.stub,
@@ -131,9 +139,27 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: ServiceSet) -> None:
+    """Every session's output path, metadata, options and layouts, before any session is written; one error lists
+    every session's problems. Each session's sources are opened, checked and closed in turn (one session at a time)."""
+    problems = []
+    for job in spec.sessions:
+        where = f"session {job.name} ({job.nwbfile_name})"
+        path = output_folder / job.nwbfile_name
+        if path.exists() and not overwrite:
+            problems.append(f"{where}: {path} exists; pass --overwrite to replace it")
+        try:
+            with Converter(job.interfaces, services) as converter:
+                converter.check(job.metadata, spec.backend_configuration, job.conversion_options)
+        except ConversionError as error:
+            problems.append(f"{where}: {error}")
+    if problems:
+        raise ConversionError("\n".join(problems))
+
+
 def _metadata(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, args.data_folder)
-    with ServiceSet(_addresses(args.service)) as services:
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
         for job in spec.sessions:
             with Converter(job.interfaces, services) as converter:
                 merged = converter.get_metadata()

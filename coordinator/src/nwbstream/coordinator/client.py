@@ -32,7 +32,7 @@ class InterfaceEntry:
 
 @dataclass
 class OpenedSource:
-    """One interface's source, open in its service."""
+    """One interface's source, open in its service; `request` and `fingerprint` let any replica reopen it."""
 
     service: ServiceClient
     interface_name: str
@@ -40,6 +40,8 @@ class OpenedSource:
     metadata: dict[str, Any]
     metadata_schema: dict[str, Any]
     objects: list[pb.NwbObject]
+    request: pb.OpenSourceRequest
+    fingerprint: str
 
 
 class ServiceClient:
@@ -91,22 +93,27 @@ class ServiceClient:
             metadata=json.loads(reply.metadata_json),
             metadata_schema=json.loads(reply.metadata_schema_json),
             objects=list(reply.objects),
+            request=request,
+            fingerprint=reply.fingerprint,
         )
 
     def read_chunks(
-        self, source_id: str, object_name: str, dataset_name: str, layout: pb.Layout, start: int, stop: int
+        self, source: OpenedSource, object_name: str, dataset_name: str, layout: pb.Layout, start: int, stop: int
     ) -> Iterator[pb.Chunk]:
-        """Chunks start..stop; a broken stream is resumed from the next chunk not yet received."""
+        """Chunks start..stop; a broken stream is resumed from the next chunk not yet received. Each request
+        carries what opened the source, so a restarted service (or another replica) can serve it."""
         next_index = start
         attempt = 0
         while next_index < stop:
             request = pb.ReadChunksRequest(
-                source_id=source_id,
+                source_id=source.source_id,
                 object_name=object_name,
                 dataset_name=dataset_name,
                 layout=layout,
                 start_chunk=next_index,
                 stop_chunk=stop,
+                source=source.request,
+                fingerprint=source.fingerprint,
             )
             try:
                 for chunk in self.stub.ReadChunks(request):

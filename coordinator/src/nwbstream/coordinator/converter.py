@@ -18,7 +18,7 @@ from nwbstream.v1 import modality_pb2 as pb
 
 from .client import OpenedSource
 from .errors import ConversionError
-from .layout import choose_layouts
+from .layout import DatasetLayout, choose_layouts
 from .metadata import merge_metadata, merge_schemas, validate_metadata
 from .pipeline import DEFAULT_WINDOW
 from .services import ServiceSet
@@ -41,7 +41,11 @@ class Converter(contextlib.AbstractContextManager):
     ) -> None:
         """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded)."""
         self._owned = not isinstance(services, ServiceSet)
-        self.services = services if isinstance(services, ServiceSet) else ServiceSet(services).__enter__()
+        self.services = (
+            services
+            if isinstance(services, ServiceSet)
+            else ServiceSet(services, needs={name for name, _ in interfaces.values()}).__enter__()
+        )
         self.interfaces = dict(interfaces)
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None
@@ -79,6 +83,28 @@ class Converter(contextlib.AbstractContextManager):
         if backend not in ("hdf5", "zarr"):
             raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
         self._open(stub=stub_test)
+        merged, bulk = self._checked(metadata, backend_configuration, conversion_options)
+        from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
+
+        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
+
+    def check(
+        self,
+        metadata: Mapping[str, Any] | None = None,
+        backend_configuration: Mapping[str, Any] | None = None,
+        conversion_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Raises what `run_conversion` would raise before writing (metadata, options, layouts), and writes nothing:
+        a runner of several sessions checks them all before it writes any."""
+        self._checked(metadata, backend_configuration, conversion_options)
+
+    def _checked(
+        self,
+        metadata: Mapping[str, Any] | None,
+        backend_configuration: Mapping[str, Any] | None,
+        conversion_options: Mapping[str, Mapping[str, Any]] | None,
+    ) -> tuple[dict[str, Any], list[tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]]]:
+        """The merged, validated metadata, and every object with its source and its datasets' layouts."""
         merged = merge_metadata([self.get_metadata()], metadata or {})
         validate_metadata(
             merged,
@@ -93,10 +119,7 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(
                 f"backend_configuration datasets {sorted(unmatched)} match no dataset; this session has {sorted(known)}"
             )
-        from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
-
-        bulk = [(self._sources[key], obj, layouts[(key, obj.name)]) for key, obj in objects]
-        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
+        return merged, [(self._sources[key], obj, layouts[(key, obj.name)]) for key, obj in objects]
 
     def close(self) -> None:
         for source in self._sources.values():

@@ -1,9 +1,16 @@
-"""NeuroConv 0.10's dict-based ecephys metadata, folded into the list layout the services describe.
+"""NeuroConv 0.10's dict-based metadata, folded into the list layout the services describe.
 
-NeuroConv 0.10 hands its users `Devices` and `DeviceModels` at the top level, and `Ecephys.ElectrodeGroups` and
-`Ecephys.ElectricalSeries` as dicts keyed by a metadata key. Older YAML, and nwbstream's own `get_metadata`, use
-`Ecephys.Device` and `Ecephys.ElectrodeGroup` lists and one `Ecephys.<series name>` entry per series. A user's
-YAML of either kind must work unchanged, so the dict form is translated on its way in.
+NeuroConv 0.10 hands its users `Devices` and `DeviceModels` at the top level, and entries keyed by a metadata key
+that name their device by its key in `device_metadata_key` (`Ecephys.ElectrodeGroups`, `Ophys.ImagingPlanes`);
+`Ecephys.ElectricalSeries` is keyed too. Older YAML, and nwbstream's own `get_metadata`, use lists: `Ecephys.Device`,
+`Ecephys.ElectrodeGroup` (each group naming its device in `device`), one `Ecephys.<series name>` entry per series.
+A user's YAML of either kind must work unchanged, so the dict form is translated on its way in.
+
+Devices follow one rule, whatever the modality: a top-level `Devices` entry goes to the `Device` list of every
+section (`Ecephys`, `Ophys`, ...) that refers to it, by its key in an entry's `device_metadata_key` (rewritten as
+`device: <its name>`), by its name in an entry's `device`, or by a `Device` entry of the same name (which it
+updates). A device that no section refers to stays in top-level `Devices`; nothing writes it, so validation refuses
+it unless some interface's schema takes top-level `Devices`.
 """
 
 from __future__ import annotations
@@ -18,36 +25,101 @@ MODEL_TO_DEVICE_FIELDS = {"manufacturer": "manufacturer", "model_number": "model
 
 
 def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """`metadata` with any dict-based ecephys entries rewritten as list-layout ones; the rest is untouched."""
-    # The registries also stay as given: entries that name their hardware by registry key (fiber photometry rows)
-    # and extension types (`type`, models' own fields) need them whole.
-    result = {key: copy.deepcopy(value) for key, value in metadata.items()}
+    """`metadata` with any dict-based entries rewritten as list-layout ones and its devices placed; the rest is
+    untouched."""
+    # `DeviceModels` also stays as given: a device of an extension type (fiber photometry's) links its model of
+    # the same `type` family with the model's own fields, which folding keeps only the make of.
+    result = {key: copy.deepcopy(value) for key, value in metadata.items() if key != "Devices"}
     devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {})
+    for section_name, section in result.items():
+        if isinstance(section, dict):
+            _name_devices(section_name, section, devices)
     ecephys = result.get("Ecephys")
-    if not isinstance(ecephys, dict):
-        if not devices:
-            return result
-        ecephys = result["Ecephys"] = {}
+    if isinstance(ecephys, dict):
+        groups = ecephys.pop("ElectrodeGroups", None)
+        if groups:
+            named = [{"name": key, **group} for key, group in groups.items()]  # a group's own `name` wins
+            ecephys["ElectrodeGroup"] = [*ecephys.get("ElectrodeGroup", []), *named]
+        if _keyed(ecephys.get("ElectricalSeries")):
+            for key, entry in ecephys.pop("ElectricalSeries").items():
+                name = entry.get("name")
+                if not name:
+                    raise ConversionError(
+                        f"metadata Ecephys/ElectricalSeries/{key}: no `name`; the series is found by its name "
+                        "(e.g. ElectricalSeriesAPImec0, as `nwbstream metadata` prints it)"
+                    )
+                ecephys[name] = {**ecephys.get(name, {}), **entry}
     if devices:
-        ecephys["Device"] = [*ecephys.get("Device", []), *devices.values()]
-    groups = ecephys.pop("ElectrodeGroups", None)
-    if groups:
-        ecephys["ElectrodeGroup"] = [*ecephys.get("ElectrodeGroup", []), *_groups(groups, devices)]
-    if _keyed(ecephys.get("ElectricalSeries")):
-        for key, entry in ecephys.pop("ElectricalSeries").items():
-            name = entry.get("name")
-            if not name:
-                raise ConversionError(
-                    f"metadata Ecephys/ElectricalSeries/{key}: no `name`; the series is found by its name "
-                    "(e.g. ElectricalSeriesAPImec0, as `nwbstream metadata` prints it)"
-                )
-            ecephys[name] = {**ecephys.get(name, {}), **entry}
+        result["Devices"] = devices
+    return place_devices(result)
+
+
+def place_devices(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """`metadata` with each top-level `Devices` entry moved to the `Device` list of every section referring to it."""
+    result = dict(metadata)
+    unplaced = {}
+    for key, device in (result.pop("Devices", None) or {}).items():
+        users = [name for name, section in result.items() if isinstance(section, dict) and _refers_to(section, device)]
+        for name in users:
+            result[name] = _with_device(result[name], device)
+        if not users:
+            unplaced[key] = device
+    if unplaced:
+        result["Devices"] = unplaced
     return result
 
 
 def _keyed(value: Any) -> bool:
-    """A dict of per-series dicts (dict layout), not one series' flat fields (list layout)."""
+    """A dict of per-entry dicts (dict layout), not one entry's flat fields (list layout)."""
     return isinstance(value, Mapping) and bool(value) and all(isinstance(v, Mapping) for v in value.values())
+
+
+def _entries(section: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(key in the section, entry) for every entry of the section's keyed dicts and lists."""
+    found = []
+    for key, value in section.items():
+        if _keyed(value):
+            found += [(key, entry) for entry in value.values()]
+        elif isinstance(value, list):
+            found += [(key, entry) for entry in value if isinstance(entry, Mapping)]
+    return found
+
+
+def _refers_to(section: Mapping[str, Any], device: Mapping[str, Any]) -> bool:
+    name = device["name"]
+    return any(
+        entry.get("device") == name or (key == "Device" and entry.get("name") == name)
+        for key, entry in _entries(section)
+    )
+
+
+def _with_device(section: Mapping[str, Any], device: Mapping[str, Any]) -> dict[str, Any]:
+    listed = [dict(entry) for entry in section.get("Device", [])]
+    same = [entry for entry in listed if entry.get("name") == device["name"]]
+    if same:
+        same[0].update(copy.deepcopy(device))
+    else:
+        listed.append(copy.deepcopy(dict(device)))
+    return {**section, "Device": listed}
+
+
+def _name_devices(section_name: str, section: dict[str, Any], devices: Mapping[str, Mapping[str, Any]]) -> None:
+    """Replaces each keyed entry's `device_metadata_key` with `device`, the name of the device it points to."""
+    for key, entries in section.items():
+        if not _keyed(entries):
+            continue
+        for entry_key, entry in entries.items():
+            device_key = entry.get("device_metadata_key")
+            if device_key is None:
+                continue
+            if device_key not in devices:
+                raise ConversionError(
+                    f"metadata {section_name}/{key}/{entry_key}: device_metadata_key {device_key!r} is not in Devices"
+                )
+            entries[entry_key] = {
+                **{field: value for field, value in entry.items() if field != "device_metadata_key"},
+                "device": devices[device_key]["name"],
+            }
 
 
 def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -74,19 +146,4 @@ def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str,
                 if model_field in model:
                     entry.setdefault(device_field, model[model_field])
         entries[key] = entry
-    return entries
-
-
-def _groups(groups: Mapping[str, Any], devices: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    entries = []
-    for key, group in groups.items():
-        entry = {"name": key, **{field: value for field, value in group.items() if field != "device_metadata_key"}}
-        device_key = group.get("device_metadata_key")
-        if device_key is not None:
-            if device_key not in devices:
-                raise ConversionError(
-                    f"metadata Ecephys/ElectrodeGroups/{key}: device_metadata_key {device_key!r} is not in Devices"
-                )
-            entry["device"] = devices[device_key]["name"]
-        entries.append(entry)
     return entries

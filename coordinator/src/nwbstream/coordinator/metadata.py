@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from .dict_layout import to_list_layout
+from .dict_layout import place_devices, to_list_layout
 from .errors import ConversionError
 
 
@@ -64,7 +64,7 @@ def merge_metadata(contributions: Iterable[Mapping[str, Any]], user: Mapping[str
     merged: dict[str, Any] = {}
     for metadata in [*contributions, user or {}]:
         merged = deep_update(merged, to_list_layout(metadata))
-    return merged
+    return place_devices(merged)  # a device one contribution gives may be referred to by another
 
 
 def merge_schemas(schemas: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -111,6 +111,12 @@ def validate_metadata(
             field = "/".join(path) or "(top level)"
             owners = _owners(schemas_by_interface, [p for p in path if not p.isdigit()])
             problems.append(f"metadata {field}: {error.message} (schema of {owners})")
+    if "Devices" not in schema.get("properties", {}):
+        for key, device in (metadata.get("Devices") or {}).items():
+            problems.append(
+                f"metadata Devices/{key}: nothing refers to device {device.get('name')!r} (by device_metadata_key, "
+                "or by name in `device` or a `Device` list), so nothing would write it"
+            )
     start = metadata.get("NWBFile", {}).get("session_start_time")
     if isinstance(start, str):
         try:

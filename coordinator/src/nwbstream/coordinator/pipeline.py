@@ -85,7 +85,7 @@ def _receive(transfer: Transfer, chunks: queue.Queue, stop: threading.Event, slo
         source = transfer.source
         try:
             stream = source.service.read_chunks(
-                source.source_id,
+                source,
                 transfer.object_name,
                 transfer.dataset_name,
                 transfer.layout.to_proto(),

@@ -4,10 +4,13 @@ Each modality locks and installs its readers in its own environment, so the coor
 among its own packages. The registry, a JSON file in the coordinator's environment (`<sys.prefix>/nwbstream-
 services.json`), maps each modality to the interpreter of the service's environment and the module it runs:
 
-    {"ecephys": {"python": "/repo/services/ecephys/.venv/bin/python", "module": "nwbstream.ecephys"}}
+    {"ecephys": {"python": "/repo/services/ecephys/.venv/bin/python", "module": "nwbstream.ecephys",
+                 "interfaces": ["BlackrockRecordingInterface", ...]}}
 
 `python -m nwbstream.coordinator.registry PYTHON...` writes it (`make env` does): it asks each interpreter for
-the entry points of group `nwbstream.services` installed beside it, so the service's code is never imported.
+the entry points of group `nwbstream.services` installed beside it and the interfaces each service offers (the
+service's interpreter imports its own package; the coordinator never does). Knowing the interfaces, embedded
+mode starts only the services a conversion needs.
 """
 
 from __future__ import annotations
@@ -23,10 +26,15 @@ from .errors import ConversionError
 ENTRY_POINT_GROUP = "nwbstream.services"
 REGISTRY = Path(sys.prefix) / "nwbstream-services.json"
 
-_LIST_ENTRY_POINTS = (
-    "import importlib.metadata, json, sys; json.dump({ep.name: ep.value.split(':')[0] for ep in"
-    f" importlib.metadata.entry_points(group={ENTRY_POINT_GROUP!r})}}, sys.stdout)"
-)
+_LIST_SERVICES = f"""
+import importlib.metadata, json, sys
+from nwbstream.service import discover_interfaces
+services = {{}}
+for entry in importlib.metadata.entry_points(group={ENTRY_POINT_GROUP!r}):
+    module = entry.value.split(":")[0]
+    services[entry.name] = [module, [cls.__name__ for cls in discover_interfaces(module)]]
+json.dump(services, sys.stdout)
+"""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class InstalledService:
 
     python: str
     module: str
+    interfaces: tuple[str, ...] = ()  # empty: not known (installed beside the coordinator)
 
     def command(self, *arguments: str) -> list[str]:
         return [self.python, "-m", self.module, *arguments]
@@ -45,8 +54,11 @@ def read_registry(path: Path = REGISTRY) -> dict[str, InstalledService]:
     if not path.exists():
         return {}
     try:
-        services = {modality: InstalledService(**entry) for modality, entry in json.loads(path.read_text()).items()}
-    except (ValueError, TypeError, AttributeError) as error:
+        services = {
+            modality: InstalledService(entry["python"], entry["module"], tuple(entry.get("interfaces", ())))
+            for modality, entry in json.loads(path.read_text()).items()
+        }
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
         raise ConversionError(f"{path}: not a service registry ({error}); rewrite it with `make env`") from None
     for modality, service in services.items():
         if not Path(service.python).exists():
@@ -57,11 +69,14 @@ def read_registry(path: Path = REGISTRY) -> dict[str, InstalledService]:
 
 
 def services_in(python: Path) -> dict[str, InstalledService]:
-    """The services installed in `python`'s environment, from its package metadata."""
-    done = subprocess.run([str(python), "-c", _LIST_ENTRY_POINTS], capture_output=True, text=True)
+    """The services installed in `python`'s environment, from its package metadata, with their interfaces."""
+    done = subprocess.run([str(python), "-c", _LIST_SERVICES], capture_output=True, text=True)
     if done.returncode != 0:
-        raise ConversionError(f"{python}: cannot list its {ENTRY_POINT_GROUP} entry points: {done.stderr.strip()}")
-    return {modality: InstalledService(str(python), module) for modality, module in json.loads(done.stdout).items()}
+        raise ConversionError(f"{python}: cannot list its {ENTRY_POINT_GROUP} services: {done.stderr.strip()}")
+    return {
+        modality: InstalledService(str(python), module, tuple(interfaces))
+        for modality, (module, interfaces) in json.loads(done.stdout).items()
+    }
 
 
 def write_registry(pythons: list[Path], path: Path = REGISTRY) -> dict[str, InstalledService]:
@@ -77,7 +92,10 @@ def write_registry(pythons: list[Path], path: Path = REGISTRY) -> dict[str, Inst
             if modality in services:
                 raise ConversionError(f"{modality} is served by both {services[modality].python} and {python}")
             services[modality] = service
-    path.write_text(json.dumps({m: {"python": s.python, "module": s.module} for m, s in services.items()}, indent=2))
+    entries = {
+        m: {"python": s.python, "module": s.module, "interfaces": list(s.interfaces)} for m, s in services.items()
+    }
+    path.write_text(json.dumps(entries, indent=2))
     return services
 
 

@@ -1,10 +1,11 @@
 """Finding the modality services: running ones by address, or (embedded mode) local processes we start.
 
-Embedded mode starts every installed service as `<its python> -m <module>` on a unix socket, waits for its
-health, and stops it at the end. A service is installed either in an environment of its own, named in the
-registry (`registry.py`, written by `make env`), or beside the coordinator (entry point group
-`nwbstream.services`, read from package metadata); the registry wins. The coordinator never imports a service's
-code.
+Embedded mode starts installed services as `<its python> -m <module>` on unix sockets, waits for their health,
+and stops them at the end. It starts only those a conversion needs when the registry knows which service offers
+each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. A service is
+installed either in an environment of its own, named in the registry (`registry.py`, written by `make env`), or
+beside the coordinator (entry point group `nwbstream.services`, read from package metadata); the registry wins.
+The coordinator never imports a service's code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import importlib.metadata
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from .client import InterfaceEntry, ServiceClient
@@ -46,8 +47,10 @@ def _die_with_parent() -> None:
 class ServiceSet(contextlib.AbstractContextManager):
     """The services one conversion talks to, and which service offers which interface."""
 
-    def __init__(self, addresses: Mapping[str, str] | None = None) -> None:
+    def __init__(self, addresses: Mapping[str, str] | None = None, needs: Collection[str] | None = None) -> None:
+        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service)."""
         self._addresses = dict(addresses or {})
+        self._needs = set(needs) if needs is not None else None
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
@@ -73,7 +76,11 @@ class ServiceSet(contextlib.AbstractContextManager):
         return self.clients[entry.modality]
 
     def _spawn_local(self) -> None:
-        local = {m: service for m, service in installed_services().items() if m not in self._addresses}
+        installed = installed_services()
+        local = {m: service for m, service in installed.items() if m not in self._addresses}
+        known = {name for service in installed.values() for name in service.interfaces}
+        if self._needs is not None and self._needs <= known:  # else (a stale registry, a typo): start them all
+            local = {m: service for m, service in local.items() if self._needs & set(service.interfaces)}
         if local:
             self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
         for modality, service in local.items():

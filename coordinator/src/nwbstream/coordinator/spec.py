@@ -13,7 +13,9 @@
             conversion_options: {key: {...}}
 
 nwbstream adds two optional top-level keys: `backend` (hdf5 | zarr) and `backend_configuration`.
-Only `file_path`, `folder_path` and `file_paths` are joined with the data folder, as in NeuroConv.
+As in NeuroConv 0.10.2: only `file_path`, `folder_path` and `file_paths` are joined with the data folder (the spec
+file's folder unless another is given; an absolute path stays as it is), and every output is named
+`<nwbfile_name without .nwb>.nwb`, whatever the backend.
 """
 
 from __future__ import annotations
@@ -98,8 +100,14 @@ class Spec:
     backend_configuration: dict[str, Any] = field(default_factory=dict)
     upload_to_dandiset: str | None = None
 
+    @property
+    def interface_names(self) -> set[str]:
+        """Every interface some session uses: the services to start."""
+        return {name for job in self.sessions for name, _ in job.interfaces.values()}
+
 
 def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
+    """The spec at `path`, its relative source paths joined with `data_folder` (default: the spec's folder)."""
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -112,21 +120,26 @@ def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConversionError(f"{path}: {where}: {error.message}") from None
     return Spec(
-        sessions=_sessions(raw, path, data_folder),
+        sessions=_sessions(raw, path, path.parent if data_folder is None else data_folder),
         backend=raw.get("backend", "hdf5"),
         backend_configuration=raw.get("backend_configuration") or {},
         upload_to_dandiset=str(raw["upload_to_dandiset"]) if raw.get("upload_to_dandiset") else None,
     )
 
 
-def _sessions(raw: dict[str, Any], path: Path, data_folder: Path | None) -> list[SessionJob]:
+def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[SessionJob]:
     interfaces: dict[str, str] = raw["data_interfaces"]
     global_options = raw.get("conversion_options") or {}
     _check_options(path, "conversion_options", global_options)
     jobs = []
+    writers: dict[str, str] = {}  # output name -> the session that writes it
     for experiment, body in raw["experiments"].items():
         for index, session in enumerate(body["sessions"]):
             where = f"{path}: experiments/{experiment}/sessions/{index}"
+            nwbfile_name = (session.get("nwbfile_name") or f"{experiment}_{index}").removesuffix(".nwb") + ".nwb"
+            if nwbfile_name in writers:
+                raise ConversionError(f"{where}: writes {nwbfile_name}, as {writers[nwbfile_name]} does")
+            writers[nwbfile_name] = f"experiments/{experiment}/sessions/{index}"
             unknown = set(session["source_data"]) - set(interfaces)
             if unknown:
                 raise ConversionError(f"{where}/source_data: {sorted(unknown)} not in data_interfaces")
@@ -139,7 +152,7 @@ def _sessions(raw: dict[str, Any], path: Path, data_folder: Path | None) -> list
             jobs.append(
                 SessionJob(
                     name=f"{experiment}/{index}",
-                    nwbfile_name=session.get("nwbfile_name") or f"{experiment}_{index}.nwb",
+                    nwbfile_name=nwbfile_name,
                     interfaces={
                         key: (interfaces[key], _join_paths(source, data_folder))
                         for key, source in session["source_data"].items()
@@ -160,10 +173,8 @@ def _check_options(path: Path, where: str, options: Mapping[str, Any]) -> None:
         )
 
 
-def _join_paths(source: Mapping[str, Any], data_folder: Path | None) -> dict[str, Any]:
+def _join_paths(source: Mapping[str, Any], data_folder: Path) -> dict[str, Any]:
     joined = dict(source)
-    if data_folder is None:
-        return joined
     for key in PATH_KEYS:
         if key in joined:
             value = joined[key]

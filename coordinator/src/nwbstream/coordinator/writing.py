@@ -86,12 +86,12 @@ def dependency_order(objects: Sequence[BulkObject]) -> list[BulkObject]:
     PlaneSegmentation); otherwise in the order given."""
     by_name = {(source.source_id, obj.name): (source, obj, layouts) for source, obj, layouts in objects}
     ordered: list[BulkObject] = []
-    visiting: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
 
     def visit(key: tuple[str, str]) -> None:
-        if key in visiting or any((s.source_id, o.name) == key for s, o, _ in ordered):
+        if key in seen:
             return
-        visiting.add(key)
+        seen.add(key)
         source, obj, _ = by_name[key]
         for link in obj.links:
             target = (source.source_id, link.object)

@@ -1,6 +1,7 @@
 """`make demo`: generate a sample session, convert it in embedded mode, validate it, summarise the file.
 
-Needs nothing outside this repository: the SpikeGLX recording (AP + LF) and its Phy sorting are generated.
+Needs nothing outside this repository: the SpikeGLX recording (AP + LF), its Phy sorting and a two-photon movie
+(a multi-page TIFF) are generated; two services (ecephys, ophys) write one file.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from nwbstream.coordinator.cli import main as cli_main
 from pynwb import NWBHDF5IO, validate
 
 from .ecephys import write_demo_session
+from .ophys import SAMPLING_FREQUENCY, write_tiff_stack
 
 SPEC = {
     "metadata": {
         "NWBFile": {
-            "session_description": "nwbstream demo: a generated Neuropixels 1.0 session and its sorting.",
+            "session_description": "nwbstream demo: generated Neuropixels 1.0 data, its sorting, a two-photon movie.",
             "experimenter": ["Demo, Ada"],
             "institution": "nwbstream",
             "lab": "demo",
@@ -31,6 +33,7 @@ SPEC = {
         "ap": "SpikeGLXRecordingInterface",
         "lf": "SpikeGLXRecordingInterface",
         "sorting": "PhySortingInterface",
+        "imaging": "TiffImagingInterface",
     },
     "experiments": {"demo": {"sessions": [{"nwbfile_name": "demo.nwb", "source_data": {}}]}},
 }
@@ -38,11 +41,13 @@ SPEC = {
 
 def run(folder: Path, seconds: float) -> Path:
     session = write_demo_session(folder / "session", seconds=seconds)
+    movie = write_tiff_stack(folder / "session" / "movie.tif", n_frames=int(seconds * SAMPLING_FREQUENCY), size=256)
     spec = dict(SPEC)
     spec["experiments"]["demo"]["sessions"][0]["source_data"] = {
         "ap": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.ap"},
         "lf": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.lf"},
         "sorting": {"folder_path": str(session["phy_folder"])},
+        "imaging": {"file_path": str(movie), "sampling_frequency": SAMPLING_FREQUENCY},
     }
     spec_path = folder / "demo.yml"
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -63,7 +68,8 @@ def summarise(path: Path) -> None:
         nwbfile = io.read()
         print(f"{path}: session start {nwbfile.session_start_time}, subject {nwbfile.subject.subject_id}")
         for s in nwbfile.acquisition.values():
-            print(f"  {s.name}: {s.data.shape[0]} samples x {s.data.shape[1]} channels at {s.rate:g} Hz")
+            kind, shape = type(s).__name__, " x ".join(str(n) for n in s.data.shape)
+            print(f"  {s.name} ({kind}): {shape} at {s.rate:g} Hz")
         print(f"  electrodes: {len(nwbfile.electrodes)} rows with positions (rel_x, rel_y)")
         print(f"  units: {len(nwbfile.units)} units, {len(nwbfile.units['spike_times'].target.data)} spikes")
     with h5py.File(path, "r") as file:

@@ -15,7 +15,7 @@ from ..errors import ConversionError
 
 MODULE_DESCRIPTIONS = {
     "ecephys": "Processed extracellular electrophysiology data.",
-    "ophys": "Processed optical physiology data.",
+    "ophys": "contains optical physiology processed data",  # NeuroConv's words
     "behavior": "Processed behavioral data.",
 }
 
@@ -40,9 +40,23 @@ class WriteContext:
             raise ConversionError(f"{obj.name}: no {role} object to link to ({link.object if link else 'none named'})")
         return self.objects[(source, link.object)]
 
-    def place(self, container: AbstractContainer, placement: str, holder_type: type | None = None) -> None:
+    def place(
+        self, container: AbstractContainer, placement: str, holder_type: type | None = None, metadata_key: str = ""
+    ) -> None:
         """Adds `container` at `placement`: "acquisition", "stimulus", "processing/<module>" or
-        "processing/<module>/<holder>", creating the module and the holder (of `holder_type`) when missing."""
+        "processing/<module>/<holder>", creating the module and the holder (of `holder_type`) when missing. Two
+        objects of one name at one place is an error that says which metadata `name` to change."""
+        try:
+            self._place(container, placement, holder_type)
+        except ValueError as error:
+            if "already exists" not in str(error):
+                raise
+            where = f"metadata {metadata_key}/name" if metadata_key else "the metadata"
+            raise ConversionError(
+                f"{placement}: two objects named {container.name!r}; give this one another name in {where}"
+            ) from None
+
+    def _place(self, container: AbstractContainer, placement: str, holder_type: type | None) -> None:
         parts = placement.split("/")
         if placement == "acquisition":
             self.nwbfile.add_acquisition(container)

@@ -12,9 +12,6 @@ from typing import Any
 from pynwb import NWBFile
 from pynwb.device import Device, DeviceModel
 
-from ..dict_layout import MODEL_TO_DEVICE_FIELDS
-from ..errors import ConversionError
-
 MODEL_FIELDS = ("manufacturer", "model_number", "model_name")
 
 
@@ -39,22 +36,3 @@ def _device_model(nwbfile: NWBFile, entry: Mapping[str, Any]) -> DeviceModel:
             )
         )
     return nwbfile.device_models[name]
-
-
-def device_entry(metadata: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The top-level `Devices` entry `key` (NeuroConv 0.10's dict layout), with its model's make folded in."""
-    device = (metadata.get("Devices") or {}).get(key)
-    if not isinstance(device, Mapping) or not device.get("name"):
-        raise ConversionError(f"metadata Devices/{key}: no such device with a `name` (device_metadata_key {key!r})")
-    entry = {field: value for field, value in device.items() if field != "device_model_metadata_key"}
-    model_key = device.get("device_model_metadata_key")
-    if model_key is not None:
-        model = (metadata.get("DeviceModels") or {}).get(model_key)
-        if model is None:
-            raise ConversionError(
-                f"metadata Devices/{key}: device_model_metadata_key {model_key!r} is not in DeviceModels"
-            )
-        for model_field, device_field in MODEL_TO_DEVICE_FIELDS.items():
-            if model_field in model:
-                entry.setdefault(device_field, model[model_field])
-    return entry

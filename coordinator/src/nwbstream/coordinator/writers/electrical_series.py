@@ -75,10 +75,10 @@ def add_electrical_series(ctx: WriteContext, contribution: Contribution) -> Writ
     )
     write_as = attributes.get("write_as", "raw")
     if write_as == "raw":
-        ctx.place(series, obj.placement or "acquisition")
+        ctx.place(series, obj.placement or "acquisition", metadata_key=obj.metadata_key)
     else:
         holder, holder_type = CONTAINERS[write_as]
-        ctx.place(series, f"processing/ecephys/{holder}", holder_type)
+        ctx.place(series, f"processing/ecephys/{holder}", holder_type, metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))
 
 

@@ -14,11 +14,16 @@ from .registry import Contribution, Written, writes
 @writes(pb.NWB_KIND_IMAGES)
 def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
     """Each dataset is an image; its metadata entry (under the object's key, by dataset name) gives its
-    written `name` and `description`. The image type follows its shape: (y, x) gray, (y, x, 3|4) colour."""
+    written `name` and `description`. The image type follows its shape: (y, x) gray, (y, x, 3|4) colour.
+    Sources that name the same container share it, as NeuroConv's segmentations share SegmentationImages."""
     obj = contribution.obj
     entry = ctx.entry(obj.metadata_key)
     container_name = entry.get("name", obj.name)
-    images = Images(name=container_name, description=entry.get("description", "Summary images."))
+    placement = obj.placement or "processing/ophys"
+    existing = ctx.module(placement.split("/")[1]).data_interfaces.get(container_name)
+    images = existing or Images(
+        name=container_name, description=entry.get("description", "Summary images for segmentation.")
+    )
     held = {}
     for plan in obj.datasets:
         own = entry.get(plan.name) if isinstance(entry.get(plan.name), dict) else {}
@@ -27,9 +32,15 @@ def add_images(ctx: WriteContext, contribution: Contribution) -> Written:
             description=own.get("description", f"Summary image: {plan.name}."),
             data=contribution.data[plan.name],
         )
+        if image.name in images.images:
+            raise ConversionError(
+                f"{container_name}: two images named {image.name!r}; give one another name in metadata "
+                f"{obj.metadata_key}/{plan.name}/name"
+            )
         images.add_image(image)
         held[plan.name] = (image, "")
-    ctx.place(images, obj.placement or "processing/ophys")
+    if existing is None:
+        ctx.place(images, placement, metadata_key=obj.metadata_key)
     return Written(images, held)
 
 

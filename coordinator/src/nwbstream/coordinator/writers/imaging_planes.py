@@ -1,8 +1,9 @@
 """ImagingPlanes (with their OpticalChannels and Device) built from metadata, shared by name.
 
 Metadata follows NeuroConv 0.10's dict layout: a series or segmentation entry names its plane with
-`imaging_plane_metadata_key` (a key of `Ophys.ImagingPlanes`), the plane its device with `device_metadata_key`
-(a key of the top-level `Devices`). What NWB requires and the metadata does not say gets NeuroConv's
+`imaging_plane_metadata_key` (a key of `Ophys.ImagingPlanes`). The plane's `device_metadata_key` (a key of the
+top-level `Devices`) arrives folded by dict_layout into `device: <name>` and an `Ophys.Device` entry, as the
+list layout writes it. What NWB requires and the metadata does not say gets NeuroConv's
 placeholders (plane "ImagingPlane", device "PlaceholderMicroscope", indicator and location "unknown",
 wavelengths NaN), so the same spec gives the same file with either tool.
 """
@@ -15,8 +16,9 @@ from typing import Any
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb.ophys import ImagingPlane, OpticalChannel
 
+from ..errors import ConversionError
 from .context import WriteContext, link_of
-from .devices import add_device, device_entry
+from .devices import add_device
 
 PLANE_DEFAULTS: dict[str, Any] = {
     "name": "ImagingPlane",
@@ -66,9 +68,17 @@ def imaging_plane(ctx: WriteContext, entry: dict[str, Any]) -> ImagingPlane:
     channels = entry.get("optical_channel") or [{}]
     defaults = CHANNEL_DEFAULTS if len(channels) == 1 else {k: v for k, v in CHANNEL_DEFAULTS.items() if k != "name"}
     fields["optical_channel"] = [OpticalChannel(**{**defaults, **channel}) for channel in channels]
-    device_key = entry.get("device_metadata_key")
-    device = device_entry(ctx.metadata, device_key) if device_key else PLACEHOLDER_DEVICE
-    fields["device"] = add_device(ctx.nwbfile, device)
+    fields["device"] = add_device(ctx.nwbfile, _device(ctx, entry))
     plane = ImagingPlane(**fields)
     ctx.nwbfile.add_imaging_plane(plane)
     return plane
+
+
+def _device(ctx: WriteContext, plane: dict[str, Any]) -> dict[str, Any]:
+    name = plane.get("device")
+    if name is None:
+        return PLACEHOLDER_DEVICE
+    for device in ctx.metadata.get("Ophys", {}).get("Device", []):
+        if device.get("name") == name:
+            return device
+    raise ConversionError(f"metadata Ophys/ImagingPlanes: device {name!r} is not an Ophys/Device entry")

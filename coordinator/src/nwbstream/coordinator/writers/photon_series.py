@@ -36,5 +36,5 @@ def add_photon_series(ctx: WriteContext, contribution: Contribution) -> Written:
         imaging_plane=imaging_plane_for(ctx, obj),
         **timing_arguments(obj, contribution.data),
     )
-    ctx.place(series, obj.placement or "acquisition")
+    ctx.place(series, obj.placement or "acquisition", metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))

@@ -24,5 +24,10 @@ def add_plane_segmentation(ctx: WriteContext, contribution: Contribution) -> Wri
         columns=vectors,
         id=row_ids(table),
     )
-    ctx.place(segmentation, obj.placement or "processing/ophys/ImageSegmentation", ImageSegmentation)
+    ctx.place(
+        segmentation,
+        obj.placement or "processing/ophys/ImageSegmentation",
+        ImageSegmentation,
+        metadata_key=obj.metadata_key,
+    )
     return Written(segmentation, {name: (vector, "") for name, vector in bulk.items()})

@@ -24,12 +24,12 @@ def add_roi_response_series(ctx: WriteContext, contribution: Contribution) -> Wr
     series = RoiResponseSeries(
         **{"name": obj.name, "unit": "n.a.", **{k: v for k, v in entry.items() if k in SERIES_FIELDS}},
         data=contribution.data["data"],
-        rois=segmentation.create_roi_table_region(f"The ROIs of {segmentation.name}.", region=rows),
+        rois=segmentation.create_roi_table_region(f"The ROIs for {segmentation.imaging_plane.name}.", region=rows),
         **timing_arguments(obj, contribution.data),
     )
     placement = obj.placement or "processing/ophys/Fluorescence"
     holder = placement.rsplit("/", 1)[-1]
     if holder not in HOLDERS:
         raise ConversionError(f"{obj.name}: placement {placement!r} must end in one of {sorted(HOLDERS)}")
-    ctx.place(series, placement, HOLDERS[holder])
+    ctx.place(series, placement, HOLDERS[holder], metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))

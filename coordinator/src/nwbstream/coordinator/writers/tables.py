@@ -50,7 +50,7 @@ def table_vectors(
     for column in table.columns:
         if column.name == "id":
             continue
-        description = (descriptions or {}).get(column.name) or column.description or f"{column.name} of the row."
+        description = (descriptions or {}).get(column.name) or column.description
         values = column_values(column, data)
         vector = VectorData(name=column.name, description=description, data=_plain_column(values))
         if column.index:

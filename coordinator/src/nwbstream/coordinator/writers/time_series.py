@@ -21,5 +21,5 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
         data=contribution.data["data"],
         **timing_arguments(obj, contribution.data),
     )
-    ctx.place(series, obj.placement or "acquisition")
+    ctx.place(series, obj.placement or "acquisition", metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))

@@ -1,7 +1,9 @@
 """Devices and device models of an NWB extension type, as NeuroConv 0.10's top-level registries give them.
 
 A `Devices` (or `DeviceModels`) entry may name its class in `type` (`OpticalFiber`, `ExcitationSourceModel`, ...);
-without one it is a plain Device (DeviceModel). A device links its model through `device_model_metadata_key`.
+without one it is a plain Device (DeviceModel). A device links its model through `device_model_metadata_key`
+(by the time metadata reaches the writers it is folded into the device's `model_name`, `manufacturer`,
+`model_number`; the model is then found by that name).
 A field that is a sub-object of the class (an optical fiber's `fiber_insertion`) is given inline as a dict.
 Both are created once per file, by name.
 """
@@ -41,6 +43,7 @@ EXTENSION_TYPES = {
     )
 }
 REGISTRY_FIELDS = ("type", "device_model_metadata_key")
+FOLDED_MODEL_FIELDS = ("manufacturer", "model_number", "model_name")
 
 
 def typed_device(nwbfile: NWBFile, metadata: Mapping[str, Any], key: str) -> Device:
@@ -49,13 +52,24 @@ def typed_device(nwbfile: NWBFile, metadata: Mapping[str, Any], key: str) -> Dev
     if entry["name"] in nwbfile.devices:
         return nwbfile.devices[entry["name"]]
     fields = {field: value for field, value in entry.items() if field not in REGISTRY_FIELDS}
-    model_key = entry.get("device_model_metadata_key")
+    model_key = _model_key(metadata, entry)
     if model_key is not None:
         fields["model"] = _typed_model(nwbfile, metadata, model_key)
+        for field in FOLDED_MODEL_FIELDS:  # the model's make, folded into the entry on the way in: the model has it
+            fields.pop(field, None)
     device_class = _resolve(entry.get("type", "Device"), Device)
     device = device_class(**_inline_containers(device_class, fields))
     nwbfile.add_device(device)
     return device
+
+
+def _model_key(metadata: Mapping[str, Any], entry: Mapping[str, Any]) -> str | None:
+    """The entry's `device_model_metadata_key`, or, once metadata merging has folded it into `model_name`, the key
+    of the `DeviceModels` entry of that name."""
+    if entry.get("device_model_metadata_key") is not None:
+        return entry["device_model_metadata_key"]
+    models = metadata.get("DeviceModels") or {}
+    return next((key for key, model in models.items() if model.get("name") == entry.get("model_name")), None)
 
 
 def _typed_model(nwbfile: NWBFile, metadata: Mapping[str, Any], key: str) -> DeviceModel:

@@ -58,22 +58,26 @@ class Column:
 
 
 def _put_typed(column: pb.Column, values: np.ndarray, ragged: bool) -> None:
+    """Text as JSON strings; numbers, booleans and records as their little-endian bytes."""
     if values.dtype.kind in "USO":
         column.values_json = json.dumps([str(v) for v in values.ravel()])
         column.dtype = "str"
         return
-    little = values.astype(values.dtype.newbyteorder("<")) if values.dtype.byteorder == ">" else values
+    little = values.astype(_little_endian(values.dtype))
     if values.dtype.names:
         column.dtype = "compound"
-        column.fields.extend(
-            pb.Field(name=name, dtype=values.dtype.fields[name][0].newbyteorder("<").str) for name in values.dtype.names
-        )
-        little = little.astype([(n, values.dtype.fields[n][0].newbyteorder("<")) for n in values.dtype.names])
+        column.fields.extend(pb.Field(name=n, dtype=little.dtype.fields[n][0].str) for n in little.dtype.names)
     else:
         column.dtype = little.dtype.str
     if not ragged:
         column.row_shape.extend(int(s) for s in values.shape[1:])
     column.values = np.ascontiguousarray(little).tobytes()
+
+
+def _little_endian(dtype: np.dtype) -> np.dtype:
+    if dtype.names:
+        return np.dtype([(n, _little_endian(dtype.fields[n][0])) for n in dtype.names])
+    return dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class DatasetSpec:
     @classmethod
     def inline(cls, name: str, data: np.ndarray, time_valued: bool = False) -> DatasetSpec:
         """A small dataset sent whole with OpenSource (no chunk stream)."""
-        dtype = data.dtype.newbyteorder("<") if data.dtype.byteorder == ">" else data.dtype
+        dtype = _little_endian(data.dtype)
         return cls(name, dtype, tuple(data.shape), time_valued=time_valued, data=np.ascontiguousarray(data, dtype))
 
     @property

@@ -27,6 +27,8 @@ class BaseDataInterface(ABC):
     display_name: ClassVar[str] = ""
     associated_suffixes: ClassVar[tuple[str, ...]] = ()
     info: ClassVar[str] = ""
+    # Where this interface deliberately writes or reads differently from NeuroConv 0.10.2 (docs/formats.md).
+    differs_from_neuroconv: ClassVar[str] = ""
 
     source_data: dict[str, Any]
 
@@ -51,9 +53,9 @@ class BaseDataInterface(ABC):
         except SourceError:
             raise
         except Exception as error:  # the readers raise anything; say which file and which format
-            path = next((source_data[a] for a in PATH_ARGUMENTS if a in source_data), source_data)
             raise SourceError(
-                f"{path}: cannot be read as {cls.display_name or cls.__name__}: {type(error).__name__}: {error}"
+                f"{source_label(source_data)}: cannot be read as {cls.display_name or cls.__name__}: "
+                f"{type(error).__name__}: {error}"
             ) from error
         interface.source_data = dict(source_data)
         return interface
@@ -75,6 +77,15 @@ class BaseDataInterface(ABC):
 
     def close(self) -> None:  # noqa: B027 - most readers hold nothing that needs releasing
         """Releases file handles; the default has nothing to release."""
+
+
+def source_label(source_data: dict[str, Any]) -> str:
+    """The file or folder a source is, for messages (its source_data when it names none)."""
+    for argument in (*PATH_ARGUMENTS, "file_paths"):
+        if argument in source_data and source_data[argument] is not None:
+            value = source_data[argument]
+            return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return str(source_data)
 
 
 def _check_path(path: Path, kind: str, interface: str) -> None:

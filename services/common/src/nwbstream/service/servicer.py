@@ -21,7 +21,7 @@ from .chunks import ChunkGrid, LayoutError, encode_chunks
 from .codecs import Codec, CodecError
 from .contribution import NwbObjectSpec
 from .errors import SourceError, UnknownInterfaceError
-from .interface import BaseDataInterface
+from .interface import BaseDataInterface, source_label
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,16 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                 raise LayoutError(f"chunk range {request.start_chunk}..{request.stop_chunk} beyond {grid.n_chunks}")
 
             def read(selection):
-                return source.interface.read(request.object_name, request.dataset_name, selection)
+                try:
+                    return source.interface.read(request.object_name, request.dataset_name, selection)
+                except SourceError:
+                    raise
+                except Exception as error:  # a reader failing mid-file: truncated, corrupt; say which file
+                    rows = selection[0]
+                    raise SourceError(
+                        f"{source_label(source.interface.source_data)}: cannot read {request.object_name}/"
+                        f"{request.dataset_name} rows {rows.start}..{rows.stop}: {type(error).__name__}: {error}"
+                    ) from error
 
             for chunk in encode_chunks(
                 read, grid, np.dtype(spec.dtype), codec, self._pool, request.start_chunk, request.stop_chunk

@@ -23,6 +23,10 @@ class MinianSegmentationInterface(BaseSegmentationInterface):
     display_name = "Minian Segmentation"
     associated_suffixes = (".zarr",)
     info = "Interface for Minian segmentation data."
+    differs_from_neuroconv = (
+        "reads Minian's per-variable zarr stores and A's named dimensions, which NeuroConv cannot open; "
+        "leaves the background trace off the ROI table"
+    )
 
     def __init__(
         self,

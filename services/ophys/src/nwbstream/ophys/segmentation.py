@@ -139,7 +139,7 @@ class BaseSegmentationInterface(BaseDataInterface):
         ]
         kind = self.mask_type()
         if kind == "image":
-            columns.append(Column("image_mask", "Image masks for each ROI.", dataset="image_mask"))
+            columns.append(Column("image_mask", "Image masks for each ROI", dataset="image_mask"))
         else:
             masks = self.segmentation.get_roi_pixel_masks()
             records = np.zeros(sum(len(m) for m in masks), dtype=PIXEL_FIELDS[kind])
@@ -147,7 +147,7 @@ class BaseSegmentationInterface(BaseDataInterface):
             for position, name in enumerate(records.dtype.names):
                 records[name] = flat[:, position]
             ends = np.cumsum([len(m) for m in masks])
-            columns.append(Column(f"{kind}_mask", f"{kind.capitalize()} masks for each ROI.", records, index=ends))
+            columns.append(Column(f"{kind}_mask", f"{kind.capitalize()} masks for each ROI", records, index=ends))
         for key in self.segmentation.get_property_keys():
             values = np.asarray(self.segmentation.get_property(key=key, ids=ids))
             columns.append(Column(key, PROPERTY_DESCRIPTIONS.get(key, ""), values))

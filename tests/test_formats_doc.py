@@ -1,0 +1,15 @@
+"""docs/formats.md says what the code and the tests hold."""
+
+from __future__ import annotations
+
+from .formats_doc import DOC, render
+
+
+def test_formats_page_is_current():
+    assert DOC.read_text() == render(), "docs/formats.md is out of date: run `python -m tests.formats_doc`"
+
+
+def test_every_offered_interface_is_tested_on_a_fixture():
+    rows = [line.split(" | ") for line in render().splitlines() if line.startswith("| ") and "not yet" not in line]
+    untested = [row[0].lstrip("| ") for row in rows[2:] if not row[4].strip() or not row[5].strip()]
+    assert untested == []
