@@ -124,7 +124,12 @@ def _name_devices(section_name: str, section: dict[str, Any], devices: Mapping[s
 
 def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Device entries by metadata key, with their model's manufacturer, model number and name folded in."""
-    referenced = {device.get("device_model_metadata_key") for device in devices.values() if isinstance(device, Mapping)}
+    entries = [device for device in devices.values() if isinstance(device, Mapping)]
+    referenced = {device.get("device_model_metadata_key") for device in entries}
+    # A device already folded (metadata that went through here once) names its model by `model_name`.
+    referenced |= {
+        key for key, model in models.items() if any(d.get("model_name") == model.get("name") for d in entries)
+    }
     unreferenced = sorted(set(models) - referenced)
     if unreferenced:
         raise ConversionError(
