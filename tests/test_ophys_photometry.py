@@ -247,6 +247,38 @@ def test_table_devices_and_region_from_neuroconvs_metadata(services, tmp_path):
         assert set(nwbfile.devices) == {"fiber_dms", "led_465", "detector"}
 
 
+def test_table_metadata_in_a_yaml_spec(tmp_path):
+    """The same metadata as a NeuroConv YAML spec through the CLI (the spec's metadata is merged, then merged again
+    with the sources': the device registries must survive both)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    source = source_for("CSVFiberPhotometryInterface", tmp_path)
+    spec = {
+        "metadata": {**copy.deepcopy(START), **copy.deepcopy(TABLE_METADATA)},
+        "data_interfaces": {"fp": "CSVFiberPhotometryInterface"},
+        "experiments": {"e": {"sessions": [{"nwbfile_name": "session", "source_data": {"fp": source}}]}},
+    }
+    (tmp_path / "spec.yml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "out").mkdir()
+    command = [sys.executable, "-m", "nwbstream.coordinator.cli", "convert", str(tmp_path / "spec.yml")]
+    result = subprocess.run(
+        [*command, "--output-folder", str(tmp_path / "out"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    io, nwbfile = read_back(next((tmp_path / "out").glob("session*")))
+    with io:
+        table = nwbfile.acquisition["DMSResponse"].fiber_photometry_table_region.table
+        assert table["optical_fiber"][0].model.numerical_aperture == 0.37
+        assert table["excitation_source"][0].model.name == "CLED_465"
+        assert table["optical_fiber"][0].manufacturer is None  # the make is the model's, as NeuroConv writes it
+
+
 def test_a_region_without_a_table_is_refused(services, tmp_path):
     from nwbstream.coordinator.errors import ConversionError
 
