@@ -7,6 +7,7 @@ from pathlib import Path
 from hdmf_zarr.nwb import NWBZarrIO
 from nwbinspector import Importance, inspect_nwbfile_object
 from pynwb import NWBHDF5IO, validate
+from pynwb.validation import get_cached_namespaces_to_validate
 
 
 def assert_valid_nwb(path: Path, waive: frozenset[str] = frozenset()) -> None:
@@ -14,8 +15,14 @@ def assert_valid_nwb(path: Path, waive: frozenset[str] = frozenset()) -> None:
     nature (say why where you waive one)."""
     io_class = NWBZarrIO if Path(path).is_dir() else NWBHDF5IO
     with io_class(str(path), mode="r") as io:
+        # Read with the namespaces cached in the file: with the process's own (an extension imported earlier in
+        # the process, as ndx-fiber-photometry by the photometry writers), pynwb 4.2 validates the cached extension
+        # namespace without the core types ("data type 'NWBFile' not found in namespace ndx-fiber-photometry").
+        _, manager, _ = get_cached_namespaces_to_validate(io=io)
+    with io_class(str(path), mode="r", manager=manager) as io:
         problems = validate(io=io)
         assert not problems, f"{path}: pynwb.validate: {problems}"
+    with io_class(str(path), mode="r") as io:
         critical = [
             m
             for m in inspect_nwbfile_object(io.read())

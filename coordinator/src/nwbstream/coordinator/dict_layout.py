@@ -27,7 +27,9 @@ MODEL_TO_DEVICE_FIELDS = {"manufacturer": "manufacturer", "model_number": "model
 def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """`metadata` with any dict-based entries rewritten as list-layout ones and its devices placed; the rest is
     untouched."""
-    result = {key: copy.deepcopy(value) for key, value in metadata.items() if key not in ("Devices", "DeviceModels")}
+    # `DeviceModels` also stays as given: a device of an extension type (fiber photometry's) links its model of
+    # the same `type` family with the model's own fields, which folding keeps only the make of.
+    result = {key: copy.deepcopy(value) for key, value in metadata.items() if key != "Devices"}
     devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {})
     for section_name, section in result.items():
         if isinstance(section, dict):
@@ -122,7 +124,12 @@ def _name_devices(section_name: str, section: dict[str, Any], devices: Mapping[s
 
 def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Device entries by metadata key, with their model's manufacturer, model number and name folded in."""
-    referenced = {device.get("device_model_metadata_key") for device in devices.values() if isinstance(device, Mapping)}
+    entries = [device for device in devices.values() if isinstance(device, Mapping)]
+    referenced = {device.get("device_model_metadata_key") for device in entries}
+    # A device already folded (metadata that went through here once) names its model by `model_name`.
+    referenced |= {
+        key for key, model in models.items() if any(d.get("model_name") == model.get("name") for d in entries)
+    }
     unreferenced = sorted(set(models) - referenced)
     if unreferenced:
         raise ConversionError(

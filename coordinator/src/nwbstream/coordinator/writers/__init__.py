@@ -2,6 +2,8 @@
 
 from . import (  # noqa: F401 - each module registers its writer
     electrical_series,
+    events,
+    fiber_photometry_response_series,
     images,
     photon_series,
     plane_segmentation,

@@ -1,0 +1,160 @@
+"""TDT Synapse tanks (read with `tdt.read_block`): stream stores as a response series, epoc stores as events.
+
+A stream store is (channels, samples) in the tank, sent time-major; `tdt` keys a store whose code starts with a
+digit with a leading `_` (`_405R`), which `read_block(store=...)` does not take. A stream's times are its
+`start_time` plus `i / fs`. An epoc's events are its onsets; its offsets are durations only when they are real
+(an onset-only epoc's offsets are the next onsets, then inf); its data is a per-event `strobe` value unless it is a
+plain counter. The session starts at the block's `info.start_date` (UTC).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .event_detection import EventType
+from .events import BaseEventsInterface
+from .photometry import BaseFiberPhotometryInterface
+
+
+def read_block(folder_path: str, **arguments: Any):
+    import tdt
+
+    with contextlib.redirect_stdout(io.StringIO()):  # tdt prints its progress
+        return tdt.read_block(folder_path, **arguments)
+
+
+def start_time(folder_path: str) -> dict[str, Any]:
+    start = read_block(folder_path, evtype=["scalars"]).info.start_date
+    return {"session_start_time": dt.datetime.fromtimestamp(start.timestamp(), tz=dt.UTC).isoformat()}
+
+
+class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
+    """Stream stores of a TDT tank, stacked as one response series."""
+
+    display_name = "TDTFiberPhotometry"
+    associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
+    info = "Data Interface for converting fiber photometry data from TDT files."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        *,
+        stream_names: str | list[str] | None = None,
+        metadata_key: str | None = None,
+        stream_indices: list[int] | None = None,
+        verbose: bool = False,
+    ):
+        """Reads the named stream stores as one response series.
+
+        Parameters
+        ----------
+        folder_path : Path
+            The TDT block folder.
+        stream_names : str or list of str
+            The stream stores to stack, as tdt keys them (e.g. _465A). Required here: NeuroConv's deprecated
+            every-stream mode (None) is not offered.
+        metadata_key : str, optional
+            Key under FiberPhotometry; default fiber_photometry_<stream names, lowercased>.
+        stream_indices : list of int, optional
+            Which of the stacked columns to keep; default all.
+        verbose : bool, default: False
+            Unused; NeuroConv's argument.
+        """
+        if stream_names is None:
+            raise ValueError(
+                "stream_names: name the stream stores (NeuroConv's deprecated all-streams mode is not offered)"
+            )
+        self.folder_path = str(folder_path)
+        self.use_streams(stream_names, metadata_key, stream_indices)
+        available = sorted(read_block(self.folder_path, evtype=["streams"], t2=1.0).streams.keys())
+        missing = [name for name in self.stream_names if name not in available]
+        if missing:
+            raise ValueError(f"{folder_path}: no stream store(s) {missing}; it has {available}")
+        self._streams: dict[str, Any] = {}
+
+    def stream(self, stream_name: str):
+        if stream_name not in self._streams:
+            store = stream_name[1:] if stream_name.startswith("_") else stream_name
+            self._streams[stream_name] = read_block(self.folder_path, evtype=["streams"], store=store).streams[
+                stream_name
+            ]
+        return self._streams[stream_name]
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        metadata["NWBFile"] |= start_time(self.folder_path)
+        return metadata
+
+    def stream_data(self, stream_name: str) -> np.ndarray:
+        data = np.asarray(self.stream(stream_name).data)
+        return data.T if data.ndim == 2 else data
+
+    def stream_timestamps(self, stream_name: str) -> np.ndarray:
+        stream = self.stream(stream_name)
+        return float(stream.start_time) + np.arange(np.asarray(stream.data).shape[-1]) / float(stream.fs)
+
+
+class TDTEventsInterface(BaseEventsInterface):
+    """Epoc stores of a TDT tank, one event type each."""
+
+    display_name = "TDTEvents"
+    associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
+    info = "Data Interface for converting discrete events (epocs) from TDT files."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        *,
+        exclude_events: list[str] | None = None,
+        metadata_key: str | None = None,
+        verbose: bool = False,
+    ):
+        """Reads every epoc store with events, except the excluded ones.
+
+        Parameters
+        ----------
+        folder_path : Path
+            The TDT block folder.
+        exclude_events : list of str, optional
+            Epoc stores to leave out.
+        metadata_key : str, optional
+            Key under Events; default tdt_events.
+        verbose : bool, default: False
+            Unused; NeuroConv's argument.
+        """
+        self.folder_path = str(folder_path)
+        self.exclude_events = set(exclude_events or [])
+        self.metadata_key = metadata_key or "tdt_events"
+        self.epocs = read_block(self.folder_path, evtype=["epocs"]).epocs
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        metadata["NWBFile"] |= start_time(self.folder_path)
+        return metadata
+
+    def event_entry(self, type_id: str, events: EventType) -> dict[str, Any]:
+        entry: dict[str, Any] = {"event_name": type_id}
+        if events.payload:
+            entry["columns"] = {"strobe": {"column_name": "strobe"}}
+        return entry
+
+    def read_events(self) -> dict[str, EventType]:
+        found = {}
+        for name, epoc in self.epocs.items():
+            onsets, offsets, data = (
+                np.asarray(epoc.onset, float),
+                np.asarray(epoc.offset, float),
+                np.asarray(epoc.data),
+            )
+            if name in self.exclude_events or len(onsets) == 0:
+                continue
+            derived = len(offsets) > 0 and np.isinf(offsets[-1]) and np.array_equal(offsets[:-1], onsets[1:])
+            counter = np.array_equal(data, np.arange(data[0], data[0] + len(data))) if len(data) else True
+            found[name] = EventType(onsets, None if derived else offsets - onsets, {} if counter else {"strobe": data})
+        return found
