@@ -22,7 +22,7 @@ from pynwb.device import Device, DeviceModel
 from ..errors import ConversionError
 
 # Extension classes a `type` may name, and the module that defines them.
-EXTENSION_TYPES = {
+EXTENSION_TYPES = {"Miniscope": "ndx_miniscope"} | {
     name: "ndx_ophys_devices"
     for name in (
         "OpticalFiber",
@@ -57,7 +57,7 @@ def typed_device(nwbfile: NWBFile, metadata: Mapping[str, Any], key: str) -> Dev
         fields["model"] = _typed_model(nwbfile, metadata, model_key)
         for field in FOLDED_MODEL_FIELDS:  # the model's make, folded into the entry on the way in: the model has it
             fields.pop(field, None)
-    device_class = _resolve(entry.get("type", "Device"), Device)
+    device_class = resolve_type(entry.get("type", "Device"), Device)
     device = device_class(**_inline_containers(device_class, fields))
     nwbfile.add_device(device)
     return device
@@ -77,7 +77,7 @@ def _typed_model(nwbfile: NWBFile, metadata: Mapping[str, Any], key: str) -> Dev
     if entry["name"] in nwbfile.device_models:
         return nwbfile.device_models[entry["name"]]
     fields = {"manufacturer": "unknown", **{f: v for f, v in entry.items() if f != "type"}}  # NWB requires one
-    model_class = _resolve(entry.get("type", "DeviceModel"), DeviceModel)
+    model_class = resolve_type(entry.get("type", "DeviceModel"), DeviceModel)
     model = model_class(**_inline_containers(model_class, fields))
     nwbfile.add_device_model(model)
     return model
@@ -90,7 +90,8 @@ def _registry_entry(metadata: Mapping[str, Any], registry: str, key: str) -> Map
     return entry
 
 
-def _resolve(type_name: str, base: type) -> type:
+def resolve_type(type_name: str, base: type) -> type:
+    """The class a `type` names: `base` itself, or one of the extension types (imported on first use)."""
     if type_name == base.__name__:
         return base
     module = EXTENSION_TYPES.get(type_name)

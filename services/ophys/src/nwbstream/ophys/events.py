@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, NwbObjectSpec, Table
+from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
 from nwbstream.service.chunks import Selection
-from nwbstream.v1 import modality_pb2 as pb
 
 from .event_detection import EventType
 from .photometry import photometry_metadata_schema
@@ -60,7 +59,7 @@ class BaseEventsInterface(BaseDataInterface):
                 Column(name, f"{name} of each event.", values if values.dtype.kind in "biuf" else list(values))
             )
         return NwbObjectSpec(
-            kind=pb.NWB_KIND_EVENTS,
+            kind=Kind.EVENTS,
             name=type_id,
             metadata_key=f"Events/{self.metadata_key}/event_types",  # its entry is `name`'s: an id may hold "/"
             tables=[Table("events", columns)],

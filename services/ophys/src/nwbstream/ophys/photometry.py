@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, NwbObjectSpec, Timing
+from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, Timing
 from nwbstream.service.chunks import Selection
 from nwbstream.service.errors import SourceError
 from nwbstream.service.schemas import base_metadata_schema
-from nwbstream.v1 import modality_pb2 as pb
 
 STUB_SAMPLES = 100  # NeuroConv's stub_samples
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
@@ -81,7 +80,7 @@ class BaseFiberPhotometryInterface(BaseDataInterface):
             timing = Timing(rate=rate, starting_time=float(times[0]))
         return [
             NwbObjectSpec(
-                kind=pb.NWB_KIND_FIBER_PHOTOMETRY_RESPONSE_SERIES,
+                kind=Kind.FIBER_PHOTOMETRY_RESPONSE_SERIES,
                 name=self.series_name,
                 metadata_key=f"FiberPhotometry/{self.metadata_key}",
                 timing=timing,
