@@ -66,10 +66,13 @@ def assert_segmentation_equals(
         assert list(series.rois.data[:]) == list(range(len(ids)))
         assert series.rois.table is table
     images = {name: image for name, image in expected.get_images_dict().items() if image is not None}
+    if not images:
+        assert "SegmentationImages" not in ophys.data_interfaces
+        return
+    written = ophys["SegmentationImages"]
+    assert {image_names.get(name, name) for name in images} <= set(written.images)
     for name, image in images.items():
-        np.testing.assert_array_equal(
-            ophys["SegmentationImages"][image_names.get(name, name)].data[:], np.asarray(image).T
-        )
+        np.testing.assert_array_equal(written[image_names.get(name, name)].data[:], np.asarray(image).T)
 
 
 def check_imaging_case(services, tmp_path: Path, case: Case, series_name: str = "MicroscopySeries", **options) -> Path:

@@ -19,53 +19,12 @@ from pynwb import NWBHDF5IO
 from .conftest import convert
 from .fixtures.ophys import generate
 from .nwbcheck import assert_valid_nwb
-from .ophys_checks import Case, assert_segmentation_equals, quietly
-
-# NeuroConv's writer names the correlation and mean images so; any other image keeps its extractor key.
-NEUROCONV_IMAGE_NAMES = {"correlation": "correlation_image", "mean": "mean_image"}
-
-
-class WithoutImages:
-    """An extractor seen without its summary images: the shared check names images as Suite2p does, so a
-    format's images are compared here under NeuroConv's default names instead."""
-
-    def __init__(self, extractor: Any):
-        self._extractor = extractor
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._extractor, name)
-
-    def get_images_dict(self) -> dict:
-        return {}
+from .ophys_checks import Case, check_segmentation_case, quietly
 
 
 def read_back(path: Path) -> tuple[NWBHDF5IO, Any]:
     io = NWBHDF5IO(path, "r")
     return io, io.read()
-
-
-def check(services, tmp_path: Path, case: Case, **options) -> Path:
-    """Converts `case`, compares the file with the reader (table, traces, images) and validates it."""
-    path = convert(services, {"segmentation": (case.interface, case.source)}, tmp_path / "seg.nwb", **options)
-    expected = quietly(case.read)
-    io, nwbfile = read_back(path)
-    with io:
-        assert_segmentation_equals(nwbfile, WithoutImages(expected))
-        assert_images_equal(nwbfile, expected)
-    assert_valid_nwb(path, waive=frozenset({"check_data_orientation"}))
-    return path
-
-
-def assert_images_equal(nwbfile, expected, names: dict[str, str] = NEUROCONV_IMAGE_NAMES) -> None:
-    images = {key: image for key, image in expected.get_images_dict().items() if image is not None}
-    ophys = nwbfile.processing["ophys"]
-    if not images:
-        assert "SegmentationImages" not in ophys.data_interfaces
-        return
-    written = ophys["SegmentationImages"]
-    assert set(written.images) == {names.get(key, key) for key in images}
-    for key, image in images.items():
-        np.testing.assert_array_equal(written[names.get(key, key)].data[:], np.asarray(image).T)
 
 
 # ------------------------------------------------------------------------------------------------------- CaImAn
@@ -93,7 +52,7 @@ def caiman_case(path: Path) -> Case:
 
 
 def test_caiman(services, tmp_path, caiman_file):
-    path = check(services, tmp_path, caiman_case(caiman_file))
+    path = check_segmentation_case(services, tmp_path, caiman_case(caiman_file))
     with h5py.File(caiman_file, "r") as source:
         estimates = {name: source[f"estimates/{name}"][()] for name in ("C", "YrA", "S", "F_dff", "SNR_comp")}
         r_values, accepted = source["estimates/r_values"][()], source["estimates/idx_components"][()]
@@ -136,7 +95,9 @@ def test_cnmfe(services, tmp_path):
 
         return CnmfeSegmentationExtractor(**source)
 
-    path = check(services, tmp_path, Case("CnmfeSegmentationInterface", source, read, "generated with h5py"))
+    path = check_segmentation_case(
+        services, tmp_path, Case("CnmfeSegmentationInterface", source, read, "generated with h5py")
+    )
     io, nwbfile = read_back(path)
     with io:
         ophys = nwbfile.processing["ophys"]
@@ -174,7 +135,9 @@ def test_extract(services, tmp_path, extract_source):
 
         return ExtractSegmentationExtractor(**source)
 
-    path = check(services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py"))
+    path = check_segmentation_case(
+        services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py")
+    )
     io, nwbfile = read_back(path)
     with io:
         ophys = nwbfile.processing["ophys"]
@@ -216,7 +179,9 @@ def test_extract_before_1_0(services, tmp_path):
 
         return ExtractSegmentationExtractor(**source)
 
-    path = check(services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py"))
+    path = check_segmentation_case(
+        services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py")
+    )
     io, nwbfile = read_back(path)
     with io:
         ophys = nwbfile.processing["ophys"]
@@ -279,16 +244,19 @@ def test_inscopix_cellset_metadata(services, inscopix_cellset):
     with Converter({"cells": ("InscopixSegmentationInterface", {"file_path": str(inscopix_cellset)})}, services) as c:
         metadata = c.get_metadata()
     assert metadata["NWBFile"]["session_start_time"].startswith("1970-01-01T00:00:00")
-    assert metadata["Devices"] == {"inscopix_microscope": {"name": "Microscope"}}
+    # NeuroConv's dict layout (Devices.inscopix_microscope, the plane's device_metadata_key) as the converter
+    # merges it: the device the plane refers to goes to Ophys.Device, the plane names it.
     assert metadata["Ophys"] == {
-        "ImagingPlanes": {"inscopix_segmentation": {"device_metadata_key": "inscopix_microscope"}},
+        "ImagingPlanes": {"inscopix_segmentation": {"device": "Microscope"}},
         "PlaneSegmentations": {
             "inscopix_segmentation": {
                 "description": "Inscopix cell segmentation",
                 "imaging_plane_metadata_key": "inscopix_segmentation",
             }
         },
+        "Device": [{"name": "Microscope"}],
     }
+    assert "Devices" not in metadata
 
 
 # ----------------------------------------------------------------------------------- Suite2p planes and channels
