@@ -26,8 +26,9 @@ services/%/.venv/.synced: $(UV) services/%/pyproject.toml services/%/uv.lock pro
 	$(UV) sync --project services/$* --locked --compile-bytecode
 	touch $@
 
-# Tells the coordinator which interpreter runs which service (embedded mode).
-$(REGISTRY): .venv/.synced $(SERVICE_ENVS)
+# Tells the coordinator which interpreter runs which service and the interfaces each offers (embedded mode):
+# asking a service for its interfaces imports it, stubs included; a new interface module rewrites it.
+$(REGISTRY): .venv/.synced $(SERVICE_ENVS) $(PROTO_OUT) $(wildcard services/*/src/nwbstream/*/*.py)
 	$(PY) -m nwbstream.coordinator.registry $(SERVICES:%=%/.venv/bin/python)
 
 $(PROTO_OUT): $(PROTO_SRC) .venv/.synced
