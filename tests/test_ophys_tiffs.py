@@ -401,7 +401,11 @@ def bruker_volume(tmp_path):
 
 FIXTURES = {  # for docs/formats.md: the cases bruker_case builds
     name: "generated with tifffile (Prairie View 5.6 T-series)"
-    for name in ("BrukerTiffSinglePlaneImagingInterface", "BrukerTiffMultiPlaneImagingInterface")
+    for name in (
+        "BrukerTiffImagingInterface",
+        "BrukerTiffSinglePlaneImagingInterface",
+        "BrukerTiffMultiPlaneImagingInterface",
+    )
 }
 
 

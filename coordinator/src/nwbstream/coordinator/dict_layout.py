@@ -30,7 +30,8 @@ def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     # `DeviceModels` also stays as given: a device of an extension type (fiber photometry's) links its model of
     # the same `type` family with the model's own fields, which folding keeps only the make of.
     result = {key: copy.deepcopy(value) for key, value in metadata.items() if key != "Devices"}
-    devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {})
+    placed = [d for section in metadata.values() if isinstance(section, Mapping) for d in section.get("Device") or []]
+    devices = _devices(metadata.get("Devices") or {}, metadata.get("DeviceModels") or {}, placed)
     for section_name, section in result.items():
         if isinstance(section, dict):
             _name_devices(section_name, section, devices)
@@ -122,13 +123,18 @@ def _name_devices(section_name: str, section: dict[str, Any], devices: Mapping[s
             }
 
 
-def _devices(devices: Mapping[str, Any], models: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Device entries by metadata key, with their model's manufacturer, model number and name folded in."""
+def _devices(
+    devices: Mapping[str, Any], models: Mapping[str, Any], placed: list[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Device entries by metadata key, with their model's manufacturer, model number and name folded in.
+    `placed`: devices a section already lists (metadata that went through here once), which name their model by
+    `model_name`."""
     entries = [device for device in devices.values() if isinstance(device, Mapping)]
     referenced = {device.get("device_model_metadata_key") for device in entries}
-    # A device already folded (metadata that went through here once) names its model by `model_name`.
     referenced |= {
-        key for key, model in models.items() if any(d.get("model_name") == model.get("name") for d in entries)
+        key
+        for key, model in models.items()
+        if any(isinstance(d, Mapping) and d.get("model_name") == model.get("name") for d in [*entries, *placed])
     }
     unreferenced = sorted(set(models) - referenced)
     if unreferenced:
