@@ -23,6 +23,8 @@ from .nwbcheck import assert_valid_nwb
 INTERFACE = "GuppyInterface"
 PREFIXES = {"cntrl_sig_fit": ("control_fit", "n.a."), "dff": ("dff", "a.u."), "z_score": ("z_score", "a.u.")}
 NEUROCONV_METADATA = Path("/work/ophys-check/guppy/get_metadata.json")
+# docs/formats.md: the fixture the cases here are built on
+FIXTURES = {INTERFACE: "generated with h5py and json (a GuPPy output folder)"}
 
 
 @pytest.fixture
