@@ -47,6 +47,15 @@ def add_site(folder: Path, site: str, offset: float) -> None:
             out["data"] = source["data"][:] + offset
 
 
+def add_event(folder: Path, store: str, event: str, onsets: np.ndarray) -> None:
+    """A behavioral event store: its label in storesList.csv and the onsets GuPPy kept, at every site."""
+    ids, labels = (pd.read_csv(folder / "storesList.csv", header=None).to_numpy().tolist()[row] for row in (0, 1))
+    (folder / "storesList.csv").write_text(f"{','.join([*ids, store])}\n{','.join([*labels, event])}\n")
+    for site in sites_of(folder):
+        with h5py.File(folder / f"{event}_{site}.hdf5", "w") as file:
+            file["ts"] = onsets
+
+
 def write(services, tmp_path, folder: Path, metadata=START, **options) -> Path:
     path = convert(
         services, {"guppy": (INTERFACE, {"folder_path": str(folder)})}, tmp_path / "out.nwb", metadata, **options
@@ -101,6 +110,38 @@ def test_traces_sites_and_parameters_equal_the_guppy_files(services, tmp_path, f
         assert type(written).__name__ == "GuppyParameters"
         assert written.guppy_version == parameters["guppy_version"]
         assert written.remove_artifacts == parameters["removeArtifacts"]
+
+
+def test_events_registry_points_at_the_onsets_guppy_kept(services, tmp_path, folder):
+    add_event(folder, "PrtN", "port_entries", np.array([0.25, 1.0, 1.5]))
+    add_event(folder, "LNRW", "nose_pokes", np.array([0.5, 1.0]))
+    path = write(services, tmp_path, folder)
+    kept = {}
+    for event in ("nose_pokes", "port_entries"):
+        with h5py.File(folder / f"{event}_dms.hdf5", "r") as file:
+            kept[event] = file["ts"][:]
+    io, nwbfile = read_back(path)
+    with io:
+        registry = nwbfile.processing["guppy"]["events"]
+        assert list(registry["event_name"].data[:]) == ["nose_pokes", "port_entries"]  # sorted, as NeuroConv
+        onsets = nwbfile.events["GuppyEvents"]
+        times = np.asarray(onsets["timestamp"].data[:])
+        assert list(times) == sorted(times) and len(times) == 5
+        for row, event in enumerate(registry["event_name"].data[:]):
+            rows = registry["events"][row]
+            np.testing.assert_array_equal(np.asarray(rows["timestamp"]), kept[event])
+            assert set(rows["event_type"]) == {event}
+
+
+def test_onsets_that_differ_between_sites_are_refused(services, tmp_path, folder):
+    from nwbstream.coordinator.errors import ConversionError
+
+    add_site(folder, "nac", offset=1.0)
+    add_event(folder, "PrtN", "port_entries", np.array([0.25, 1.0]))
+    with h5py.File(folder / "port_entries_nac.hdf5", "r+") as file:
+        file["ts"][0] = 0.3
+    with pytest.raises(ConversionError, match="port_entries_nac.hdf5"):
+        convert(services, {"guppy": (INTERFACE, {"folder_path": str(folder)})}, tmp_path / "out.nwb")
 
 
 def test_metadata_is_neuroconvs(services, folder):
@@ -168,10 +209,7 @@ def test_a_truncated_hdf5_is_refused_naming_the_file(services, tmp_path, folder)
     "adds, named",
     [
         (lambda f: (f / "peak_AUC_port_entries_dms_z_score_dms.h5").write_bytes(b""), "peak_AUC_port_entries"),
-        (
-            lambda f: (f / "storesList.csv").write_text("Dv1A,Dv2A,PrtN\nsignal_dms,control_dms,port_entries\n"),
-            "port_entries",
-        ),
+        (lambda f: add_event(f, "Cov1", "covariate_akinesia", np.zeros(1)), "covariate_akinesia"),
     ],
 )
 def test_products_not_converted_yet_are_refused_by_name(services, tmp_path, folder, adds, named):

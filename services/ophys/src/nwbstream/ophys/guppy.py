@@ -2,7 +2,8 @@
 
 What NeuroConv 0.10 writes from the folder: `GuppyParameters` (from GuPPyParamtersUsed.json) as lab metadata, and in
 a `guppy` processing module the recording-sites registry (one row per `signal_<site>` label of storesList.csv),
-the events registry (one row per behavioral event store, with GuPPy's kept onsets in an `events` EventsTable), and
+the events registry (one row per behavioral event label, its onsets GuPPy kept, `<event>_<site>.hdf5`, written
+as the `GuppyEvents` EventsTable it points into), and
 one `GuppyDerivedResponseSeries` per `<cntrl_sig_fit|dff|z_score>_<site>.hdf5`, timed by the site's
 `timeCorrection_<site>.hdf5`. storesList.csv holds the acquisition store ids in its first row and GuPPy's labels
 (`signal_<site>`, `control_<site>`, `covariate_<name>`, any other: an event) in its second.
@@ -95,12 +96,8 @@ class GuppyInterface(BaseDataInterface):
         self.sites = [label[len("signal_") :] for label in labels if label.startswith("signal_")]
         if not self.sites:
             raise SourceError(f"{self.folder / 'storesList.csv'}: no signal_<site> label in its second row")
-        events = sorted({label for label in labels if not label.startswith(("signal_", "control_"))})
-        if events:
-            raise SourceError(
-                f"{self.folder / 'storesList.csv'}: behavioral event stores {events} (GuPPy's events registry with "
-                "its onsets) are not converted yet"
-            )
+        self.events = sorted({label for label in labels if not label.startswith(("signal_", "control_"))})
+        self.onsets = {event: self._kept_onsets(event) for event in self.events}
         self.parameters = self._read_parameters()
         self.timestamps = {site: self._h5(f"timeCorrection_{site}.hdf5", "timestampNew") for site in self.sites}
         self.traces: dict[str, tuple[str, str]] = {}  # trace name -> (site, prefix)
@@ -116,6 +113,18 @@ class GuppyInterface(BaseDataInterface):
                             f"{self.folder / f'{name}.hdf5'}: {len(self._data[name])} samples, but "
                             f"timeCorrection_{site}.hdf5 has {len(self.timestamps[site])} timestamps"
                         )
+
+    def _kept_onsets(self, event: str) -> np.ndarray:
+        """The onsets GuPPy kept for `event` (`<event>_<site>.hdf5`, `ts`): one list, the same at every site."""
+        onsets = {site: np.asarray(self._h5(f"{event}_{site}.hdf5", "ts"), dtype="<f8") for site in self.sites}
+        first = onsets[self.sites[0]]
+        for site, own in onsets.items():
+            if not np.array_equal(own, first):
+                raise SourceError(
+                    f"{self.folder / f'{event}_{site}.hdf5'}: GuPPy kept other onsets of {event!r} than at "
+                    f"{self.sites[0]!r} ({len(own)} vs {len(first)}); the events registry has one list per event"
+                )
+        return first
 
     def _refuse_optional_products(self) -> None:
         found = sorted({path.name for pattern in OPTIONAL_PRODUCTS for path in self.folder.glob(pattern)})
@@ -232,18 +241,34 @@ class GuppyInterface(BaseDataInterface):
                 links=[module],
                 neurodata_type="GuppyRecordingSitesTable",
             ),
-            NwbObjectSpec(
-                kind=Kind.GUPPY_TABLE,
-                name=EVENTS_TABLE,
-                metadata_key=block,
-                attributes={"description": "GuPPy behavioral events (one row per event GuPPy aligned to)."},
-                links=[module],
-                neurodata_type="GuppyEventsTable",
-            ),
+            self._events_registry(block, module),
         ]
         for name, (site, prefix) in self.traces.items():
             objects.append(self._series(name, site, prefix, stub, module, block))
         return objects
+
+    def _events_registry(self, block: str, module: Link) -> NwbObjectSpec:
+        """One row per event, its kept onsets as a ragged, time-valued `timestamp` column; no rows, no table."""
+        tables, datasets = [], []
+        if self.events:
+            onsets = [self.onsets[event] for event in self.events]
+            ends = np.cumsum([len(o) for o in onsets])
+            columns = [
+                Column("event_name", "The event's name in storesList.csv.", list(self.events)),
+                Column("timestamp", "The onsets GuPPy kept, in seconds.", dataset="timestamp", index=ends),
+            ]
+            tables = [Table(EVENTS_TABLE, columns)]
+            datasets = [DatasetSpec.inline("timestamp", np.concatenate(onsets), time_valued=True)]
+        return NwbObjectSpec(
+            kind=Kind.GUPPY_TABLE,
+            name=EVENTS_TABLE,
+            metadata_key=block,
+            tables=tables,
+            datasets=datasets,
+            attributes={"description": "GuPPy behavioral events (one row per event GuPPy aligned to)."},
+            links=[module, Link("events", metadata_key=f"{block}/Events")],
+            neurodata_type="GuppyEventsTable",
+        )
 
     def _series(self, name: str, site: str, prefix: str, stub: bool, module: Link, block: str) -> NwbObjectSpec:
         times = np.asarray(self.timestamps[site], dtype="<f8")
