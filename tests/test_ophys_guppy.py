@@ -187,9 +187,8 @@ def test_stub_writes_the_first_second(services, tmp_path, folder):
         times = file["timestampNew"][:]
     first_second = int(np.searchsorted(times, times[0] + 1.0, side="right"))  # NeuroConv's stub
     io, nwbfile = read_back(path)
-    with io:
-        with h5py.File(folder / "dff_dms.hdf5", "r") as file:
-            np.testing.assert_array_equal(nwbfile.processing["guppy"]["dff_dms"].data[:], file["data"][:first_second])
+    with io, h5py.File(folder / "dff_dms.hdf5", "r") as file:
+        np.testing.assert_array_equal(nwbfile.processing["guppy"]["dff_dms"].data[:], file["data"][:first_second])
 
 
 # --------------------------------------------------------------------------------------------------- bad input
