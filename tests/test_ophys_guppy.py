@@ -144,6 +144,35 @@ def test_onsets_that_differ_between_sites_are_refused(services, tmp_path, folder
         convert(services, {"guppy": (INTERFACE, {"folder_path": str(folder)})}, tmp_path / "out.nwb")
 
 
+def test_every_parameter_guppy_used_is_written(services, tmp_path, folder):
+    given = {
+        "guppy_version": "2.0.0",
+        "zscore_method": "standard z-score",
+        "isosbestic_control": True,
+        "removeArtifacts": False,
+        "bin_psth_trials": 0,
+        "nSecPrev": -10,
+        "nSecPost": 20,
+        "transientsThresh": 3,
+        "peak_startPoint": [0, 5, None],  # GuPPy pads the windows with NaN (null in JSON)
+        "peak_endPoint": [3, 10, None],
+        "psthComparisonsA": ["", "port_entries"],  # and the comparison table with a blank first row
+        "psthComparisonsB": ["", "nose_pokes"],
+    }
+    (folder / "GuPPyParamtersUsed.json").write_text(json.dumps(given))
+    path = write(services, tmp_path, folder)
+    io, nwbfile = read_back(path)
+    with io:
+        written = nwbfile.lab_meta_data["guppy_parameters"]
+        assert (written.guppy_version, written.zscore_method) == ("2.0.0", "standard z-score")
+        assert (written.isosbestic_control, written.remove_artifacts, written.bin_psth_trials) == (True, False, 0)
+        assert (written.n_sec_prev, written.n_sec_post, written.transients_thresh) == (-10.0, 20.0, 3.0)
+        np.testing.assert_array_equal(written.peak_start_points[:], [0.0, 5.0])
+        np.testing.assert_array_equal(written.peak_end_points[:], [3.0, 10.0])
+        assert list(written.psth_comparison_events_a[:]) == ["port_entries"]
+        assert list(written.psth_comparison_events_b[:]) == ["nose_pokes"]
+
+
 def test_metadata_is_neuroconvs(services, folder):
     with Converter({"guppy": (INTERFACE, {"folder_path": str(folder)})}, services) as converter:
         metadata = converter.get_metadata()
