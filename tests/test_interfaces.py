@@ -51,10 +51,10 @@ OPHYS_DONE |= {
     "NPMFiberPhotometryInterface",
     "PyPhotometryFiberPhotometryInterface",
     "TDTFiberPhotometryInterface",
+    "GuppyInterface",
 } | FIBER_PHOTOMETRY_EVENTS
 NOT_YET = {
     **{name: "issue 8 (ecephys complete)" for name in TARGETS["ecephys"] - ECEPHYS_DONE},
-    "GuppyInterface": "issue 6: needs ndx-guppy and kinds for GuPPy's derived series, sites and events",
     "BrukerVoltageRecordingInterface": "issue 6: NeuroConv writes it as icephys series (the icephys issue, 7)",
 }
 
