@@ -438,9 +438,9 @@ def test_a_broken_source_is_refused_naming_the_file(services, tmp_path, interfac
 
 # For docs/formats.md: what each interface is tested on (these cases are built at run time).
 GENERATED = "generated to the format's published layout with pandas/h5py (tests/fixtures/ophys/generate.py)"
-TDT_TANK = "real: a TDT Synapse tank (ecephys/tdt, SOURCES.md); its streams are not photometry, it has no epocs"
+TDT_FIXTURE = "real: a TDT Synapse tank (ecephys/tdt, SOURCES.md); its streams are not photometry, it has no epocs"
 FIXTURES = {
     **{name: GENERATED for name in (*EXPECTED, *EVENT_CASES, "NPMEventsInterface")},
-    "TDTFiberPhotometryInterface": TDT_TANK,
-    "TDTEventsInterface": TDT_TANK,
+    "TDTFiberPhotometryInterface": TDT_FIXTURE,
+    "TDTEventsInterface": TDT_FIXTURE,
 }
