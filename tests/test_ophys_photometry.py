@@ -98,6 +98,16 @@ def test_response_series_values(services, tmp_path, interface):
         assert not nwbfile.lab_meta_data
 
 
+def test_dict_arguments_pass_from_a_spec(services, tmp_path):
+    """NeuroConv's dict arguments (read_kwargs, ...) are JSON objects in the source schema, not text."""
+    source = source_for("CSVFiberPhotometryInterface", tmp_path)
+    data, _ = EXPECTED["CSVFiberPhotometryInterface"](source)
+    path = write(services, tmp_path, {"fp": ("CSVFiberPhotometryInterface", {**source, "read_kwargs": {"sep": ","}})})
+    io, nwbfile = read_back(path)
+    with io:
+        np.testing.assert_array_equal(nwbfile.acquisition[SERIES].data[:], data)
+
+
 def test_doric_csv_export_streams(services, tmp_path):
     """A DoricStudio CSV export: the header is the second line (the first holds channel groups)."""
     source = {"file_path": generate.write_doric_csv_events(tmp_path)["file_path"], "stream_names": "AIn-1"}

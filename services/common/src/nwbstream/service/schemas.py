@@ -56,6 +56,8 @@ def _json_type(hint: Any) -> dict[str, Any]:
         return {"type": kinds, **merged}
     if typing.get_origin(hint) is typing.Literal:
         return {"type": "string", "enum": list(args)}
+    if hint is dict or typing.get_origin(hint) is dict:
+        return {"type": "object"}
     if typing.get_origin(hint) in (list, tuple):
         return {"type": "array", "items": _json_type(args[0]) if args else {}}
     return {"type": _JSON_TYPES.get(hint, "string")}
