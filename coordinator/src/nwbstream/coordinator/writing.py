@@ -18,6 +18,7 @@ from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
 
+from .cached_specs import prune_cached_namespaces
 from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout
@@ -124,7 +125,7 @@ def _data_io(layout: DatasetLayout, backend: Backend):
 
 
 def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed) -> list[Transfer]:
-    """Writes the laid-out file, then finds where each bulk dataset landed in it."""
+    """Writes the laid-out file with only the extensions it uses, then finds where each bulk dataset landed."""
     if backend == "hdf5":
         io_class: Any = NWBHDF5IO
     else:
@@ -133,11 +134,13 @@ def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed
         io_class = NWBZarrIO
     with io_class(str(path), mode="w") as io:
         io.write(nwbfile)
-        return [
+        transfers = [
             Transfer(source, obj.name, name, layout, _in_file_path(io, written, obj, name))
             for (source, obj, layouts), written in placed
             for name, layout in layouts.items()
         ]
+    prune_cached_namespaces(path, backend)
+    return transfers
 
 
 def _in_file_path(io: Any, written: Written, obj: pb.NwbObject, name: str) -> str:
