@@ -32,6 +32,8 @@ def prune_cached_namespaces(path: Path, backend: str) -> None:
         used = {_text(root.attrs.get("namespace"))}
         root.visititems(lambda _, node: used.add(_text(node.attrs.get("namespace"))))
         _prune(root["specifications"], used, lambda version: version["namespace"][0])
+        if (Path(path) / ".zmetadata").exists():  # hdmf-zarr reads the consolidated metadata: it must agree
+            zarr.consolidate_metadata(str(path))
 
 
 def _prune(specifications: Any, used: set[str], namespace_text: Any) -> None:
