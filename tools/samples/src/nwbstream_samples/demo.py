@@ -44,10 +44,11 @@ def run(folder: Path, seconds: float) -> Path:
     movie = write_tiff_stack(folder / "session" / "movie.tif", n_frames=int(seconds * SAMPLING_FREQUENCY), size=256)
     spec = dict(SPEC)
     spec["experiments"]["demo"]["sessions"][0]["source_data"] = {
-        "ap": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.ap"},
-        "lf": {"folder_path": str(session["spikeglx_folder"]), "stream_id": "imec0.lf"},
-        "sorting": {"folder_path": str(session["phy_folder"])},
-        "imaging": {"file_path": str(movie), "sampling_frequency": SAMPLING_FREQUENCY},
+        # relative to the spec's folder, as NeuroConv users write them (the data folder defaults to it)
+        "ap": {"folder_path": str(session["spikeglx_folder"].relative_to(folder)), "stream_id": "imec0.ap"},
+        "lf": {"folder_path": str(session["spikeglx_folder"].relative_to(folder)), "stream_id": "imec0.lf"},
+        "sorting": {"folder_path": str(session["phy_folder"].relative_to(folder))},
+        "imaging": {"file_path": str(movie.relative_to(folder)), "sampling_frequency": SAMPLING_FREQUENCY},
     }
     spec_path = folder / "demo.yml"
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -85,8 +86,9 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("demo-output"))
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    args.folder.mkdir(parents=True, exist_ok=True)
-    summarise(run(args.folder, args.seconds))
+    folder = args.folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    summarise(run(folder, args.seconds))
 
 
 if __name__ == "__main__":
