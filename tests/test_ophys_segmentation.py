@@ -8,6 +8,7 @@ stores them plainly, with the values in the file itself (h5py, isx), then valida
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,17 @@ from .conftest import convert
 from .fixtures.ophys import generate
 from .nwbcheck import assert_valid_nwb
 from .ophys_checks import Case, check_segmentation_case, quietly
+
+
+def reader(extractor: str, source: dict[str, Any]) -> Callable[[], Any]:
+    """roiextractors' `extractor` on the same source arguments the interface gets."""
+
+    def read() -> Any:
+        import roiextractors
+
+        return getattr(roiextractors, extractor)(**source)
+
+    return read
 
 
 def read_back(path: Path) -> tuple[NWBHDF5IO, Any]:
@@ -90,13 +102,10 @@ def test_cnmfe(services, tmp_path):
     """CIAtah's CNMF-E output: image masks and one raw trace per ROI as written; rate = frames / totalTime."""
     source = generate.write_cnmfe(tmp_path)
 
-    def read():
-        from roiextractors import CnmfeSegmentationExtractor
-
-        return CnmfeSegmentationExtractor(**source)
-
     path = check_segmentation_case(
-        services, tmp_path, Case("CnmfeSegmentationInterface", source, read, "generated with h5py")
+        services,
+        tmp_path,
+        Case("CnmfeSegmentationInterface", source, reader("CnmfeSegmentationExtractor", source), "generated with h5py"),
     )
     io, nwbfile = read_back(path)
     with io:
@@ -130,13 +139,15 @@ def test_extract(services, tmp_path, extract_source):
     their own names; the rate is the argument, the struct found by its default name or the one given."""
     source = extract_source
 
-    def read():
-        from roiextractors import ExtractSegmentationExtractor
-
-        return ExtractSegmentationExtractor(**source)
-
     path = check_segmentation_case(
-        services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py")
+        services,
+        tmp_path,
+        Case(
+            "ExtractSegmentationInterface",
+            source,
+            reader("ExtractSegmentationExtractor", source),
+            "generated with h5py",
+        ),
     )
     io, nwbfile = read_back(path)
     with io:
@@ -174,13 +185,15 @@ def test_extract_before_1_0(services, tmp_path):
     total time (roiextractors' legacy reader ignores the sampling_frequency argument, as NeuroConv does)."""
     source = write_legacy_extract(tmp_path)
 
-    def read():
-        from roiextractors import ExtractSegmentationExtractor
-
-        return ExtractSegmentationExtractor(**source)
-
     path = check_segmentation_case(
-        services, tmp_path, Case("ExtractSegmentationInterface", source, read, "generated with h5py")
+        services,
+        tmp_path,
+        Case(
+            "ExtractSegmentationInterface",
+            source,
+            reader("ExtractSegmentationExtractor", source),
+            "generated with h5py",
+        ),
     )
     io, nwbfile = read_back(path)
     with io:
