@@ -1,0 +1,1 @@
+"""nwbstream's behavior service (sleap-io, pandas, PyTables, OpenCV)."""

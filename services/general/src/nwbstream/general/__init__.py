@@ -1,0 +1,1 @@
+"""nwbstream's general service (Pillow, pandas, openpyxl)."""

@@ -1,0 +1,1 @@
+"""nwbstream's icephys service (neo)."""

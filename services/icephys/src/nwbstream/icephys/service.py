@@ -1,0 +1,19 @@
+"""The icephys service: every interface in this package, and `python -m nwbstream.icephys` to serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nwbstream.service import discover_interfaces
+from nwbstream.service import main as serve
+
+MODALITY = "icephys"
+
+
+def preload() -> None:
+    """The reader every interface imports on first use."""
+    import neo.io  # noqa: F401
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    serve(MODALITY, discover_interfaces(__package__), argv, preload=preload)
