@@ -1,25 +1,61 @@
-"""A plain TimeSeries: analog channels, voltage recordings, any trace without a more specific kind."""
+"""A TimeSeries family member: plain traces (analog channels, voltage recordings), SpatialSeries (position,
+head direction, ball motion) and IntervalSeries (on/off epochs), alone or in a behavior container.
+
+The object's `neurodata_type` picks the class (default TimeSeries). Its placement may name a holder,
+"processing/behavior/Position": the holder is made of the type `attributes_json["holder_type"]` says, else the type
+its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them).
+"""
 
 from __future__ import annotations
 
-from nwbstream.v1 import modality_pb2 as pb
-from pynwb import TimeSeries
+import json
 
+from nwbstream.v1 import modality_pb2 as pb
+from pynwb import TimeSeries, behavior
+from pynwb.misc import IntervalSeries
+
+from ..errors import ConversionError
 from .context import WriteContext
 from .registry import Contribution, Written, writes
 from .series import series_datasets, timing_arguments
 
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "continuity"}
+SERIES_TYPES = {
+    "TimeSeries": (TimeSeries, SERIES_FIELDS),
+    "SpatialSeries": (behavior.SpatialSeries, SERIES_FIELDS | {"reference_frame"}),
+    "IntervalSeries": (IntervalSeries, SERIES_FIELDS - {"unit", "conversion", "offset", "resolution"}),
+}
+HOLDER_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        behavior.Position,
+        behavior.CompassDirection,
+        behavior.BehavioralEpochs,
+        behavior.BehavioralEvents,
+        behavior.BehavioralTimeSeries,
+        behavior.PupilTracking,
+        behavior.EyeTracking,
+    )
+}
 
 
 @writes(pb.NWB_KIND_TIME_SERIES)
 def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
+    """Fields come from the object's attributes, then its metadata entry (the user's word wins)."""
     obj = contribution.obj
-    entry = ctx.entry(obj.metadata_key)
-    series = TimeSeries(
-        **{"name": obj.name, "unit": "n.a.", **{k: v for k, v in entry.items() if k in SERIES_FIELDS}},
+    if (obj.neurodata_type or "TimeSeries") not in SERIES_TYPES:
+        raise ConversionError(f"{obj.name}: {obj.neurodata_type} is not a TimeSeries type nwbstream writes")
+    cls, fields = SERIES_TYPES[obj.neurodata_type or "TimeSeries"]
+    attributes = json.loads(obj.attributes_json or "{}")
+    given = {**attributes, **ctx.entry(obj.metadata_key)}
+    defaults = {"name": obj.name} if cls is IntervalSeries else {"name": obj.name, "unit": "n.a."}
+    series = cls(
+        **{**defaults, **{k: v for k, v in given.items() if k in fields}},
         data=contribution.data["data"],
         **timing_arguments(obj, contribution.data),
     )
-    ctx.place(series, obj.placement or "acquisition", metadata_key=obj.metadata_key)
+    placement = obj.placement or "acquisition"
+    holder_name = placement.split("/")[2] if placement.count("/") == 2 else ""
+    holder_type = HOLDER_TYPES.get(attributes.get("holder_type", holder_name))
+    ctx.place(series, placement, holder_type=holder_type, metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))
