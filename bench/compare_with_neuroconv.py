@@ -138,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     root = work / "compare" / f"{spec_path.stem}-{stamp}"
     neuroconv_out, nwbstream_out = root / "neuroconv", root / "nwbstream"
-    root.mkdir(parents=True)
-    nwbstream_out.mkdir()  # nwbstream's CLI does not create its output folder yet (issue 6); NeuroConv does
+    root.mkdir(parents=True)  # neither tool's output folder exists yet: each creates its own, as users run them
     print(f"outputs in {root}")
 
     python = ensure_neuroconv_venv(work, args.neuroconv)
