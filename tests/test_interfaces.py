@@ -73,6 +73,8 @@ TRACKING_DONE: set[str] = set()
 
 BEHAVIOR_EVENTS_DONE: set[str] = set()
 
+BEHAVIOR_EVENTS_DONE |= {"BORISInterface", "MoseqKeyPointsInterface", "VameInterface"}
+
 ICEPHYS_DONE: set[str] = set()
 
 GENERAL_DONE: set[str] = set()

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401 - each module registers its writer
     electrical_series,
+    ethogram,
     events,
     fiber_photometry_response_series,
     guppy_derived_response_series,
@@ -13,6 +14,7 @@ from . import (  # noqa: F401 - each module registers its writer
     roi_response_series,
     time_series,
     units,
+    vame,
 )
 from .context import WriteContext
 from .registry import WRITERS, Contribution, Written, writer_for

@@ -40,6 +40,8 @@ class Kind(enum.IntEnum):
     TIME_INTERVALS = pb.NWB_KIND_TIME_INTERVALS
     INTRACELLULAR_RECORDINGS = pb.NWB_KIND_INTRACELLULAR_RECORDINGS
     ETHOGRAM = pb.NWB_KIND_ETHOGRAM
+    VAME_PROJECT = pb.NWB_KIND_VAME_PROJECT  # ndx-vame VAMEProject (syllables family)
+    VAME_SERIES = pb.NWB_KIND_VAME_SERIES  # ndx-vame Latent/Motif/CommunitySeries (syllables family)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""Behavior bouts and the catalogue they draw their labels from (ndx-ethogram EthogramBouts + Ethogram).
+
+The names and descriptions come from the object's `Behavior/Ethograms/<key>` entry (`EthogramBouts`, `Ethogram`),
+as NeuroConv keeps them. A catalogue is shared by name: a second contribution naming a catalogue already in the
+module reuses it when it declares the same behaviors, and is refused otherwise (one catalogue, one scheme).
+Links: `source` names the faithful object of the same source the bouts were derived from; the entry at
+`attributes_json["links_entry"]` may give `pose_estimation_metadata_key` (a `Pose/PoseEstimations` entry) and
+`video_metadata_key` (a `Behavior/InternalVideos` or `ExternalVideos` entry), found by name in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hdmf.container import AbstractContainer
+from nwbstream.v1 import modality_pb2 as pb
+
+from ..errors import ConversionError
+from .context import WriteContext, link_of
+from .registry import Contribution, Written, writes
+from .tables import column_values, row_count, table_vectors
+
+BOUT_ATTRIBUTES = ("labeling_method", "source_software", "annotator", "parameters")
+
+
+@writes(pb.NWB_KIND_ETHOGRAM)
+def add_ethogram(ctx: WriteContext, contribution: Contribution) -> Written:
+    from ndx_ethogram import Ethogram, EthogramBouts
+
+    obj = contribution.obj
+    attributes = json.loads(obj.attributes_json or "{}")
+    entry = ctx.entry(obj.metadata_key)
+    tables = {table.name: table for table in obj.tables}
+    module = ctx.module("behavior")
+
+    catalogue_entry = entry.get("Ethogram", {})
+    catalogue_name = catalogue_entry.get("name") or attributes.get("catalogue_name") or "Ethogram"
+    catalogue = module.data_interfaces.get(catalogue_name)
+    behaviors = [str(v) for v in _column(tables["catalogue"], "behavior")]
+    if catalogue is None:
+        catalogue = _table(
+            Ethogram,
+            catalogue_name,
+            catalogue_entry.get("description") or attributes.get("catalogue_description", "Behavior catalogue."),
+            tables["catalogue"],
+            contribution.data,
+            **({"exclusive": attributes["exclusive"]} if attributes.get("exclusive") is not None else {}),
+        )
+        module.add(catalogue)
+    elif not isinstance(catalogue, Ethogram) or list(catalogue["behavior"].data) != behaviors:
+        raise ConversionError(
+            f"{obj.name}: processing/behavior already holds {catalogue_name!r}, another scheme than this one's "
+            f"{behaviors}; give this catalogue another name in metadata {obj.metadata_key}/Ethogram/name"
+        )
+
+    bouts_entry = entry.get("EthogramBouts", {})
+    bouts = _table(
+        EthogramBouts,
+        bouts_entry.get("name") or obj.name,
+        bouts_entry.get("description") or attributes.get("description", "Behavior bouts."),
+        tables["bouts"],
+        contribution.data,
+        ethogram=catalogue,
+        **{name: attributes[name] for name in BOUT_ATTRIBUTES if attributes.get(name) is not None},
+        **_upstream_links(ctx, contribution, attributes.get("links_entry", "")),
+    )
+    ctx.place(bouts, "processing/behavior", metadata_key=f"{obj.metadata_key}/EthogramBouts")
+    return Written(bouts)
+
+
+def _table(cls: type, name: str, description: str, table: pb.Table, data: dict[str, Any], **fields: Any) -> Any:
+    """A DynamicTable subtype from the sent columns; a predefined column without a description gets its spec's."""
+    predefined = {column["name"]: column["description"] for column in cls.__columns__}
+    descriptions = {column.name: predefined.get(column.name, "") for column in table.columns if not column.description}
+    vectors, _ = table_vectors(table, data, descriptions)
+    ids = list(range(row_count(table))) if table.columns else []
+    return cls(name=name, description=description, columns=vectors or None, id=ids or None, **fields)
+
+
+def _column(table: pb.Table, name: str) -> list[Any]:
+    return next((list(column_values(c)) for c in table.columns if c.name == name), [])
+
+
+def _upstream_links(ctx: WriteContext, contribution: Contribution, links_entry: str) -> dict[str, Any]:
+    """`source` (an object of the same source), `source_pose` and `source_video` (named by metadata)."""
+    found: dict[str, Any] = {}
+    if link_of(contribution.obj, "source") is not None:
+        found["source"] = ctx.linked_object(contribution.source, contribution.obj, "source")
+    pose = upstream_object(
+        ctx, links_entry, "pose_estimation_metadata_key", ("Pose/PoseEstimations",), "PoseEstimation"
+    )
+    if pose is not None:
+        found["source_pose"] = pose
+    video_registries = ("Behavior/InternalVideos", "Behavior/ExternalVideos")
+    video = upstream_object(ctx, links_entry, "video_metadata_key", video_registries, "ImageSeries")
+    if video is not None:
+        found["source_video"] = video
+    return found
+
+
+def upstream_object(
+    ctx: WriteContext, entry_key: str, field: str, registries: tuple[str, ...], type_name: str
+) -> AbstractContainer | None:
+    """The object another interface wrote whose registry key the entry at `entry_key` gives in `field`; None when
+    the entry gives none. The object is found by its name (the registry entry's `name`) and its NWB type."""
+    key = ctx.entry(entry_key).get(field) if entry_key else None
+    if not key:
+        return None
+    registered = next((ctx.entry(f"{registry}/{key}") for registry in registries if ctx.entry(f"{registry}/{key}")), {})
+    if not registered.get("name"):
+        raise ConversionError(f"{entry_key}/{field}: {key!r} is not an entry of {' or '.join(registries)}")
+    for candidate in ctx.nwbfile.objects.values():
+        if candidate.name == registered["name"] and _is_a(candidate, type_name):
+            return candidate
+    raise ConversionError(
+        f"{entry_key}/{field}: no {type_name} named {registered['name']!r} in the file (the interface writing it "
+        "must come first)"
+    )
+
+
+def _is_a(container: AbstractContainer, type_name: str) -> bool:
+    return any(cls.__name__ == type_name for cls in type(container).__mro__)

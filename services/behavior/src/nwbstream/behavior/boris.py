@@ -1,0 +1,220 @@
+"""BORIS: one observation of a `.boris` project as events (one EventsTable named after the observation), its
+closed state bouts as EthogramBouts and the project's coding scheme as the Ethogram catalogue, as NeuroConv does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
+from nwbstream.service.chunks import Selection
+
+from .boris_project import Occurrence, modifier_column, object_name, read_document, read_observation, read_project
+from .ethogram import ETHOGRAMS, Bouts, behavior_schema, ethogram_object
+
+SUBJECT = "The subject the event was scored on."
+COMMENT = "The coder's comment, from the row that opened the occurrence."
+STOP_COMMENT = "The coder's comment on the row that closed a state bout."
+NOBODY = (
+    "The event was scored against no subject. BORIS writes this as an empty subject or as the literal "
+    "'No focal subject', which are the same thing and never a declared name."
+)
+
+
+class BORISInterface(BaseDataInterface):
+    """The events, state bouts and coding scheme of one observation of a BORIS project."""
+
+    display_name = "BORIS"
+    associated_suffixes = (".boris",)
+    info = "Data Interface for one observation of a BORIS project."
+    differs_from_neuroconv = (
+        "modifier answers are written in the bouts table only (not in the events table); the catalogue has no "
+        "`modifier_values` / `modifier_descriptions` columns; no MeaningsTables"
+    )
+
+    def __init__(
+        self, file_path: str, *, observation_name: str, metadata_key: str | None = None, verbose: bool = False
+    ):
+        """Open one observation of a BORIS project.
+
+        Parameters
+        ----------
+        file_path : str
+            Path to the ``.boris`` JSON document.
+        observation_name : str
+            The observation to read (the project's ``observations`` keys).
+        metadata_key : str, optional
+            Key of this interface's block in ``metadata["Events"]``; default ``boris_<observation words>``.
+        verbose : bool, default False
+            Unused; kept for NeuroConv's signature.
+        """
+        path = Path(file_path)
+        document = read_document(path)
+        self._project = read_project(path, document)
+        self._observation = read_observation(path, document, self._project, observation_name)
+        words = [word.lower() for word in re.split(r"[\W_]+", observation_name) if word]
+        self.metadata_key = metadata_key or "_".join(["boris", *words])
+        self._table_name = object_name(observation_name)
+
+    @staticmethod
+    def get_observation_names(file_path: str) -> list[str]:
+        """The observations of a ``.boris`` file, in file order."""
+        path = Path(file_path)
+        return read_project(path, read_document(path)).observations
+
+    def _by_code(self) -> dict[str, list[Occurrence]]:
+        """Every declared behavior (scored or not), then any undeclared code the events name; scored state ones
+        first (the shared events table gets its duration column from the first row written with one)."""
+        found: dict[str, list[Occurrence]] = {code: [] for code in self._project.behaviors}
+        for occurrence in self._observation.occurrences:
+            found.setdefault(occurrence.code, []).append(occurrence)
+        return dict(sorted(found.items(), key=lambda item: not (self._is_state(item[0]) and item[1])))
+
+    def _is_state(self, code: str) -> bool:
+        behavior = self._project.behaviors.get(code)
+        return behavior is not None and behavior.state
+
+    def _stop_comments_differ(self) -> bool:
+        return any(o.stop_comment != o.comment for o in self._closed_bouts())
+
+    def _closed_bouts(self) -> list[Occurrence]:
+        return [o for o in self._observation.occurrences if o.duration is not None and not np.isnan(o.duration)]
+
+    def _fields(self) -> list[str]:
+        return ["subject", "comment", *(["stop_comment"] if self._stop_comments_differ() else [])]
+
+    def get_metadata(self) -> dict[str, Any]:
+        observation = self._observation
+        nwbfile: dict[str, Any] = {}
+        if observation.date:
+            nwbfile["session_start_time"] = observation.date.replace(" ", "T")
+        if observation.description:
+            nwbfile["session_description"] = observation.description
+        descriptions = {"subject": SUBJECT, "comment": COMMENT, "stop_comment": STOP_COMMENT}
+        roster = sorted({""} | set(self._project.subjects) | {o.subject for o in observation.occurrences})
+        meanings = {name: text for name, text in self._project.subjects.items() if text} | {"": NOBODY}
+        event_types = {}
+        for code in self._by_code():
+            columns = {field: {"column_name": field, "description": descriptions[field]} for field in self._fields()}
+            columns["subject"]["column_categories"] = {"labels": {n: n for n in roster}, "meanings": meanings}
+            entry = {"event_name": code, "table_metadata_key": self.metadata_key, "columns": columns}
+            behavior = self._project.behaviors.get(code)
+            if behavior is not None and behavior.description:
+                entry["event_description"] = behavior.description
+            event_types[code] = entry
+        table = {
+            "table_name": self._table_name,
+            "description": f"Behaviors scored in BORIS observation '{observation.name}' ({observation.kind.lower()}).",
+        }
+        return {
+            "NWBFile": nwbfile,
+            "Events": {"EventTables": {self.metadata_key: table}, self.metadata_key: {"event_types": event_types}},
+        }
+
+    def get_metadata_schema(self) -> dict[str, Any]:
+        schema = behavior_schema(super().get_metadata_schema())
+        schema["properties"]["Events"] = {"type": "object"}
+        return schema
+
+    def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        return [*(self._events(code, found) for code, found in self._by_code().items()), self._ethogram()]
+
+    def _events(self, code: str, occurrences: list[Occurrence]) -> NwbObjectSpec:
+        offset = self._observation.time_offset
+        times = np.asarray([o.onset + offset for o in occurrences], dtype="<f8")
+        columns = [Column("timestamp", "The time of each event, in seconds.", dataset="timestamp")]
+        if self._is_state(code):
+            durations = np.asarray([o.duration for o in occurrences], dtype="<f8")
+            columns.append(Column("duration", "The duration of each event, in seconds.", durations))
+        values = {"subject": [o.subject for o in occurrences], "comment": [o.comment for o in occurrences]}
+        values["stop_comment"] = [o.stop_comment for o in occurrences]
+        columns += [Column(field, field, values[field]) for field in self._fields()]
+        return NwbObjectSpec(
+            kind=Kind.EVENTS,
+            name=code,
+            metadata_key=f"Events/{self.metadata_key}/event_types",
+            tables=[Table("events", columns)],
+            datasets=[DatasetSpec.inline("timestamp", times, time_valued=True)],
+        )
+
+    def _ethogram(self) -> NwbObjectSpec:
+        observation, behaviors = self._observation, self._project.behaviors
+        bouts = self._closed_bouts()
+        offset = observation.time_offset
+        columns = [
+            Column("subject", SUBJECT, [o.subject for o in bouts]),
+            Column("comment", COMMENT, [o.comment for o in bouts]),
+        ]
+        if self._stop_comments_differ():
+            columns.append(Column("stop_comment", STOP_COMMENT, [o.stop_comment for o in bouts]))
+        columns += self._modifier_columns(bouts)
+        catalogue = [
+            Column("behavior", "", list(behaviors)),
+            Column("definition", "", [b.description for b in behaviors.values()]),
+            Column("behavior_type", "", ["state" if b.state else "point" for b in behaviors.values()]),
+            Column("category", "", [b.category for b in behaviors.values()]),
+        ]
+        if any(b.excluded for b in behaviors.values()):
+            catalogue.append(_ragged("excludes", EXCLUDES, [b.excluded for b in behaviors.values()]))
+        if any(b.slots for b in behaviors.values()):
+            catalogue.append(_ragged("modifiers", MODIFIERS, [b.slots for b in behaviors.values()]))
+        return ethogram_object(
+            name=f"{self._table_name}Bouts",
+            metadata_key=f"{ETHOGRAMS}/{self.metadata_key}",
+            bouts=Bouts(
+                start_time=np.asarray([o.onset + offset for o in bouts], dtype="<f8"),
+                stop_time=np.asarray([o.onset + o.duration + offset for o in bouts], dtype="<f8"),
+                label=[o.code for o in bouts],
+                columns=tuple(columns),
+            ),
+            catalogue=catalogue,
+            attributes={
+                "labeling_method": "manual",
+                "source_software": "BORIS",
+                "exclusive": False,
+                "description": f"State behavior bouts scored in BORIS observation '{observation.name}'. Point "
+                "behaviors and bouts whose stop was never scored are in the events table.",
+                "catalogue_name": "Ethogram",
+                "catalogue_description": "The BORIS coding scheme: every behavior the project declares.",
+            },
+        )
+
+    def _modifier_columns(self, bouts: list[Occurrence]) -> list[Column]:
+        """One ragged column per (behavior, slot) some closed bout answered; other bouts' cells are empty."""
+        names: dict[str, tuple[str, int]] = {}
+        for code, behavior in self._project.behaviors.items():
+            for position, slot in enumerate(behavior.slots):
+                names[modifier_column(code, slot, position)] = (code, position)
+        columns = []
+        for name, (code, position) in names.items():
+            cells = [o.modifiers[position] if o.code == code and position < len(o.modifiers) else [] for o in bouts]
+            if any(cells):
+                slot = name.removeprefix("modifier_")
+                description = (
+                    f"The '{slot}' modifier answered when the behavior was scored. The Ethogram's `modifiers` column "
+                    "says which slot this is for each behavior, and `modifier_values` what it could hold."
+                )
+                columns.append(_ragged(name, description, cells))
+        return columns
+
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        raise KeyError(f"{object_name}/{dataset_name}: BORIS objects are sent whole with OpenSource")
+
+
+EXCLUDES = (
+    "The behaviors that starting this one terminates, as BORIS's exclusion matrix states them. Per behavior and "
+    "partial, so a scheme can make four behaviors mutually exclusive and leave the rest free, and enforced per "
+    "subject, so a multi-subject observation has overlapping bouts however complete the matrix is. Empty where the "
+    "behavior excludes nothing."
+)
+MODIFIERS = (
+    "The modifier slots this behavior declares, named as the scheme names them and in the order it declares them. "
+    "Empty where the behavior declares no modifiers."
+)
+
+
+def _ragged(name: str, description: str, cells: list[list[str]]) -> Column:
+    """A column of lists of text: the values end to end, and where each row's run ends."""
+    return Column(name, description, [v for cell in cells for v in cell], index=np.cumsum([len(c) for c in cells]))
