@@ -14,7 +14,7 @@ import yaml
 from pynwb import NWBHDF5IO
 
 from .cases import Case
-from .conftest import convert
+from .conftest import START, convert
 from .fixtures.behavior import syllables
 from .nwbcheck import assert_valid_nwb
 
@@ -130,6 +130,21 @@ def test_boris_modifiers_reach_the_bouts(services, tmp_path):
         # r opens at rows 0 and 2 (closing at 1 and 3): its answer is the opening row's, "None" meaning unanswered
         assert list(bouts["start_time"]) == [rows[0][0], rows[2][0]]
         assert [list(cell) for cell in bouts["modifier_r_modif_1"]] == [["m1"], []]
+        catalogue = nwbfile.processing["behavior"]["Ethogram"].to_dataframe()
+        declared = json.loads(syllables.BORIS_PROJECT.read_text())["behaviors_conf"].values()
+        menus = [[slot["values"] for slot in b["modifiers"].values()] for b in declared]
+        assert [[list(menu) for menu in row] for row in catalogue["modifier_values"]] == menus
+
+
+def test_boris_observation_without_bouts_writes_the_catalogue_only(services, tmp_path):
+    source = {**BORIS.source, "observation_name": "offset positif"}  # point events only
+    path = write(services, tmp_path, {"boris": (BORIS.interface, source)})
+    observation = read_boris("offset positif")
+    io, nwbfile = read_back(path)
+    with io:
+        assert set(nwbfile.processing["behavior"].data_interfaces) == {"Ethogram"}
+        events = nwbfile.events["OffsetPositif"].to_dataframe()
+        np.testing.assert_allclose(events["timestamp"], [e[0] for e in observation["events"]])
 
 
 def test_boris_unknown_observation_names_the_file(services, tmp_path):
@@ -279,6 +294,18 @@ def test_vame_series_and_motif_bouts(services, tmp_path, vame_config, stub):
             communities = expected[f"community_{algorithm}"][:frames]
             modal = {int(m): str(np.bincount(communities[labels == m]).argmax()) for m in np.unique(labels)}
             assert list(catalogue["category"][:]) == [modal.get(m, "") for m in range(syllables.VAME_CLUSTERS)]
+
+
+def test_vame_pose_link_to_an_unknown_entry_is_refused(services, tmp_path, vame_config):
+    source = {"file_path": str(vame_config), "session_name": syllables.VAME_SESSION, "sampling_frequency_hz": 25.0}
+    metadata = {
+        **START,
+        "Behavior": {"Vame": {"VameProjects": {"VAMEProject": {"pose_estimation_metadata_key": "dlc"}}}},
+    }
+    out = tmp_path / "out.nwb"
+    with pytest.raises(Exception, match=r"pose_estimation_metadata_key: 'dlc' is not an entry of Pose/PoseEstimations"):
+        convert(services, {"vame": ("VameInterface", source)}, out, metadata=metadata)
+    assert not out.exists()
 
 
 def test_vame_bad_npy_names_it(services, tmp_path, vame_config):

@@ -6,6 +6,7 @@ module reuses it when it declares the same behaviors, and is refused otherwise (
 Links: `source` names the faithful object of the same source the bouts were derived from; the entry at
 `attributes_json["links_entry"]` may give `pose_estimation_metadata_key` (a `Pose/PoseEstimations` entry) and
 `video_metadata_key` (a `Behavior/InternalVideos` or `ExternalVideos` entry), found by name in the file.
+A contribution with no bout writes its catalogue only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+from hdmf.common import VectorData, VectorIndex
 from hdmf.container import AbstractContainer
 from nwbstream.v1 import modality_pb2 as pb
 
@@ -54,6 +57,8 @@ def add_ethogram(ctx: WriteContext, contribution: Contribution) -> Written:
             f"{behaviors}; give this catalogue another name in metadata {obj.metadata_key}/Ethogram/name"
         )
 
+    if not row_count(tables["bouts"]):  # no bout to list: the catalogue alone says what could have been scored
+        return Written(catalogue)
     bouts_entry = entry.get("EthogramBouts", {})
     bouts = _table(
         EthogramBouts,
@@ -65,17 +70,52 @@ def add_ethogram(ctx: WriteContext, contribution: Contribution) -> Written:
         **{name: attributes[name] for name in BOUT_ATTRIBUTES if attributes.get(name) is not None},
         **_upstream_links(ctx, contribution, attributes.get("links_entry", "")),
     )
+    _add_meanings(bouts, attributes.get("meanings", {}))
     ctx.place(bouts, "processing/behavior", metadata_key=f"{obj.metadata_key}/EthogramBouts")
     return Written(bouts)
 
 
 def _table(cls: type, name: str, description: str, table: pb.Table, data: dict[str, Any], **fields: Any) -> Any:
-    """A DynamicTable subtype from the sent columns; a predefined column without a description gets its spec's."""
+    """A DynamicTable subtype from the sent columns, in their order; a predefined column sent without a description
+    gets its spec's. A JSON column whose cells are lists is ragged, lists of lists doubly ragged."""
     predefined = {column["name"]: column["description"] for column in cls.__columns__}
-    descriptions = {column.name: predefined.get(column.name, "") for column in table.columns if not column.description}
-    vectors, _ = table_vectors(table, data, descriptions)
+    vectors: list[VectorData] = []
+    for column in table.columns:
+        description = column.description or predefined.get(column.name, "")
+        cells = None if column.index or column.dtype or column.dataset else column_values(column)
+        if cells and isinstance(cells[0], list):
+            vectors += _nested(column.name, description, cells)
+        else:
+            vectors += table_vectors(pb.Table(columns=[column]), data, {column.name: description})[0]
     ids = list(range(row_count(table))) if table.columns else []
     return cls(name=name, description=description, columns=vectors or None, id=ids or None, **fields)
+
+
+def _nested(name: str, description: str, cells: list[Any]) -> list[VectorData]:
+    """A column of lists (of lists): its values end to end and one VectorIndex per level, outermost first."""
+    levels = [cells]
+    while levels[-1] and all(isinstance(cell, list) for cell in levels[-1]):
+        levels.append([value for cell in levels[-1] for value in cell])
+    target = VectorData(name=name, description=description, data=[str(value) for value in levels[-1]])
+    vectors = [target]
+    for depth, level in enumerate(reversed(levels[:-1]), start=1):
+        ends = np.cumsum([len(cell) for cell in level], dtype=np.int64)
+        target = VectorIndex(name=f"{name}{'_index' * depth}", data=ends, target=target)
+        vectors.insert(0, target)
+    return vectors
+
+
+def _add_meanings(table: Any, meanings: dict[str, Any]) -> None:
+    """`meanings`: column -> {description, values: {value: meaning}}, one MeaningsTable per column."""
+    from hdmf.common import MeaningsTable
+
+    for column, given in meanings.items():
+        if not given.get("values"):
+            continue
+        found = MeaningsTable(target=table[column], description=given["description"])
+        for value, meaning in given["values"].items():
+            found.add_row(value=value, meaning=meaning)
+        table.add_meanings_table(found)
 
 
 def _column(table: pb.Table, name: str) -> list[Any]:

@@ -85,6 +85,10 @@ class BORISInterface(BaseDataInterface):
     def _fields(self) -> list[str]:
         return ["subject", "comment", *(["stop_comment"] if self._stop_comments_differ() else [])]
 
+    def _subject_meanings(self) -> dict[str, str]:
+        """What the project says of each subject it describes, and what the empty subject means."""
+        return {name: text for name, text in self._project.subjects.items() if text} | {"": NOBODY}
+
     def get_metadata(self) -> dict[str, Any]:
         observation = self._observation
         nwbfile: dict[str, Any] = {}
@@ -94,7 +98,7 @@ class BORISInterface(BaseDataInterface):
             nwbfile["session_description"] = observation.description
         descriptions = {"subject": SUBJECT, "comment": COMMENT, "stop_comment": STOP_COMMENT}
         roster = sorted({""} | set(self._project.subjects) | {o.subject for o in observation.occurrences})
-        meanings = {name: text for name, text in self._project.subjects.items() if text} | {"": NOBODY}
+        meanings = self._subject_meanings()
         event_types = {}
         for code in self._by_code():
             columns = {field: {"column_name": field, "description": descriptions[field]} for field in self._fields()}
@@ -125,7 +129,9 @@ class BORISInterface(BaseDataInterface):
         offset = self._observation.time_offset
         times = np.asarray([o.onset + offset for o in occurrences], dtype="<f8")
         columns = [Column("timestamp", "The time of each event, in seconds.", dataset="timestamp")]
-        if self._is_state(code):
+        # A type with no row sends no durations: the events writer gives a table its duration column with the
+        # first row that has one, and refuses durations after that (a point-only observation has none).
+        if self._is_state(code) and occurrences:
             durations = np.asarray([o.duration for o in occurrences], dtype="<f8")
             columns.append(Column("duration", "The duration of each event, in seconds.", durations))
         values = {"subject": [o.subject for o in occurrences], "comment": [o.comment for o in occurrences]}
@@ -150,16 +156,20 @@ class BORISInterface(BaseDataInterface):
         if self._stop_comments_differ():
             columns.append(Column("stop_comment", STOP_COMMENT, [o.stop_comment for o in bouts]))
         columns += self._modifier_columns(bouts)
+        # NeuroConv's column order: the optional columns it declares before its first row, then the row's own.
         catalogue = [
             Column("behavior", "", list(behaviors)),
             Column("definition", "", [b.description for b in behaviors.values()]),
+        ]
+        if any(b.excluded for b in behaviors.values()):
+            catalogue.append(Column("excludes", EXCLUDES, [b.excluded for b in behaviors.values()]))
+        if any(b.slots for b in behaviors.values()):
+            catalogue.append(Column("modifiers", MODIFIERS, [b.slots for b in behaviors.values()]))
+            catalogue.append(Column("modifier_values", MODIFIER_VALUES, [b.slot_values for b in behaviors.values()]))
+        catalogue += [
             Column("behavior_type", "", ["state" if b.state else "point" for b in behaviors.values()]),
             Column("category", "", [b.category for b in behaviors.values()]),
         ]
-        if any(b.excluded for b in behaviors.values()):
-            catalogue.append(_ragged("excludes", EXCLUDES, [b.excluded for b in behaviors.values()]))
-        if any(b.slots for b in behaviors.values()):
-            catalogue.append(_ragged("modifiers", MODIFIERS, [b.slots for b in behaviors.values()]))
         return ethogram_object(
             name=f"{self._table_name}Bouts",
             metadata_key=f"{ETHOGRAMS}/{self.metadata_key}",
@@ -178,6 +188,13 @@ class BORISInterface(BaseDataInterface):
                 "behaviors and bouts whose stop was never scored are in the events table.",
                 "catalogue_name": "Ethogram",
                 "catalogue_description": "The BORIS coding scheme: every behavior the project declares.",
+                "meanings": {
+                    "label": {
+                        "description": "Meaning of each behavior.",
+                        "values": {b.code: b.description for b in behaviors.values() if b.state and b.description},
+                    },
+                    "subject": {"description": "Meaning of each subject.", "values": self._subject_meanings()},
+                },
             },
         )
 
@@ -196,7 +213,7 @@ class BORISInterface(BaseDataInterface):
                     f"The '{slot}' modifier answered when the behavior was scored. The Ethogram's `modifiers` column "
                     "says which slot this is for each behavior, and `modifier_values` what it could hold."
                 )
-                columns.append(_ragged(name, description, cells))
+                columns.append(Column(name, description, cells))
         return columns
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
@@ -209,12 +226,11 @@ EXCLUDES = (
     "subject, so a multi-subject observation has overlapping bouts however complete the matrix is. Empty where the "
     "behavior excludes nothing."
 )
+MODIFIER_VALUES = (
+    "The menu each slot in `modifiers` offers, in the same order, with the keyboard shortcut stripped as BORIS "
+    "strips it when recording. Empty for a free numeric slot, which has no menu."
+)
 MODIFIERS = (
     "The modifier slots this behavior declares, named as the scheme names them and in the order it declares them. "
     "Empty where the behavior declares no modifiers."
 )
-
-
-def _ragged(name: str, description: str, cells: list[list[str]]) -> Column:
-    """A column of lists of text: the values end to end, and where each row's run ends."""
-    return Column(name, description, [v for cell in cells for v in cell], index=np.cumsum([len(c) for c in cells]))

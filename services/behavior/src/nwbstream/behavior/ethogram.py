@@ -69,10 +69,11 @@ def ethogram_object(
     attributes: dict[str, Any],
     links: list[Link] = (),
 ) -> NwbObjectSpec:
-    """One EthogramBouts and its Ethogram; `metadata_key` is its `Behavior/Ethograms/<key>` entry."""
+    """One EthogramBouts and its Ethogram; `metadata_key` is its `Behavior/Ethograms/<key>` entry. Columns sent
+    without a description get their type's (TimeIntervals' start and stop, ndx-ethogram's)."""
     bout_columns = [
-        Column("start_time", "Start time of the bout, in seconds.", dataset="start_time"),
-        Column("stop_time", "Stop time of the bout, in seconds.", dataset="stop_time"),
+        Column("start_time", "", dataset="start_time"),
+        Column("stop_time", "", dataset="stop_time"),
         Column("label", "", bouts.label),
         *bouts.columns,
     ]

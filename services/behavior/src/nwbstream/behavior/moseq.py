@@ -174,7 +174,7 @@ class MoseqKeyPointsInterface(BaseDataInterface):
             {"unit": "radians", "reference_frame": PLACEHOLDER_FRAME, "holder_type": "CompassDirection"},
         )
         syllables = np.asarray(self._group["syllable"][:frames])
-        times = np.arange(frames) / self._rate
+        times = np.arange(frames) * (1.0 / self._rate)  # frame times as NeuroConv computes them, to the last bit
         bouts = ethogram_object(
             name="MoseqKeyPointsEthogramBouts",
             metadata_key=f"{ETHOGRAMS}/{self.metadata_key}",
