@@ -99,6 +99,12 @@ def test_boris_bouts_catalogue_and_events(services, tmp_path):
         assert list(bouts["label"]) == [b[2] for b in expected]
         assert list(bouts["subject"]) == [b[3] for b in expected]
         assert behavior["Observation2Bouts"].labeling_method == "manual"
+        assert behavior["Observation2Bouts"].description.startswith("State behavior bouts scored in BORIS")
+        meanings = behavior["Observation2Bouts"].get_meanings_for_column("label").to_dataframe()
+        state = [b for b in document["behaviors_conf"].values() if b["type"] == "State event"]
+        assert dict(zip(meanings["value"], meanings["meaning"], strict=True)) == {
+            b["code"]: b["description"] for b in state
+        }
 
         catalogue = behavior["Ethogram"].to_dataframe()
         declared = list(document["behaviors_conf"].values())
@@ -205,6 +211,7 @@ def test_moseq_syllables_centroid_heading(services, tmp_path, moseq_file, stub):
         np.testing.assert_allclose(bouts["start_time"][:], starts)
         np.testing.assert_allclose(bouts["stop_time"][:], stops)
         assert list(bouts["label"][:]) == names
+        assert bouts.description.startswith("keypoint-MoSeq syllables for recording 'mouse1DLC_resnet50'")
         assert bouts.source is behavior["MoseqKeyPointsLatentState"]
         catalogue = behavior["MoseqKeyPointsEthogram"]
         assert list(catalogue["native_code"][:]) == sorted({int(v) for v in labels})

@@ -81,12 +81,12 @@ def _table(cls: type, name: str, description: str, table: pb.Table, data: dict[s
     predefined = {column["name"]: column["description"] for column in cls.__columns__}
     vectors: list[VectorData] = []
     for column in table.columns:
-        description = column.description or predefined.get(column.name, "")
+        about = column.description or predefined.get(column.name, "")
         cells = None if column.index or column.dtype or column.dataset else column_values(column)
         if cells and isinstance(cells[0], list):
-            vectors += _nested(column.name, description, cells)
+            vectors += _nested(column.name, about, cells)
         else:
-            vectors += table_vectors(pb.Table(columns=[column]), data, {column.name: description})[0]
+            vectors += table_vectors(pb.Table(columns=[column]), data, {column.name: about})[0]
     ids = list(range(row_count(table))) if table.columns else []
     return cls(name=name, description=description, columns=vectors or None, id=ids or None, **fields)
 
