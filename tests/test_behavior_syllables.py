@@ -126,20 +126,30 @@ def test_boris_bouts_catalogue_and_events(services, tmp_path):
 
 
 def test_boris_modifiers_reach_the_bouts(services, tmp_path):
-    source = {**BORIS.source, "observation_name": "modifiers"}
-    path = write(services, tmp_path, {"boris": (BORIS.interface, source)})
-    observation = read_boris("modifiers")
+    """On BORIS's project with one slot described by its author (the test project describes none)."""
+    document = json.loads(syllables.BORIS_PROJECT.read_text())
+    described = next(b for b in document["behaviors_conf"].values() if b["code"] == "r")
+    described["modifiers"]["0"]["description"] = "how strongly"
+    project = tmp_path / "described.boris"
+    project.write_text(json.dumps(document))
+    path = write(
+        services, tmp_path, {"boris": (BORIS.interface, {"file_path": str(project), "observation_name": "modifiers"})}
+    )
     io, nwbfile = read_back(path)
     with io:
-        bouts = nwbfile.processing["behavior"]["ModifiersBouts"].to_dataframe()
-        rows = [e for e in observation["events"] if e[2] == "r"]
+        table = nwbfile.processing["behavior"]["ModifiersBouts"]
+        bouts = table.to_dataframe()
+        rows = [e for e in document["observations"]["modifiers"]["events"] if e[2] == "r"]
         # r opens at rows 0 and 2 (closing at 1 and 3): its answer is the opening row's, "None" meaning unanswered
         assert list(bouts["start_time"]) == [rows[0][0], rows[2][0]]
         assert [list(cell) for cell in bouts["modifier_r_modif_1"]] == [["m1"], []]
+        assert table["modifier_r_modif_1"].target.description.startswith("how strongly.")
         catalogue = nwbfile.processing["behavior"]["Ethogram"].to_dataframe()
-        declared = json.loads(syllables.BORIS_PROJECT.read_text())["behaviors_conf"].values()
+        declared = document["behaviors_conf"].values()
         menus = [[slot["values"] for slot in b["modifiers"].values()] for b in declared]
         assert [[list(menu) for menu in row] for row in catalogue["modifier_values"]] == menus
+        notes = [[slot.get("description", "") for slot in b["modifiers"].values()] for b in declared]
+        assert [list(row) for row in catalogue["modifier_descriptions"]] == notes
 
 
 def test_boris_observation_without_bouts_writes_the_catalogue_only(services, tmp_path):

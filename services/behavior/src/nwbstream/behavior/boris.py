@@ -30,8 +30,9 @@ class BORISInterface(BaseDataInterface):
     associated_suffixes = (".boris",)
     info = "Data Interface for one observation of a BORIS project."
     differs_from_neuroconv = (
-        "modifier answers are written in the bouts table only (not in the events table); the catalogue has no "
-        "`modifier_values` / `modifier_descriptions` columns; no MeaningsTables"
+        "the events table has no modifier columns and no MeaningsTables (the events writer writes neither yet), and "
+        "no duration column when no state behavior was scored; closing-row modifier answers (`stop_modifier_*`) are "
+        "not written"
     )
 
     def __init__(
@@ -166,6 +167,9 @@ class BORISInterface(BaseDataInterface):
         if any(b.slots for b in behaviors.values()):
             catalogue.append(Column("modifiers", MODIFIERS, [b.slots for b in behaviors.values()]))
             catalogue.append(Column("modifier_values", MODIFIER_VALUES, [b.slot_values for b in behaviors.values()]))
+        if any(any(b.slot_descriptions) for b in behaviors.values()):
+            descriptions = [b.slot_descriptions for b in behaviors.values()]
+            catalogue.append(Column("modifier_descriptions", MODIFIER_DESCRIPTIONS, descriptions))
         catalogue += [
             Column("behavior_type", "", ["state" if b.state else "point" for b in behaviors.values()]),
             Column("category", "", [b.category for b in behaviors.values()]),
@@ -200,20 +204,15 @@ class BORISInterface(BaseDataInterface):
 
     def _modifier_columns(self, bouts: list[Occurrence]) -> list[Column]:
         """One ragged column per (behavior, slot) some closed bout answered; other bouts' cells are empty."""
-        names: dict[str, tuple[str, int]] = {}
+        columns = []
         for code, behavior in self._project.behaviors.items():
             for position, slot in enumerate(behavior.slots):
-                names[modifier_column(code, slot, position)] = (code, position)
-        columns = []
-        for name, (code, position) in names.items():
-            cells = [o.modifiers[position] if o.code == code and position < len(o.modifiers) else [] for o in bouts]
-            if any(cells):
-                slot = name.removeprefix("modifier_")
-                description = (
-                    f"The '{slot}' modifier answered when the behavior was scored. The Ethogram's `modifiers` column "
-                    "says which slot this is for each behavior, and `modifier_values` what it could hold."
-                )
-                columns.append(Column(name, description, cells))
+                cells = [o.modifiers[position] if o.code == code and position < len(o.modifiers) else [] for o in bouts]
+                if any(cells):
+                    name = modifier_column(code, slot, position)
+                    columns.append(
+                        Column(name, _modifier_description(name, behavior.slot_descriptions[position]), cells)
+                    )
         return columns
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
@@ -230,7 +229,23 @@ MODIFIER_VALUES = (
     "The menu each slot in `modifiers` offers, in the same order, with the keyboard shortcut stripped as BORIS "
     "strips it when recording. Empty for a free numeric slot, which has no menu."
 )
+MODIFIER_DESCRIPTIONS = (
+    "What the ethogram's author wrote about each slot in `modifiers`, in the same order. Empty where a slot was left "
+    "undescribed, which most are."
+)
 MODIFIERS = (
     "The modifier slots this behavior declares, named as the scheme names them and in the order it declares them. "
     "Empty where the behavior declares no modifiers."
 )
+
+
+def _modifier_description(column: str, described: str) -> str:
+    """What the author wrote about the slot (made a sentence), else what the column is, as NeuroConv says it."""
+    if described:
+        sentence = described.rstrip()
+        sentence = sentence if sentence.endswith((".", "!", "?")) else f"{sentence}."
+        return f"{sentence} Answered when the behavior was scored."
+    return (
+        f"The '{column.removeprefix('modifier_')}' modifier answered when the behavior was scored. The Ethogram's "
+        "`modifiers` column says which slot this is for each behavior, and `modifier_values` what it could hold."
+    )

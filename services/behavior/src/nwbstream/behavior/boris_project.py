@@ -30,6 +30,7 @@ class Behavior:
     excluded: list[str]
     slots: list[str]  # modifier slot names, in declaration order
     slot_values: list[list[str]]  # each slot's menu, shortcut stripped
+    slot_descriptions: list[str]  # what the scheme's author wrote about each slot ("" for most)
 
 
 @dataclass
@@ -81,20 +82,25 @@ def read_project(path: Path, document: dict[str, Any]) -> Project:
             description=entry.get("description", ""),
             category=entry.get("category", ""),
             excluded=[code for code in entry.get("excluded", "").split(",") if code],
-            slots=[name.strip() for name, _ in slots],
-            slot_values=[[SHORTCUT.sub("", value) for value in values] for _, values in slots],
+            slots=[name.strip() for name, _, _ in slots],
+            slot_values=[[SHORTCUT.sub("", value) for value in values] for _, values, _ in slots],
+            slot_descriptions=[description for _, _, description in slots],
         )
     subjects = {s["name"]: s.get("description", "") for s in document.get("subjects_conf", {}).values()}
     return Project(behaviors, subjects, list(document["observations"]))
 
 
-def _slots(declared: Any, slot_dicts: bool) -> list[tuple[str, list[str]]]:
-    """(name, menu) per modifier slot: a dict of slots from format 7.0, one comma-joined menu before it."""
+def _slots(declared: Any, slot_dicts: bool) -> list[tuple[str, list[str], str]]:
+    """(name, menu, description) per modifier slot: a dict of slots from format 7.0, one comma-joined menu
+    before it."""
     if not declared:
         return []
     if slot_dicts and isinstance(declared, dict):
-        return [(slot.get("name", ""), list(slot.get("values", []))) for slot in declared.values()]
-    return [("", [value for value in str(declared).split(",") if value])]
+        return [
+            (slot.get("name", ""), list(slot.get("values", [])), slot.get("description", ""))
+            for slot in declared.values()
+        ]
+    return [("", [value for value in str(declared).split(",") if value], "")]
 
 
 def read_observation(path: Path, document: dict[str, Any], project: Project, name: str) -> Observation:

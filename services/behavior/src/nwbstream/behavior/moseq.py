@@ -30,8 +30,7 @@ class MoseqKeyPointsInterface(BaseDataInterface):
     info = "Interface for adding data from keypoint-MoSeq (Motion Sequencing on pose keypoints)."
     differs_from_neuroconv = (
         "stub mode keeps the first 100 frames (NeuroConv has no stub); `data_to_write` is always 'both'; the "
-        "`Recordings` links and `container_name` are read from the metadata by the coordinator, the containers are "
-        "Position and CompassDirection"
+        "centroid and heading always go to Position and CompassDirection (a metadata `container_name` is not read)"
     )
 
     def __init__(
