@@ -102,6 +102,7 @@ REQUIRED_IN_NEUROCONV = {
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
 }
+REQUIRED_IN_NEUROCONV |= {"BORISInterface": {"observation_name"}, "MoseqKeyPointsInterface": {"sampling_frequency_hz"}}
 
 
 # Arguments of the first six ecephys interfaces that they do not take yet (issue 8 completes them).
