@@ -337,3 +337,31 @@ def test_vame_bad_npy_names_it(services, tmp_path, vame_config):
     with pytest.raises(Exception, match=r"motifs\.npy.*not a readable \.npy"):
         convert(services, {"vame": ("VameInterface", source)}, out)
     assert not out.exists()
+
+
+def test_vame_project_links_the_pose_estimation_its_entry_names():
+    """The pose family writes PoseEstimation in processing/behavior; the VAMEProject finds it by the registry name."""
+    from datetime import UTC, datetime
+
+    from ndx_pose import PoseEstimation, PoseEstimationSeries
+    from nwbstream.coordinator.writers import Contribution, WriteContext, writer_for
+    from nwbstream.v1 import modality_pb2 as pb
+    from pynwb import NWBFile
+
+    nwbfile = NWBFile("test", "id", datetime(2020, 1, 1, tzinfo=UTC))
+    nose = PoseEstimationSeries(name="nose", data=np.zeros((3, 2)), reference_frame="top left", rate=30.0)
+    pose = PoseEstimation(name="PoseEstimationDLC", pose_estimation_series=[nose])
+    nwbfile.create_processing_module("behavior", "behavior").add(pose)
+    metadata = {
+        "Pose": {"PoseEstimations": {"dlc": {"name": "PoseEstimationDLC"}}},
+        "Behavior": {"Vame": {"VameProjects": {"VAMEProject": {"pose_estimation_metadata_key": "dlc"}}}},
+    }
+    project = pb.NwbObject(
+        kind=pb.NWB_KIND_VAME_PROJECT,
+        name="VAMEProject",
+        metadata_key="Behavior/Vame/VameProjects/VAMEProject",
+        attributes_json=json.dumps({"vame_config": "{}", "time_window_samples": 30, "vame_version": "0.13.0"}),
+    )
+    written = writer_for(project).add(WriteContext(nwbfile, metadata), Contribution("vame", project, {}))
+    assert written.container.pose_estimation is pose
+    assert nwbfile.processing["behavior"]["VAMEProject"] is written.container
