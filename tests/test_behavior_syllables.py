@@ -152,6 +152,22 @@ def test_boris_modifiers_reach_the_bouts(services, tmp_path):
         assert [list(row) for row in catalogue["modifier_descriptions"]] == notes
 
 
+def test_two_observations_share_one_catalogue(services, tmp_path):
+    second = {**BORIS.source, "observation_name": "live"}
+    path = write(services, tmp_path, {"first": (BORIS.interface, BORIS.source), "second": (BORIS.interface, second)})
+    io, nwbfile = read_back(path)
+    with io:
+        behavior = nwbfile.processing["behavior"]
+        catalogues = [name for name, table in behavior.data_interfaces.items() if type(table).__name__ == "Ethogram"]
+        assert catalogues == ["Ethogram"]
+        assert behavior["Observation2Bouts"].ethogram is behavior["Ethogram"]
+        assert behavior["LiveBouts"].ethogram is behavior["Ethogram"]
+        live = read_boris("live")
+        document = json.loads(syllables.BORIS_PROJECT.read_text())
+        expected = boris_state_bouts(live, document["behaviors_conf"])
+        np.testing.assert_allclose(sorted(behavior["LiveBouts"]["start_time"][:]), [b[0] for b in expected])
+
+
 def test_boris_observation_without_bouts_writes_the_catalogue_only(services, tmp_path):
     source = {**BORIS.source, "observation_name": "offset positif"}  # point events only
     path = write(services, tmp_path, {"boris": (BORIS.interface, source)})
@@ -339,8 +355,9 @@ def test_vame_bad_npy_names_it(services, tmp_path, vame_config):
     assert not out.exists()
 
 
-def test_vame_project_links_the_pose_estimation_its_entry_names():
-    """The pose family writes PoseEstimation in processing/behavior; the VAMEProject finds it by the registry name."""
+def test_vame_project_and_bouts_link_the_pose_estimation_the_entry_names():
+    """The pose family writes PoseEstimation in processing/behavior; the VAMEProject and the bouts find it by the
+    name its registry entry gives."""
     from datetime import UTC, datetime
 
     from ndx_pose import PoseEstimation, PoseEstimationSeries
@@ -362,6 +379,37 @@ def test_vame_project_links_the_pose_estimation_its_entry_names():
         metadata_key="Behavior/Vame/VameProjects/VAMEProject",
         attributes_json=json.dumps({"vame_config": "{}", "time_window_samples": 30, "vame_version": "0.13.0"}),
     )
-    written = writer_for(project).add(WriteContext(nwbfile, metadata), Contribution("vame", project, {}))
+    ctx = WriteContext(nwbfile, metadata)
+    written = writer_for(project).add(ctx, Contribution("vame", project, {}))
     assert written.container.pose_estimation is pose
     assert nwbfile.processing["behavior"]["VAMEProject"] is written.container
+
+    times = {"start_time": np.array([0.0]), "stop_time": np.array([1.0])}
+    bouts = pb.NwbObject(
+        kind=pb.NWB_KIND_ETHOGRAM,
+        name="Bouts",
+        metadata_key="Behavior/Ethograms/VAMEProject_kmeans",
+        tables=[
+            pb.Table(
+                name="bouts",
+                columns=[
+                    pb.Column(name="start_time", dataset="start_time"),
+                    pb.Column(name="stop_time", dataset="stop_time"),
+                    pb.Column(name="label", values_json='["3"]', dtype="str"),
+                ],
+            ),
+            pb.Table(
+                name="catalogue",
+                columns=[
+                    pb.Column(name="behavior", values_json='["3"]', dtype="str"),
+                    pb.Column(name="definition", values_json='["motif"]', dtype="str"),
+                ],
+            ),
+        ],
+        attributes_json=json.dumps(
+            {"labeling_method": "automated", "links_entry": "Behavior/Vame/VameProjects/VAMEProject"}
+        ),
+    )
+    ethogram = writer_for(bouts).add(ctx, Contribution("vame", bouts, times)).container
+    assert ethogram.source_pose is pose
+    assert list(ethogram["label"].data) == ["3"] and list(ethogram.ethogram["behavior"].data) == ["3"]
