@@ -61,11 +61,12 @@ class NeuralynxNvtInterface(BaseTrackingInterface):
     associated_suffixes = (".nvt",)
     info = "Interface for writing Neuralynx position tracking .nvt files to NWB."
     differs_from_neuroconv = (
-        "Reads headers without -OriginalFileName / -TimeCreated (Cheetah 5 and older, where NeuroConv 0.10.2 "
-        "stops with a KeyError): the metadata key is then the file's own name and the session start comes from "
-        "the '## Time Opened' line. The key is the original file's name without the quotes Cheetah writes around "
-        "it (NeuroConv keeps the closing quote: 'VT1.nvt\"'). The header is read from its 16 KiB only (NeuroConv "
-        "decodes the first 27 lines of the whole file as UTF-8, which fails on short headers)."
+        "Reads every header from its 16 KiB: NeuroConv 0.10.2 decodes the first 27 lines of the whole file as "
+        "UTF-8 (a shorter header, as Cheetah 5 writes, fails with UnicodeDecodeError on the records; a longer one "
+        "loses its later keys in the series' descriptions) and needs -OriginalFileName and -TimeCreated (else the "
+        "metadata key is the file's own name and the session start the '## Time Opened' line). The key drops the "
+        "quotes Cheetah writes around the original file name (NeuroConv keeps the closing one: 'VT1.nvt\"'). "
+        "Times are subtracted in whole microseconds before scaling (NeuroConv: after; up to 1e-11 s apart)."
     )
     always_write_timestamps = True
 
