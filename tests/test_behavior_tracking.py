@@ -304,6 +304,23 @@ def test_nvt_metadata_renames_the_series(services, generated, tmp_path):
         assert nwbfile.acquisition["NvtCompassDirection"]["HeadAngle"].reference_frame == "camera x axis"
 
 
+def test_head_orientation_entry_names_the_series(services, generated, tmp_path):
+    """NeuroConv's TimeSeries.<metadata_key> entry gives the series its name, description and comments."""
+    source = resolved(CASES["head_orientation_regular"], generated)
+    entry = {"name": "IMUQuaternions", "description": "BNO055 on the scope", "comments": "calibrated"}
+    metadata = {**START, "TimeSeries": {"HeadOrientation": entry}}
+    path = convert(
+        services,
+        {"imu": (CASES["head_orientation_regular"].interface, source)},
+        tmp_path / "imu.nwb",
+        metadata=metadata,
+    )
+    with NWBHDF5IO(path, "r") as io:
+        series = io.read().processing["behavior"]["IMUQuaternions"]
+        assert (series.description, series.comments, series.unit) == (entry["description"], "calibrated", "n.a.")
+        assert series.rate == pytest.approx(20.0)
+
+
 def test_session_start_times_come_from_the_sources(services, generated, tmp_path):
     """NVT: -TimeCreated, or the older '## Time Opened' line; Miniscope: the session metaData.json."""
     metadata = {"NWBFile": {"session_description": "test"}, "Subject": START["Subject"]}
@@ -339,8 +356,8 @@ def test_stub_writes_the_first_samples(services, generated, tmp_path):
 
 
 def damaged(folder: Path) -> dict[str, tuple[str, dict]]:
-    """One damaged file per format: a truncated .nvt record, a .dat of text, an IMU csv without quaternions, a
-    .pos cut mid-sample."""
+    """One damaged file per format: a truncated .nvt record, a .dat of text (and a good one whose config is
+    missing), an IMU csv without quaternions, a .pos cut mid-sample."""
     nvt = folder / "cut.nvt"
     nvt.write_bytes((folder / "VT1.nvt").read_bytes()[:-100])
     dat = folder / "notes.dat"
@@ -348,6 +365,8 @@ def damaged(folder: Path) -> dict[str, tuple[str, dict]]:
     csv = folder / "imu" / "headOrientation.csv"
     csv.parent.mkdir()
     csv.write_text("Time Stamp (ms),roll,pitch\n0,1,2\n")
+    good_dat = folder / "good.dat"
+    tracking.write_fictrac_dat(good_dat, num_frames=5)
     axona = folder / "axona"
     axona.mkdir()
     (axona / "cut.set").write_bytes(AXONA_SET.read_bytes())
@@ -356,6 +375,10 @@ def damaged(folder: Path) -> dict[str, tuple[str, dict]]:
     return {
         "cut.nvt": ("NeuralynxNvtInterface", {"file_path": str(nvt)}),
         "notes.dat": ("FicTracDataInterface", {"file_path": str(dat)}),
+        "gone.txt": (
+            "FicTracDataInterface",
+            {"file_path": str(good_dat), "configuration_file_path": str(folder / "gone.txt")},
+        ),
         "headOrientation.csv": ("MiniscopeHeadOrientationInterface", {"file_path": str(csv)}),
         "cut.pos": ("AxonaPositionDataInterface", {"file_path": str(axona / "cut.set")}),
     }

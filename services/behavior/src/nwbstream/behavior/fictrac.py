@@ -134,6 +134,8 @@ class FicTracDataInterface(BaseTrackingInterface):
         self.configuration_file_path = Path(configuration_file_path) if configuration_file_path else None
         self.configuration = None
         if self.configuration_file_path is not None:
+            if not self.configuration_file_path.is_file():
+                raise SourceError(f"{self.configuration_file_path}: no such FicTrac configuration file")
             self.configuration = parse_configuration(self.configuration_file_path)
         try:
             table = pd.read_csv(self.file_path, sep=",", header=None)
