@@ -101,7 +101,7 @@ def read_axona(source: dict) -> dict:
     frame = "start of raw acquisition (.bin file)"
     series = {n: {"data": samples[f], "unit": "pixels", "reference_frame": frame} for n, f in names.items()}
     series["unused"]["unit"] = "n.a."
-    series["time(ms)"] = {"data": ms, "unit": "milliseconds", "reference_frame": frame}
+    series["time(ms)"] = {"data": ms, "unit": "n.a.", "reference_frame": frame}
     return {"holder": ("processing", "behavior", "Position"), "times": ms / 1000.0, "series": series}
 
 
@@ -319,6 +319,16 @@ def test_head_orientation_entry_names_the_series(services, generated, tmp_path):
         series = io.read().processing["behavior"]["IMUQuaternions"]
         assert (series.description, series.comments, series.unit) == (entry["description"], "calibrated", "n.a.")
         assert series.rate == pytest.approx(20.0)
+
+
+def test_nvt_without_heading_has_no_compass_direction(services, tmp_path):
+    """As NeuroConv: the angle is written unless every record's angle is 0."""
+    tracking.write_nvt(tmp_path / "VT1.nvt", num_records=20, angles=False)
+    path = convert(
+        services, {"nvt": ("NeuralynxNvtInterface", {"file_path": str(tmp_path / "VT1.nvt")})}, tmp_path / "o.nwb"
+    )
+    with NWBHDF5IO(path, "r") as io:
+        assert set(io.read().acquisition) == {"NvtPosition"}
 
 
 def test_session_start_times_come_from_the_sources(services, generated, tmp_path):

@@ -30,7 +30,7 @@ SAMPLE = np.dtype(
         ("unused", ">i2"),
     ]
 )
-# NeuroConv's series: name, the sample's field (None: the time in ms), unit.
+# NeuroConv's series after `time(ms)`: name, the sample's field, unit.
 SERIES = (
     ("X", "X", "pixels"),
     ("Y", "Y", "pixels"),
@@ -53,9 +53,10 @@ class AxonaPositionDataInterface(BaseTrackingInterface):
     differs_from_neuroconv = (
         "NeuroConv 0.10.2 fails on every file (AttributeError: no interface_kwargs). What its helper "
         "(get_position_object) would write differs here in: timestamps in seconds (it writes milliseconds); the "
-        "`y` series holds y2 (it repeats Y); units pixels / milliseconds (it leaves meters); the file's int16 "
-        "values (it widens to int64); the .pos beside the given .set/.pos found with the path's own suffix (it "
-        "cuts the path at its first '.'). Position from a raw .bin is not read (no .bin test file)."
+        "`y` series holds y2 (it repeats Y); units pixels, and n.a. for `time(ms)` and `unused` (it leaves meters); "
+        "descriptions naming the .pos column; the file's int16 values (it widens to int64); the .pos and .set "
+        "found by replacing the path's suffix (it cuts the path at its first '.'). Position from a raw .bin is "
+        "not read (no .bin file to test with): a .bin path is refused with a message."
     )
     always_write_timestamps = True
 
@@ -98,7 +99,11 @@ class AxonaPositionDataInterface(BaseTrackingInterface):
                 data=self.sample_times_ms(),
                 metadata_key="Behavior/AxonaPosition/time(ms)",
                 placement="processing/behavior/Position",
-                fields={"unit": "milliseconds", "reference_frame": REFERENCE_FRAME, "description": "Sample times."},
+                fields={
+                    "unit": "n.a.",  # nwbinspector accepts no time unit on a SpatialSeries
+                    "reference_frame": REFERENCE_FRAME,
+                    "description": "Sample times in milliseconds from the start of the recording.",
+                },
             )
         ]
         for name, column, unit in SERIES:
