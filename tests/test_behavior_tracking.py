@@ -55,10 +55,9 @@ def read_fictrac(source: dict) -> dict:
     if times.min() > 10 * 365 * 86400:
         times = times - times[0]
     unit = "meters" if source.get("radius") else "radians"
-    frames = {"camera": "camera", "lab": "lab"}
 
     def series(numbers, frame="lab"):
-        return {"data": np.column_stack([column[n] for n in numbers]), "unit": unit, "reference_frame": frames[frame]}
+        return {"data": np.column_stack([column[n] for n in numbers]), "unit": unit, "reference_frame": frame}
 
     return {
         "holder": ("processing", "behavior", "FicTrac"),
@@ -237,6 +236,8 @@ def test_series_equal_the_source(services, generated, tmp_path, name):
     with NWBHDF5IO(path, "r", load_namespaces=True) as io:
         nwbfile = io.read()
         holder = holder_of(nwbfile, expected["holder"])
+        if hasattr(holder, "spatial_series"):  # a Position holds these series and no others
+            assert set(holder.spatial_series) == set(expected["series"])
         for series_name, series in expected["series"].items():
             check_series(holder[series_name], series, expected["times"])
         if "angle" in expected:
