@@ -118,7 +118,7 @@ class NeuralynxNvtInterface(BaseTrackingInterface):
         return metadata
 
     def tracked_series(self) -> list[TrackedSeries]:
-        """Position with x or y <= 0 (nothing tracked) as NaN; the angle only when some angle is not 0."""
+        """Position with each coordinate <= 0 (nothing tracked) as NaN; the angle only when some angle is not 0."""
         position = np.column_stack([self._records["Xloc"], self._records["Yloc"]]).astype("float64")
         position[position <= 0] = np.nan
         header = json.dumps(self.header, default=lambda value: value.isoformat())
@@ -168,8 +168,8 @@ def header_text(path: Path) -> str:
     """The 16 KiB text header (Latin-1, NUL-padded), up to its first NUL."""
     with open(path, "rb") as file:
         text = file.read(HEADER_SIZE).split(b"\x00", 1)[0].decode("latin-1")
-    if "Neuralynx" not in (text.splitlines() or [""])[0]:
-        raise SourceError(f"{path}: not a Neuralynx file (no 'Neuralynx Data File Header' first line)")
+    if "Neuralynx" not in (text.splitlines() or [""])[0] and "-FileType" not in text:  # some exports lack the title
+        raise SourceError(f"{path}: not a Neuralynx file (no 'Neuralynx Data File Header' line, no -FileType)")
     return text
 
 
