@@ -69,7 +69,12 @@ POSE_DONE: set[str] = set()
 
 VIDEO_DONE: set[str] = set()
 
-TRACKING_DONE: set[str] = set()
+TRACKING_DONE: set[str] = {
+    "FicTracDataInterface",
+    "NeuralynxNvtInterface",
+    "AxonaPositionDataInterface",
+    "MiniscopeHeadOrientationInterface",
+}
 
 BEHAVIOR_EVENTS_DONE: set[str] = set()
 
