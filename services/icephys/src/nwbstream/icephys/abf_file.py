@@ -4,6 +4,7 @@ protocol's command waveforms, and what its header says about the session (start 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from functools import cached_property
 from pathlib import Path, PureWindowsPath
 
@@ -15,16 +16,25 @@ from .recordings import Sweeps, unit_conversion
 # The amplifiers of the ABF File Support Pack's nTelegraphInstrument codes NeuroConv names.
 TELEGRAPH_AMPLIFIERS = {15: "Axopatch 200B", 24: "MultiClamp 700", 27: "Axoclamp 900"}
 GAP_FREE = 3  # nOperationMode of a gap-free acquisition
+# neo's modules import each other circularly: two threads importing them at once (the service's preload and a
+# first OpenSource) can see a partly initialized module, so every import of neo goes through this lock.
+_NEO_IMPORT = threading.Lock()
+
+
+def axon_raw_io() -> type:
+    """neo's AxonRawIO class, imported once under the lock."""
+    with _NEO_IMPORT:
+        from neo.rawio import AxonRawIO
+
+    return AxonRawIO
 
 
 class AbfFile:
     """An ABF file's header parsed; samples read only when asked, one sweep at a time."""
 
     def __init__(self, path: Path) -> None:
-        from neo.rawio import AxonRawIO
-
         self.path = Path(path)
-        self.reader = AxonRawIO(filename=str(path))
+        self.reader = axon_raw_io()(filename=str(path))
         try:
             self.reader.parse_header()
         except Exception as error:  # neo raises anything on a truncated or foreign file
