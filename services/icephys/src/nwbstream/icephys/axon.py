@@ -17,23 +17,11 @@ from .recordings import (
     RecordingsObject,
     SeriesPlan,
     camel_case,
+    run_columns,
     unit_conversion,
 )
 
 Mode = Literal["voltage_clamp", "current_clamp", "izero"]
-# The run-level columns NeuroConv writes on every row (tools/icephys.py's descriptions).
-RUN_COLUMNS = {
-    "sequence": "Run identity grouping rows into a sequential recording (shared by the run's sweeps).",
-    "stimulus_type": "Stimulus type of the run, carried up to its sequential recording when aggregated.",
-    "repetition": "Repetition label grouping sequential recordings into a repetition.",
-    "condition": "Experimental condition label grouping repetitions.",
-}
-
-
-def run_columns(**values: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    """The run-level columns a run states (`sequence` always, the others when given) and their descriptions."""
-    stated = {name: value for name, value in values.items() if value is not None}
-    return stated, {name: RUN_COLUMNS[name] for name in stated}
 
 
 class AxonIntracellularInterface(BaseIcephysInterface):

@@ -36,6 +36,21 @@ RESPONSE_TYPES = {
 }
 STIMULUS_TYPES = {"voltage_clamp": "VoltageClampStimulusSeries", "current_clamp": "CurrentClampStimulusSeries"}
 
+# The run-level columns NeuroConv writes on every row (tools/icephys.py's descriptions).
+RUN_COLUMNS = {
+    "sequence": "Run identity grouping rows into a sequential recording (shared by the run's sweeps).",
+    "stimulus_type": "Stimulus type of the run, carried up to its sequential recording when aggregated.",
+    "repetition": "Repetition label grouping sequential recordings into a repetition.",
+    "condition": "Experimental condition label grouping repetitions.",
+}
+
+
+def run_columns(**values: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The run-level columns a run states (`sequence` always, the others when given) and their descriptions."""
+    stated = {name: value for name, value in values.items() if value is not None}
+    return stated, {name: RUN_COLUMNS[name] for name in stated}
+
+
 SweepReader = Callable[[int, int, int], np.ndarray]  # (sweep, start, stop) -> that sweep's samples [start, stop)
 
 
