@@ -80,6 +80,14 @@ LEGACY = {
     ),
 }
 
+BRUKER = Case(
+    "BrukerVoltageRecordingInterface",
+    {"stimulus_type": "steps"},  # file_paths: the generated cycles, given out of order
+    lambda: pd.read_csv,
+    GENERATED,
+    reader_name="pandas.read_csv",
+)
+
 
 def read_back(path: Path):
     import ndx_dandi_icephys  # noqa: F401 - registers DandiIcephysMetadata for reading
@@ -98,8 +106,8 @@ def written(services, tmp_path_factory) -> dict[str, Path]:
         paths[name] = convert(services, {name: (case.interface, case.source)}, folder / f"{name}.nwb")
     cycles = folder / "cycles"
     cycles.mkdir()
-    bruker_source = {"file_paths": list(reversed(bruker.write_cycles(cycles))), "stimulus_type": "steps"}
-    paths["bruker"] = convert(services, {"vrec": ("BrukerVoltageRecordingInterface", bruker_source)}, folder / "b.nwb")
+    source = {**BRUKER.source, "file_paths": list(reversed(bruker.write_cycles(cycles)))}
+    paths["bruker"] = convert(services, {"vrec": (BRUKER.interface, source)}, folder / "bruker.nwb")
     stub = {"steps": AXON["steps_command"], "legacy": LEGACY["two_files"]}
     paths["stub"] = convert(
         services,
@@ -272,7 +280,7 @@ def test_bruker_cycles_on_one_timeline(written):
         references = nwbfile.intracellular_recordings["responses"]["response"]
         assert len(references) == len(cycles)
         for index, (csv, start) in enumerate(zip(cycles, starts, strict=True)):
-            table = pd.read_csv(csv)
+            table = BRUKER.read()(csv)
             expected = table[" Primary"].to_numpy() * bruker.MULTIPLIER / bruker.DIVISOR * 1e-3
             reference = references[index]
             np.testing.assert_allclose(in_si(response, reference.idx_start, reference.count), expected)
