@@ -178,6 +178,12 @@ def test_axon_sweeps_equal_neo(written, name):
                 assert_close_si(in_si(stimulus.timeseries, stimulus.idx_start, stimulus.count), si(signal)[:, 1])
             else:
                 assert stimulus.timeseries is None
+        header = reader.header["signal_channels"][
+            [str(n).replace(" ", "") for n in reader.header["signal_channels"]["name"]].index(channel)
+        ]
+        scale = {"pA": 1e-12, "mV": 1e-3, "A": 1.0}[str(header["units"])]
+        assert response.conversion == pytest.approx(float(header["gain"]) * scale)  # raw samples, scaled on read
+        assert response.data.dtype == np.dtype(header["dtype"])
         rate = float(block.segments[0].analogsignals[0].sampling_rate.rescale("Hz"))
         if name == "abf1_monitor":  # sweeps 60 s apart: NeuroConv writes timestamps
             assert response.rate is None and len(response.timestamps) == len(response.data)

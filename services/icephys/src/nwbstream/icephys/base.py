@@ -37,7 +37,9 @@ def icephys_metadata_schema() -> dict[str, Any]:
     }
     schema["properties"]["ndx-dandi-icephys"] = {
         "type": "object",
-        "properties": {name: _TEXT for name in ("cell_id", "slice_id", "targeted_layer", "inferred_layer")},
+        "properties": {
+            name: {"type": ["string", "null"]} for name in ("cell_id", "slice_id", "targeted_layer", "inferred_layer")
+        },
     }
     return schema
 
