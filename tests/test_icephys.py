@@ -88,6 +88,16 @@ BRUKER = Case(
     reader_name="pandas.read_csv",
 )
 
+# One stub session of several runs: an Axon run, a legacy two-file run, and a dual patch (both channels of the
+# ABF1 file as two Axon electrodes).
+DUAL = {"file_path": str(ABF1_VC), "mode": "voltage_clamp"}
+STUB_SESSION = {
+    "steps": AXON["steps_command"],
+    "legacy": LEGACY["two_files"],
+    "dual_a": Case("AxonIntracellularInterface", {**DUAL, "response_channel_name": "Voltage0"}, lambda: None, REAL),
+    "dual_b": Case("AxonIntracellularInterface", {**DUAL, "response_channel_name": "Current1"}, lambda: None, REAL),
+}
+
 
 def read_back(path: Path):
     import ndx_dandi_icephys  # noqa: F401 - registers DandiIcephysMetadata for reading
@@ -108,13 +118,8 @@ def written(services, tmp_path_factory) -> dict[str, Path]:
     cycles.mkdir()
     source = {**BRUKER.source, "file_paths": list(reversed(bruker.write_cycles(cycles)))}
     paths["bruker"] = convert(services, {"vrec": (BRUKER.interface, source)}, folder / "bruker.nwb")
-    stub = {"steps": AXON["steps_command"], "legacy": LEGACY["two_files"]}
-    paths["stub"] = convert(
-        services,
-        {key: (case.interface, case.source) for key, case in stub.items()},
-        folder / "stub.nwb",
-        stub_test=True,
-    )
+    stub = {key: (case.interface, case.source) for key, case in STUB_SESSION.items()}
+    paths["stub"] = convert(services, stub, folder / "stub.nwb", stub_test=True)
     for path in paths.values():
         assert_valid_nwb(path)
     return paths
@@ -306,10 +311,16 @@ def test_stub_keeps_the_first_sweep_of_each_run(written):
         assert len(axon.data) == 2 * 20000  # the first sweep, cut to 2 s
         legacy = [name for name in nwbfile.acquisition if "-response-" in name]
         assert sorted(legacy) == ["current_clamp-response-01-ch-0", "voltage_clamp-response-02-ch-0"]
-        assert len(nwbfile.intracellular_recordings) == 3
-        # two runs in one file: the legacy rows get "" in the run-level columns the Axon run added
-        assert list(nwbfile.intracellular_recordings["sequence"][:]) == ["171116sh_0018", "", ""]
+        # several runs in one file: the legacy rows get "" in the run-level columns the Axon runs add
+        sequence = ["171116sh_0018", "", "", "05210017_vc_abf1", "05210017_vc_abf1"]
+        assert list(nwbfile.intracellular_recordings["sequence"][:]) == sequence
         assert len(nwbfile.icephys_sequential_recordings) == 2
+        # the dual patch: two electrodes on the one placeholder device, each its own series of one 2 s sweep
+        dual = [nwbfile.acquisition[f"VoltageClampSeries05210017VcAbf1{c}"] for c in ("Voltage0", "Current1")]
+        assert [len(series.data) for series in dual] == [2 * 20000] * 2
+        assert dual[0].electrode is not dual[1].electrode
+        assert dual[0].electrode.device is dual[1].electrode.device
+        assert dual[0].electrode.device.name == "PlaceholderIntracellularDevice"
 
 
 def truncated_abf(folder: Path) -> Path:
