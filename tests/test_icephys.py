@@ -6,6 +6,7 @@ the cycle CSVs: values, conversion, rate, start times, electrodes and devices, a
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -350,3 +351,27 @@ def test_bad_file_names_it_and_writes_nothing(services, tmp_path, interface, mak
     with pytest.raises(Exception, match=path.name):
         convert(services, {"x": (interface, {**argument, **source})}, out, metadata=copy.deepcopy(START))
     assert list(tmp_path.glob("*.nwb")) == [] and not out.exists()
+
+
+def test_legacy_metadata_from_a_json_file(tmp_path):
+    """icephys_metadata_file_path: the DANDI lab metadata and each file's session entry, as NeuroConv lays them out."""
+    from nwbstream.icephys.abf import AbfInterface
+
+    given = {"cell_id": "c7", **sessions((RAMP, "current_clamp"))}
+    given["recording_sessions"][0]["stimulus_type"] = "ramp"
+    path = tmp_path / "icephys.json"
+    path.write_text(json.dumps(given))
+    metadata = AbfInterface.open({"file_paths": [str(RAMP)], "icephys_metadata_file_path": str(path)}).get_metadata()
+    assert metadata["ndx-dandi-icephys"] == {
+        "cell_id": "c7",
+        "slice_id": None,
+        "targeted_layer": "",
+        "inferred_layer": "",
+    }
+    assert metadata["NWBFile"]["session_start_time"] == "2017-10-05T14:42:42"
+    (session,) = metadata["Icephys"]["Sessions"]
+    assert session["icephys_experiment_type"] == "current_clamp" and session["stimulus_type"] == "ramp"
+    assert [r["intracellular_recordings_table_ind"] for r in session["recordings"]] == [0, 1]
+    assert metadata["Icephys"]["Electrodes"] == [
+        {"name": "electrode-0", "description": "no description", "device": "DeviceIcephys"}
+    ]
