@@ -1,7 +1,7 @@
 """What every icephys interface describes: patch-clamp series made of sweeps, and the rows that address them.
 
 An interface lists its series (`SeriesPlan`: one response or stimulus series, its sweeps, scaling and timing) and
-its intracellular-recordings rows; `recordings_object` turns them into one NWB_KIND_INTRACELLULAR_RECORDINGS
+its intracellular-recordings rows; `RecordingsObject.describe` turns them into one NWB_KIND_INTRACELLULAR_RECORDINGS
 object. A series' samples are read sweep by sweep, so a selection of any size reads only the sweeps it covers.
 Small series travel inline with the description (legacy ABF writes one series per sweep: hundreds of small
 datasets, never hundreds of streams); larger ones stream as chunks.
