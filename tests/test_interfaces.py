@@ -78,7 +78,7 @@ TRACKING_DONE: set[str] = {
 
 BEHAVIOR_EVENTS_DONE: set[str] = set()
 
-ICEPHYS_DONE: set[str] = set()
+ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
 GENERAL_DONE: set[str] = set()
 
@@ -104,6 +104,7 @@ REQUIRED_IN_NEUROCONV = {
     "MultiFileCSVFiberPhotometryInterface": {"data_columns", "timestamps_column"},
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
+    "AxonIntracellularInterface": {"response_channel_name", "mode"},
 }
 
 
