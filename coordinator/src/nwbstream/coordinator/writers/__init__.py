@@ -7,6 +7,7 @@ from . import (  # noqa: F401 - each module registers its writer
     guppy_derived_response_series,
     guppy_parameters,
     guppy_tables,
+    image_series,
     images,
     photon_series,
     plane_segmentation,
