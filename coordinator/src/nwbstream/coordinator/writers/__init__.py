@@ -1,6 +1,7 @@
 """One writer per NWB kind: formats are many, kinds are few. Importing this package registers them all."""
 
 from . import (  # noqa: F401 - each module registers its writer
+    acoustic_waveform_series,
     electrical_series,
     events,
     fiber_photometry_response_series,
