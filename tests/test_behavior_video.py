@@ -63,8 +63,21 @@ INTERNAL = Case(
     REAL_VIDEO,
     reader_name="cv2.VideoCapture",
 )
-# For docs/formats.md: the cases built at run time on generated fixtures.
-FIXTURES = {"AudioInterface": WAV_FIXTURE, "MiniscopeBehaviorInterface": MINISCOPE_FIXTURE}
+# The cases on generated fixtures: their files are written at run time (the source names the writer).
+AUDIO = Case(
+    "AudioInterface",
+    {"file_paths": ["sound.write_wav(...)"]},
+    wavfile.read,
+    WAV_FIXTURE,
+    reader_name="scipy.io.wavfile",
+)
+MINISCOPE = Case(
+    "MiniscopeBehaviorInterface",
+    {"folder_path": "miniscope.write_session(...)"},
+    pd.read_csv,
+    MINISCOPE_FIXTURE,
+    reader_name="pandas.read_csv (timeStamps.csv), cv2.VideoCapture",
+)
 
 
 def read_nwb(path: Path):
