@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ class InternalVideoInterface(BaseDataInterface):
         self.names = VideoNames(Path(file_path), metadata_key, video_name)
         self.frame_shape = self.video.frame_shape
         self.frame_count = self.video.frame_count
+        self._decoding = threading.Lock()  # one decoder, one position: reads of several streams take turns
 
     def get_metadata(self) -> dict[str, Any]:
         return self.names.metadata("InternalVideos")
@@ -60,7 +62,9 @@ class InternalVideoInterface(BaseDataInterface):
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
         frames, *inner = selection
-        return self.video.read(frames.start, frames.stop)[(slice(None), *inner)]
+        with self._decoding:
+            block = self.video.read(frames.start, frames.stop)
+        return block[(slice(None), *inner)]
 
     def close(self) -> None:
         self.video.close()
