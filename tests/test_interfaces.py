@@ -67,7 +67,12 @@ OPHYS_DONE |= {
 # Issue 7's interfaces, one set per family (each grows as its formats land).
 POSE_DONE: set[str] = set()
 
-VIDEO_DONE: set[str] = set()
+VIDEO_DONE: set[str] = {
+    "ExternalVideoInterface",
+    "InternalVideoInterface",
+    "MiniscopeBehaviorInterface",
+    "AudioInterface",
+}
 
 TRACKING_DONE: set[str] = {
     "FicTracDataInterface",

@@ -1,12 +1,14 @@
 """One writer per NWB kind: formats are many, kinds are few. Importing this package registers them all."""
 
 from . import (  # noqa: F401 - each module registers its writer
+    acoustic_waveform_series,
     electrical_series,
     events,
     fiber_photometry_response_series,
     guppy_derived_response_series,
     guppy_parameters,
     guppy_tables,
+    image_series,
     images,
     intracellular_recordings,
     photon_series,
