@@ -71,7 +71,12 @@ VIDEO_DONE: set[str] = set()
 
 TRACKING_DONE: set[str] = set()
 
-BEHAVIOR_EVENTS_DONE: set[str] = set()
+BEHAVIOR_EVENTS_DONE: set[str] = {
+    "MedPCInterface",
+    "MedPCArrayEventsInterface",
+    "MedPCPackedEventsInterface",
+    "CSVEventsInterface",
+}
 
 ICEPHYS_DONE: set[str] = set()
 
@@ -99,6 +104,10 @@ REQUIRED_IN_NEUROCONV = {
     "MultiFileCSVFiberPhotometryInterface": {"data_columns", "timestamps_column"},
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
+    "MedPCInterface": {"session_conditions", "start_variable", "metadata_medpc_name_to_info_dict"},
+    "MedPCArrayEventsInterface": {"session_header", "event_configuration"},
+    "MedPCPackedEventsInterface": {"session_header", "events_variable"},
+    "CSVEventsInterface": {"timestamps_column", "event_type_column"},
 }
 
 
