@@ -296,9 +296,18 @@ def test_a_bad_source_is_refused_naming_the_file(services, tmp_path, case):
     assert not (tmp_path / "out.nwb").exists() and not list(tmp_path.glob(".*partial*"))
 
 
-# For docs/formats.md: the cases built at run time on generated files.
+# For docs/formats.md: the cases on generated files (their sources are written at run time).
 GENERATED = "generated in MED-PC IV's text layout (tests/fixtures/behavior/operant.py)"
-FIXTURES = {
-    "MedPCPackedEventsInterface": GENERATED,
-    "CSVEventsInterface": "generated with pandas (tests/fixtures/behavior/operant.py)",
+MEDPC_READER = "read_medpc_arrays"  # the test's own parse: Med-PC files have no Python reader to install
+GENERATED_CASES = {
+    "legacy": Case("MedPCInterface", {}, read_medpc_arrays, GENERATED, reader_name=MEDPC_READER),
+    "array": Case("MedPCArrayEventsInterface", {}, read_medpc_arrays, GENERATED, reader_name=MEDPC_READER),
+    "packed": Case("MedPCPackedEventsInterface", {}, read_medpc_arrays, GENERATED, reader_name=MEDPC_READER),
+    "csv": Case(
+        "CSVEventsInterface",
+        {},
+        pd.read_csv,
+        "generated with pandas (tests/fixtures/behavior/operant.py)",
+        reader_name="read_csv (pandas)",
+    ),
 }

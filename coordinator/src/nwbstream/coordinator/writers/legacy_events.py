@@ -53,7 +53,7 @@ def add_ndx_events(ctx: WriteContext, contribution: Contribution) -> Written:
         n = min(onsets.size, durations.size)  # pairs, as NeuroConv zips them
         timestamps = np.column_stack([onsets[:n], onsets[:n] + durations[:n]]).ravel()
         series = _interval_series(obj, interval, module_name)
-        data = {"data": np.tile(np.array([1, -1], dtype=np.int8), n), "timestamps": timestamps}
+        data = {"data": np.tile(np.array([1, -1], dtype=np.int64), n), "timestamps": timestamps}
         add_time_series(ctx, Contribution(contribution.source, series, data))
     return Written(module)
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from .events import BaseEventsInterface, EventType
+from .events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
 
@@ -25,6 +25,7 @@ class CSVEventsInterface(BaseEventsInterface):
     display_name = "CSVEvents"
     associated_suffixes = ("csv",)
     info = "Data Interface for converting discrete events from a single CSV file."
+    differs_from_neuroconv = UNDESCRIBED_COLUMNS
 
     def __init__(
         self,

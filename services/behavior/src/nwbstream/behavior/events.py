@@ -16,6 +16,11 @@ from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbO
 from nwbstream.service.chunks import Selection
 from nwbstream.service.schemas import base_metadata_schema
 
+# The coordinator's events writer describes a value column NeuroConv leaves undescribed.
+UNDESCRIBED_COLUMNS = (
+    "a value column without a description in metadata is described '<column> of the event.' (NeuroConv: empty)"
+)
+
 
 @dataclass(frozen=True)
 class EventType:

@@ -26,7 +26,8 @@ class MedPCInterface(BaseDataInterface):
     associated_suffixes = (".txt",)
     info = "Interface for handling MedPC output files."
     differs_from_neuroconv = (
-        "every IntervalSeries goes into one BehavioralEpochs (NeuroConv makes one per interval and fails on a second)"
+        "every IntervalSeries goes into one BehavioralEpochs (NeuroConv makes one per interval and fails on a second); "
+        "no set_aligned_timestamps, so metadata naming aligned_timestamp_names is refused"
     )
 
     def __init__(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .events import BaseEventsInterface, EventType
+from .events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 from .medpc_file import MedPCSession, read_session
 
 SECONDS_PER_UNIT = {
@@ -90,6 +90,7 @@ class MedPCArrayEventsInterface(BaseMedPCEventsInterface):
 
     display_name = "MedPCArrayEvents"
     info = "Interface for the discrete events of MedPC files holding one array per event type."
+    differs_from_neuroconv = UNDESCRIBED_COLUMNS
 
     def __init__(
         self,
