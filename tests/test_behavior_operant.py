@@ -200,6 +200,21 @@ def test_medpc_array_durations_payload_and_relative_mode(services, tmp_path):
         np.testing.assert_allclose(nwbfile.events["F"]["timestamp"][:], np.cumsum(arrays["F"]), rtol=0, atol=1e-9)
 
 
+def test_an_empty_array_is_an_empty_table_and_no_legacy_events(services, tmp_path):
+    """Subject 61 never pressed the left lever: its F array is a name with no rows."""
+    expected = read_medpc_arrays(MEDPC, "61")
+    assert expected["F"].size == 0 and expected["G"].size > 0
+    legacy = {**LEGACY.source, "session_conditions": {"Subject": 61}}
+    arrays = {**ARRAY.source, "session_header": {"Subject": "61"}, "event_configuration": {"F": None, "G": None}}
+    metadata = legacy_metadata({"F": "left_lever", "G": "port_entry"}, ["left_lever", "port_entry"])
+    interfaces = {"medpc": ("MedPCInterface", legacy), "arrays": ("MedPCArrayEventsInterface", arrays)}
+    io, nwbfile = read_back(write(services, tmp_path, interfaces, metadata))
+    with io:
+        assert set(nwbfile.processing["behavior"].data_interfaces) == {"port_entry"}  # NeuroConv skips empty ones
+        assert len(nwbfile.events["F"]) == 0  # ... but writes an empty events table
+        np.testing.assert_array_equal(nwbfile.events["G"]["timestamp"][:], expected["G"])
+
+
 # --------------------------------------------------------------------------------------------- MedPC packed events
 
 
