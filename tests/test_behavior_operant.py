@@ -183,6 +183,7 @@ def test_medpc_array_durations_payload_and_relative_mode(services, tmp_path):
     source = operant.write_array_medpc(tmp_path)
     arrays = read_medpc_arrays(Path(source["file_path"]), "A1")
     relative = {**source, "event_configuration": {"F": None}, "relative_mode": True, "metadata_key": "pokes"}
+    relative["time_unit"] = 0.5  # seconds per stored value, as a number (a BTIME counter's resolution, say)
     path = write(
         services,
         tmp_path,
@@ -197,7 +198,8 @@ def test_medpc_array_durations_payload_and_relative_mode(services, tmp_path):
         assert np.isnan(table["duration"][-1])  # the session stopped before the last event ended
         assert table["E"].data.dtype.kind == "i"
         np.testing.assert_array_equal(table["E"][:], arrays["E"].astype(int))
-        np.testing.assert_allclose(nwbfile.events["F"]["timestamp"][:], np.cumsum(arrays["F"]), rtol=0, atol=1e-9)
+        gaps = nwbfile.events["F"]["timestamp"][:]
+        np.testing.assert_allclose(gaps, np.cumsum(arrays["F"]) * 0.5, rtol=0, atol=1e-9)
 
 
 def test_an_empty_array_is_an_empty_table_and_no_legacy_events(services, tmp_path):

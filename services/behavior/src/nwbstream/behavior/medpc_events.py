@@ -33,12 +33,8 @@ class BaseMedPCEventsInterface(BaseEventsInterface):
 
     associated_suffixes = (".txt",)
 
-    def _open(self, file_path: Path, session_header: dict, time_unit: str | float, relative_mode: bool) -> None:
-        if isinstance(time_unit, bool) or not (time_unit in SECONDS_PER_UNIT or isinstance(time_unit, int | float)):
-            raise ValueError(f"time_unit {time_unit!r}: one of {sorted(SECONDS_PER_UNIT)}, or seconds per value")
-        self.seconds_per_value = float(SECONDS_PER_UNIT.get(time_unit, time_unit))  # type: ignore[arg-type]
-        if not self.seconds_per_value > 0:
-            raise ValueError(f"time_unit {time_unit}: seconds per stored value must be positive")
+    def _read_session(self, file_path: Path, session_header: dict, time_unit: str | float, relative_mode: bool):
+        self.seconds_per_value = seconds_per_value(time_unit)
         self.relative_mode = relative_mode
         self.session: MedPCSession = read_session(file_path, session_header)
 
@@ -127,7 +123,7 @@ class MedPCArrayEventsInterface(BaseMedPCEventsInterface):
         """
         self.event_configuration = {name: spec or {} for name, spec in event_configuration.items()}
         self.metadata_key = metadata_key or "medpc"
-        self._open(file_path, session_header, time_unit, relative_mode)
+        self._read_session(file_path, session_header, time_unit, relative_mode)
         self.events()  # a misread unit or a missing array fails when the source opens
 
     def read_events(self) -> dict[str, EventType]:
@@ -199,7 +195,7 @@ class MedPCPackedEventsInterface(BaseMedPCEventsInterface):
         """
         self.events_variable = events_variable
         self.metadata_key = metadata_key or "medpc"
-        self._open(file_path, session_header, time_unit, relative_mode)
+        self._read_session(file_path, session_header, time_unit, relative_mode)
         self.events()
 
     def read_events(self) -> dict[str, EventType]:
@@ -219,6 +215,17 @@ class MedPCPackedEventsInterface(BaseMedPCEventsInterface):
             events[type_id] = EventType(times[ids == type_id])
             self.check_rising(events[type_id].timestamps, f"{name} code {type_id}")
         return events
+
+
+def seconds_per_value(time_unit: str | float) -> float:
+    """What one stored value is worth: a named unit, or a positive number of seconds."""
+    if isinstance(time_unit, str):
+        if time_unit not in SECONDS_PER_UNIT:
+            raise ValueError(f"time_unit {time_unit!r}: one of {sorted(SECONDS_PER_UNIT)}, or seconds per value")
+        return SECONDS_PER_UNIT[time_unit]
+    if isinstance(time_unit, bool) or not time_unit > 0:
+        raise ValueError(f"time_unit {time_unit!r}: seconds per stored value must be a positive number")
+    return float(time_unit)
 
 
 def session_start_time(date: str, time: str) -> dt.datetime | None:
