@@ -141,10 +141,17 @@ def test_medpc_intervals_pair_onsets_with_durations(services, tmp_path):
         np.testing.assert_array_equal(module["poke"].timestamps[:], arrays["C"])
 
 
-def test_medpc_needs_the_arrays_named_in_metadata(services, tmp_path):
-    metadata = legacy_metadata({"F": "left_lever"}, ["right_lever"])
-    with pytest.raises(ConversionError, match="right_lever"):
-        convert(services, {"medpc": (LEGACY.interface, LEGACY.source)}, tmp_path / "out.nwb", metadata=metadata)
+@pytest.mark.parametrize(
+    "aligned, events, match",
+    [([], ["right_lever"], "right_lever"), (["left_lever"], ["left_lever"], "aligned timestamps")],
+    ids=["not named", "aligned"],
+)
+def test_medpc_needs_the_arrays_named_in_metadata(services, tmp_path, aligned, events, match):
+    """NeuroConv takes aligned arrays from set_aligned_timestamps, which nwbstream does not have."""
+    source = {**LEGACY.source, "aligned_timestamp_names": aligned}
+    metadata = legacy_metadata({"F": "left_lever"}, events)
+    with pytest.raises(ConversionError, match=match):
+        convert(services, {"medpc": (LEGACY.interface, source)}, tmp_path / "out.nwb", metadata=metadata)
     assert not (tmp_path / "out.nwb").exists()
 
 
