@@ -69,7 +69,12 @@ POSE_DONE: set[str] = set()
 
 VIDEO_DONE: set[str] = set()
 
-TRACKING_DONE: set[str] = set()
+TRACKING_DONE: set[str] = {
+    "FicTracDataInterface",
+    "NeuralynxNvtInterface",
+    "AxonaPositionDataInterface",
+    "MiniscopeHeadOrientationInterface",
+}
 
 BEHAVIOR_EVENTS_DONE: set[str] = {
     "MedPCInterface",
@@ -78,7 +83,7 @@ BEHAVIOR_EVENTS_DONE: set[str] = {
     "CSVEventsInterface",
 }
 
-ICEPHYS_DONE: set[str] = set()
+ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
 GENERAL_DONE: set[str] = set()
 
@@ -104,6 +109,7 @@ REQUIRED_IN_NEUROCONV = {
     "MultiFileCSVFiberPhotometryInterface": {"data_columns", "timestamps_column"},
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
+    "AxonIntracellularInterface": {"response_channel_name", "mode"},
     "MedPCInterface": {"session_conditions", "start_variable", "metadata_medpc_name_to_info_dict"},
     "MedPCArrayEventsInterface": {"session_header", "event_configuration"},
     "MedPCPackedEventsInterface": {"session_header", "events_variable"},

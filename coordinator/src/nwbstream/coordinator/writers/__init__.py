@@ -8,6 +8,7 @@ from . import (  # noqa: F401 - each module registers its writer
     guppy_parameters,
     guppy_tables,
     images,
+    intracellular_recordings,
     legacy_events,
     photon_series,
     plane_segmentation,
