@@ -81,7 +81,12 @@ TRACKING_DONE: set[str] = {
     "MiniscopeHeadOrientationInterface",
 }
 
-BEHAVIOR_EVENTS_DONE: set[str] = set()
+BEHAVIOR_EVENTS_DONE: set[str] = {
+    "MedPCInterface",
+    "MedPCArrayEventsInterface",
+    "MedPCPackedEventsInterface",
+    "CSVEventsInterface",
+}
 
 ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
@@ -110,6 +115,10 @@ REQUIRED_IN_NEUROCONV = {
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
     "AxonIntracellularInterface": {"response_channel_name", "mode"},
+    "MedPCInterface": {"session_conditions", "start_variable", "metadata_medpc_name_to_info_dict"},
+    "MedPCArrayEventsInterface": {"session_header", "event_configuration"},
+    "MedPCPackedEventsInterface": {"session_header", "events_variable"},
+    "CSVEventsInterface": {"timestamps_column", "event_type_column"},
 }
 
 

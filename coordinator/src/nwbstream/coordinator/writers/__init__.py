@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - each module registers its writer
     image_series,
     images,
     intracellular_recordings,
+    legacy_events,
     photon_series,
     plane_segmentation,
     roi_response_series,

@@ -82,10 +82,12 @@ class WriteContext:
         else:
             raise ConversionError(f"{container.name}: placement {placement!r} is not one nwbstream knows")
 
-    def module(self, name: str):
-        return self.nwbfile.processing.get(name) or self.nwbfile.create_processing_module(
-            name, MODULE_DESCRIPTIONS.get(name, f"Processed {name} data.")
-        )
+    def module(self, name: str, description: str = ""):
+        """The processing module `name`, created (with `description`, else nwbstream's) on first use."""
+        if name in self.nwbfile.processing:  # an empty module is falsy: test membership, not truth
+            return self.nwbfile.processing[name]
+        default = MODULE_DESCRIPTIONS.get(name, f"Processed {name} data.")
+        return self.nwbfile.create_processing_module(name, description or default)
 
 
 def _new_holder(container: AbstractContainer, placement: str, holder_type: type | None) -> AbstractContainer:
