@@ -2,6 +2,7 @@
 
     neuroconv_convert.py spikeglx --folder-path DIR [--stream-id imec0.ap] --output FILE [--metadata JSON]
     neuroconv_convert.py tiff --file-path FILE --sampling-frequency HZ --output FILE [--metadata JSON]
+    neuroconv_convert.py video --file-path FILE --output FILE [--metadata JSON]
 
 Runs inside the benchmark's own NeuroConv virtual environment (bench/work/neuroconv-venv), never in the
 workspace one, so that the baseline is NeuroConv as a user installs it from PyPI. Only what a typical user
@@ -27,6 +28,10 @@ def make_interface(args: argparse.Namespace) -> Any:
         from neuroconv.datainterfaces import SpikeGLXRecordingInterface
 
         return SpikeGLXRecordingInterface(folder_path=str(args.folder_path), stream_id=args.stream_id)
+    if args.interface == "video":
+        from neuroconv.datainterfaces import InternalVideoInterface
+
+        return InternalVideoInterface(file_path=str(args.file_path))
     from neuroconv.datainterfaces import TiffImagingInterface
 
     return TiffImagingInterface(file_paths=[str(args.file_path)], sampling_frequency=args.sampling_frequency)
@@ -62,7 +67,9 @@ def convert(args: argparse.Namespace) -> dict[str, Any]:
     opened = time.perf_counter()
     interface.run_conversion(nwbfile_path=str(args.output), metadata=metadata, overwrite=True, backend=args.backend)
     done = time.perf_counter()
-    readers = ("spikeinterface", "neo") if args.interface == "spikeglx" else ("roiextractors", "tifffile")
+    readers = {"spikeglx": ("spikeinterface", "neo"), "video": ("opencv-python-headless",)}.get(
+        args.interface, ("roiextractors", "tifffile")
+    )
     return {
         "neuroconv_version": installed("neuroconv"),
         **{f"{reader}_version": installed(reader) for reader in readers},
@@ -85,6 +92,8 @@ def parse_args() -> argparse.Namespace:
     tiff = interfaces.add_parser("tiff", parents=[common], help="TiffImagingInterface")
     tiff.add_argument("--file-path", type=Path, required=True, help="multi-page TIFF")
     tiff.add_argument("--sampling-frequency", type=float, required=True, help="frames per second")
+    video = interfaces.add_parser("video", parents=[common], help="InternalVideoInterface")
+    video.add_argument("--file-path", type=Path, required=True, help="video file")
     return parser.parse_args()
 
 

@@ -1,9 +1,10 @@
 """Benchmark: convert the same source with nwbstream and with NeuroConv, side by side, per case.
 
-Cases: ``ecephys`` (a Neuropixels 1.0 SpikeGLX AP stream, SpikeGLXRecordingInterface) and ``ophys`` (a
-multi-page TIFF two-photon movie, TiffImagingInterface). Why it is built this way:
+Cases: ``ecephys`` (a Neuropixels 1.0 SpikeGLX AP stream, SpikeGLXRecordingInterface), ``ophys`` (a
+multi-page TIFF two-photon movie, TiffImagingInterface) and ``video`` (an mp4 behavior video embedded frame by
+frame, InternalVideoInterface; its size is that of its decoded frames). Why it is built this way:
 
-* sources are synthetic (``nwbstream_samples.ecephys`` / ``.ophys``) but compress like real data, and are
+* sources are synthetic (``nwbstream_samples.ecephys`` / ``.ophys`` / ``.video``) but compress like real data, and are
   generated once per size and cached in ``bench/work/``;
 * NeuroConv runs from its own virtual environment (``bench/work/neuroconv-venv``, NeuroConv 0.10.2 from PyPI)
   with its defaults, as a user would run it; nwbstream runs through its CLI, exactly as a user would;
@@ -45,6 +46,7 @@ from neuroconv_env import NEUROCONV_REQUIREMENT, ensure_neuroconv_venv, neurocon
 from nwbstream.coordinator.registry import read_registry
 from nwbstream_samples import ecephys as ecephys_samples
 from nwbstream_samples import ophys as ophys_samples
+from nwbstream_samples import video as video_samples
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
@@ -57,7 +59,7 @@ STREAM_ID = "imec0.ap"
 POLL_S = 0.05
 # Both tools get the same metadata, so that neither output lacks what the other one carries.
 SUBJECT = {"subject_id": "bench", "species": "Mus musculus", "sex": "U", "age": "P90D"}
-# A TIFF stack records no start time; SpikeGLX's .meta does, and each tool reads it from there.
+# A TIFF stack or a video records no start time; SpikeGLX's .meta does, and each tool reads it from there.
 TIFF_SESSION_START = "2024-01-15T10:30:00"
 MB = 1e6
 
@@ -81,6 +83,11 @@ class Source:
     neuroconv_args: list[str]  # arguments of bench/neuroconv_convert.py that select the same interface and data
     metadata: dict[str, Any]  # given to both tools
     generation: dict[str, Any]  # how and when the source was generated
+    data_bytes: int = 0  # the bytes converted when not the file's own (a video's decoded frames); throughput's base
+
+    @property
+    def size_bytes(self) -> int:
+        return self.data_bytes or self.path.stat().st_size
 
 
 @dataclass
@@ -202,7 +209,42 @@ def ophys_source(work: Path, size_bytes: int) -> Source:
     )
 
 
-CASES: dict[str, Callable[[Path, int], Source]] = {"ecephys": ecephys_source, "ophys": ophys_source}
+def video_source(work: Path, size_bytes: int) -> Source:
+    """An mp4 behavior video (640 x 480 RGB at 30 fps) whose decoded frames are about ``size_bytes``."""
+    frame = video_samples.frame_bytes()
+
+    def generate(folder: Path) -> dict[str, Any]:
+        frames = max(1, size_bytes // frame)
+        folder.mkdir(parents=True)
+        path = video_samples.write_video(folder / "behavior.mp4", n_frames=frames)
+        return {"path": str(path), "bytes": path.stat().st_size, "frames": frames}
+
+    info = ensure_generated(work / f"video-{size_bytes}", video_samples, generate)
+    return Source(
+        case="video",
+        path=Path(info["path"]),
+        description=(
+            f"mp4 behavior video ({info['frames']} frames of {video_samples.WIDTH} x {video_samples.HEIGHT} RGB at "
+            f"{video_samples.FPS:.0f} fps, {info['frames'] / video_samples.FPS:.0f} s; {info['bytes'] / MB:.0f} MB "
+            "on disk), sized by its decoded frames"
+        ),
+        interface="InternalVideoInterface",
+        source_data={"file_path": info["path"]},
+        neuroconv_args=["video", "--file-path", info["path"]],
+        metadata={
+            "NWBFile": {"session_description": "benchmark", "session_start_time": TIFF_SESSION_START},
+            "Subject": SUBJECT,
+        },
+        generation=info,
+        data_bytes=info["frames"] * frame,
+    )
+
+
+CASES: dict[str, Callable[[Path, int], Source]] = {
+    "ecephys": ecephys_source,
+    "ophys": ophys_source,
+    "video": video_source,
+}
 
 
 def ensure_bytecode(python: Path) -> None:
@@ -413,7 +455,7 @@ def run_config(
         shutil.rmtree(output)
     elif not keep_outputs and output.exists():
         output.unlink()
-    source_mb = source.path.stat().st_size / MB
+    source_mb = source.size_bytes / MB
     return RunResult(
         config=config,
         repeat=repeat,
@@ -533,7 +575,7 @@ def update_doc(case: str, section: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="nwbstream vs NeuroConv on synthetic SpikeGLX and TIFF sources")
+    parser = argparse.ArgumentParser(description="nwbstream vs NeuroConv on synthetic SpikeGLX, TIFF and video sources")
     parser.add_argument(
         "--case", choices=[*CASES, "all"], default="all", help="what to convert (default: every case, in turn)"
     )
@@ -628,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine,
             "source": {
                 "path": str(source.path),
-                "bytes": source.path.stat().st_size,
+                "bytes": source.size_bytes,
                 "description": source.description,
                 "interface": source.interface,
                 "generation_s": source.generation.get("generation_s"),

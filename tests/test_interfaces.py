@@ -67,15 +67,30 @@ OPHYS_DONE |= {
 # Issue 7's interfaces, one set per family (each grows as its formats land).
 POSE_DONE: set[str] = set()
 
-VIDEO_DONE: set[str] = set()
+VIDEO_DONE: set[str] = {
+    "ExternalVideoInterface",
+    "InternalVideoInterface",
+    "MiniscopeBehaviorInterface",
+    "AudioInterface",
+}
 
-TRACKING_DONE: set[str] = set()
+TRACKING_DONE: set[str] = {
+    "FicTracDataInterface",
+    "NeuralynxNvtInterface",
+    "AxonaPositionDataInterface",
+    "MiniscopeHeadOrientationInterface",
+}
 
-BEHAVIOR_EVENTS_DONE: set[str] = set()
+BEHAVIOR_EVENTS_DONE: set[str] = {
+    "MedPCInterface",
+    "MedPCArrayEventsInterface",
+    "MedPCPackedEventsInterface",
+    "CSVEventsInterface",
+}
 
 BEHAVIOR_EVENTS_DONE |= {"BORISInterface", "MoseqKeyPointsInterface", "VameInterface"}
 
-ICEPHYS_DONE: set[str] = set()
+ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
 GENERAL_DONE: set[str] = set()
 
@@ -101,8 +116,14 @@ REQUIRED_IN_NEUROCONV = {
     "MultiFileCSVFiberPhotometryInterface": {"data_columns", "timestamps_column"},
     "NPMFiberPhotometryInterface": {"excitation_wavelength_in_nm", "regions"},
     "DoricFiberPhotometryInterface": {"stream_names"},
+    "AxonIntracellularInterface": {"response_channel_name", "mode"},
+    "MedPCInterface": {"session_conditions", "start_variable", "metadata_medpc_name_to_info_dict"},
+    "MedPCArrayEventsInterface": {"session_header", "event_configuration"},
+    "MedPCPackedEventsInterface": {"session_header", "events_variable"},
+    "CSVEventsInterface": {"timestamps_column", "event_type_column"},
+    "BORISInterface": {"observation_name"},
+    "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
 }
-REQUIRED_IN_NEUROCONV |= {"BORISInterface": {"observation_name"}, "MoseqKeyPointsInterface": {"sampling_frequency_hz"}}
 
 
 # Arguments of the first six ecephys interfaces that they do not take yet (issue 8 completes them).

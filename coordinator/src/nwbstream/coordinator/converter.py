@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 InterfaceSpec = tuple[str, Mapping[str, Any]]
 # NeuroConv's `parent_container` conversion option, and the `write_as` values it replaced.
 PARENT_CONTAINERS = {"acquisition": "raw", "processing/LFP": "lfp", "processing/FilteredEphys": "processed"}
+# Where `parent_container` may put the objects of other kinds (NeuroConv's choices for videos and sounds).
+PLACEMENTS = {
+    pb.NWB_KIND_IMAGE_SERIES: ("acquisition", "processing/behavior"),
+    pb.NWB_KIND_ACOUSTIC_WAVEFORM_SERIES: ("stimulus", "acquisition"),
+}
 
 
 class Converter(contextlib.AbstractContextManager):
@@ -150,8 +155,19 @@ class Converter(contextlib.AbstractContextManager):
             for obj in source.objects:
                 if write_as and obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
                     obj = _with_write_as(obj, write_as)
+                elif own.get("parent_container") and obj.kind in PLACEMENTS:
+                    obj = _with_placement(obj, own["parent_container"], PLACEMENTS[obj.kind])
                 objects.append((key, obj))
         return objects
+
+
+def _with_placement(obj: pb.NwbObject, placement: str, allowed: tuple[str, ...]) -> pb.NwbObject:
+    if placement not in allowed:
+        raise ConversionError(f"{obj.name}: conversion_options parent_container {placement!r}: choose {allowed}")
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    changed.placement = placement
+    return changed
 
 
 def _with_write_as(obj: pb.NwbObject, write_as: str) -> pb.NwbObject:

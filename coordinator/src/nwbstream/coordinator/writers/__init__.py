@@ -1,6 +1,7 @@
 """One writer per NWB kind: formats are many, kinds are few. Importing this package registers them all."""
 
 from . import (  # noqa: F401 - each module registers its writer
+    acoustic_waveform_series,
     electrical_series,
     ethogram,
     events,
@@ -8,7 +9,10 @@ from . import (  # noqa: F401 - each module registers its writer
     guppy_derived_response_series,
     guppy_parameters,
     guppy_tables,
+    image_series,
     images,
+    intracellular_recordings,
+    legacy_events,
     photon_series,
     plane_segmentation,
     roi_response_series,

@@ -16,7 +16,7 @@ from ..errors import ConversionError
 MODULE_DESCRIPTIONS = {
     "ecephys": "Processed extracellular electrophysiology data.",
     "ophys": "contains optical physiology processed data",  # NeuroConv's words
-    "behavior": "Processed behavioral data.",
+    "behavior": "processed behavioral data",  # NeuroConv's words, the same for every behavior interface
 }
 
 
@@ -43,9 +43,10 @@ class WriteContext:
     def place(
         self, container: AbstractContainer, placement: str, holder_type: type | None = None, metadata_key: str = ""
     ) -> None:
-        """Adds `container` at `placement`: "acquisition", "stimulus", "processing/<module>" or
-        "processing/<module>/<holder>", creating the module and the holder (of `holder_type`) when missing. Two
-        objects of one name at one place is an error that says which metadata `name` to change."""
+        """Adds `container` at `placement`: "acquisition", "stimulus", "processing/<module>",
+        "processing/<module>/<holder>" or "acquisition/<holder>", creating the module and the holder (of
+        `holder_type`) when missing. Two objects of one name at one place is an error that says which metadata
+        `name` to change."""
         try:
             self._place(container, placement, holder_type)
         except ValueError as error:
@@ -62,6 +63,12 @@ class WriteContext:
             self.nwbfile.add_acquisition(container)
         elif placement == "stimulus":
             self.nwbfile.add_stimulus(container)
+        elif parts[0] == "acquisition" and len(parts) == 2:
+            holder = self.nwbfile.acquisition.get(parts[1])
+            if holder is None:
+                holder = _new_holder(container, placement, holder_type)
+                self.nwbfile.add_acquisition(holder)
+            _add_to_holder(holder, container)
         elif parts[0] == "processing" and len(parts) in (2, 3):
             module = self.module(parts[1])
             if len(parts) == 2:
@@ -69,18 +76,26 @@ class WriteContext:
                 return
             holder = module.data_interfaces.get(parts[2])
             if holder is None:
-                if holder_type is None:
-                    raise ConversionError(f"{container.name}: placement {placement!r}: no container {parts[2]!r}")
-                holder = holder_type(name=parts[2])
+                holder = _new_holder(container, placement, holder_type)
                 module.add(holder)
             _add_to_holder(holder, container)
         else:
             raise ConversionError(f"{container.name}: placement {placement!r} is not one nwbstream knows")
 
-    def module(self, name: str):
-        return self.nwbfile.processing.get(name) or self.nwbfile.create_processing_module(
-            name, MODULE_DESCRIPTIONS.get(name, f"Processed {name} data.")
-        )
+    def module(self, name: str, description: str = ""):
+        """The processing module `name`, created (with `description`, else nwbstream's) on first use."""
+        if name in self.nwbfile.processing:  # an empty module is falsy: test membership, not truth
+            return self.nwbfile.processing[name]
+        default = MODULE_DESCRIPTIONS.get(name, f"Processed {name} data.")
+        return self.nwbfile.create_processing_module(name, description or default)
+
+
+def _new_holder(container: AbstractContainer, placement: str, holder_type: type | None) -> AbstractContainer:
+    """The holder a placement names, made of `holder_type` (its last part is the holder's name)."""
+    name = placement.rsplit("/", 1)[1]
+    if holder_type is None:
+        raise ConversionError(f"{container.name}: placement {placement!r}: no container {name!r}")
+    return holder_type(name=name)
 
 
 def _add_to_holder(holder: AbstractContainer, container: AbstractContainer) -> None:

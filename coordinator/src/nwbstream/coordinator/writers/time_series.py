@@ -3,7 +3,10 @@ head direction, ball motion) and IntervalSeries (on/off epochs), alone or in a b
 
 The object's `neurodata_type` picks the class (default TimeSeries). Its placement may name a holder,
 "processing/behavior/Position": the holder is made of the type `attributes_json["holder_type"]` says, else the type
-its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them).
+its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them). A `timestamps` link
+shares another series' timestamps (an NWB link, as NeuroConv writes a heading beside its position);
+`attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
+NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pynwb import TimeSeries, behavior
 from pynwb.misc import IntervalSeries
 
 from ..errors import ConversionError
-from .context import WriteContext
+from .context import WriteContext, link_of
 from .registry import Contribution, Written, writes
 from .series import series_datasets, timing_arguments
 
@@ -47,15 +50,33 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
         raise ConversionError(f"{obj.name}: {obj.neurodata_type} is not a TimeSeries type nwbstream writes")
     cls, fields = SERIES_TYPES[obj.neurodata_type or "TimeSeries"]
     attributes = json.loads(obj.attributes_json or "{}")
-    given = {**attributes, **ctx.entry(obj.metadata_key)}
+    given = {**attributes, **entry_fields(ctx.entry(obj.metadata_key), attributes.get("metadata_fields"))}
     defaults = {"name": obj.name} if cls is IntervalSeries else {"name": obj.name, "unit": "n.a."}
+    timing = (
+        {"timestamps": ctx.linked_object(contribution.source, obj, "timestamps")}
+        if link_of(obj, "timestamps") is not None
+        else timing_arguments(obj, contribution.data)
+    )
     series = cls(
         **{**defaults, **{k: v for k, v in given.items() if k in fields}},
         data=contribution.data["data"],
-        **timing_arguments(obj, contribution.data),
+        **timing,
     )
     placement = obj.placement or "acquisition"
-    holder_name = placement.split("/")[2] if placement.count("/") == 2 else ""
-    holder_type = HOLDER_TYPES.get(attributes.get("holder_type", holder_name))
+    holder_type = HOLDER_TYPES.get(attributes.get("holder_type", holder_name(placement)))
     ctx.place(series, placement, holder_type=holder_type, metadata_key=obj.metadata_key)
     return Written(series, series_datasets(series, obj))
+
+
+def holder_name(placement: str) -> str:
+    """The container a placement ends in ("acquisition/NvtPosition", "processing/behavior/Position"), else ""."""
+    parts = placement.split("/")
+    held = (parts[0] == "acquisition" and len(parts) == 2) or (parts[0] == "processing" and len(parts) == 3)
+    return parts[-1] if held else ""
+
+
+def entry_fields(entry: dict, keys: dict[str, str] | None) -> dict:
+    """The series fields a metadata entry gives: the entry itself, or its keys renamed by `metadata_fields`."""
+    if not keys:
+        return entry
+    return {field: entry[key] for field, key in keys.items() if key in entry}

@@ -66,6 +66,15 @@ class VideoFile:
             times.append(self._capture.get(self._cv2.CAP_PROP_POS_MSEC))
         return np.asarray(times, dtype=float) / 1000.0
 
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames start..stop-1 as one (frames, height, width, 3) uint8 array."""
+        block = None
+        for offset, frame in enumerate(self.frames(start, stop)):
+            if block is None:
+                block = np.empty((stop - start, *frame.shape), dtype=frame.dtype)
+            block[offset] = frame
+        return block if block is not None else np.empty((0, *self.frame_shape), dtype=np.uint8)
+
     def frames(self, start: int, stop: int) -> Iterator[np.ndarray]:
         """Frames start..stop-1 in order, decoded one at a time (never the whole video in memory)."""
         self._seek(start)

@@ -40,6 +40,7 @@ class Kind(enum.IntEnum):
     TIME_INTERVALS = pb.NWB_KIND_TIME_INTERVALS
     INTRACELLULAR_RECORDINGS = pb.NWB_KIND_INTRACELLULAR_RECORDINGS
     ETHOGRAM = pb.NWB_KIND_ETHOGRAM
+    NDX_EVENTS = pb.NWB_KIND_NDX_EVENTS  # legacy MedPC: ndx-events Events + IntervalSeries picked by metadata
     VAME_PROJECT = pb.NWB_KIND_VAME_PROJECT  # ndx-vame VAMEProject (syllables family)
     VAME_SERIES = pb.NWB_KIND_VAME_SERIES  # ndx-vame Latent/Motif/CommunitySeries (syllables family)
 

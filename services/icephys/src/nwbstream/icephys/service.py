@@ -11,8 +11,10 @@ MODALITY = "icephys"
 
 
 def preload() -> None:
-    """The reader every interface imports on first use."""
-    import neo.io  # noqa: F401
+    """The reader every interface imports on first use (under the lock its first use takes too)."""
+    from .abf_file import axon_raw_io
+
+    axon_raw_io()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
