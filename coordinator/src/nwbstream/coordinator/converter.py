@@ -150,8 +150,36 @@ class Converter(contextlib.AbstractContextManager):
             for obj in source.objects:
                 if write_as and obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
                     obj = _with_write_as(obj, write_as)
+                if obj.kind == pb.NWB_KIND_IMAGES and "parent_container" in own:
+                    obj = _with_images_parent(obj, own["parent_container"])
+                if obj.kind == pb.NWB_KIND_TIME_INTERVALS:
+                    obj = _with_table_options(obj, own)
                 objects.append((key, obj))
         return objects
+
+
+def _with_images_parent(obj: pb.NwbObject, parent_container: str) -> pb.NwbObject:
+    """NeuroConv's image interfaces write their Images container to acquisition or stimulus."""
+    if parent_container not in ("acquisition", "stimulus"):
+        raise ConversionError(
+            f"conversion_options parent_container {parent_container!r}: images go to acquisition or stimulus"
+        )
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    changed.placement = parent_container
+    return changed
+
+
+def _with_table_options(obj: pb.NwbObject, options: Mapping[str, Any]) -> pb.NwbObject:
+    """NeuroConv's time intervals options: `tag` picks the metadata entry TimeIntervals/<tag>; the column name
+    mapping and descriptions travel to the writer in the object's attributes."""
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    if "tag" in options:
+        changed.metadata_key = f"TimeIntervals/{options['tag']}"
+    own = {name: options[name] for name in ("column_name_mapping", "column_descriptions") if name in options}
+    changed.attributes_json = json.dumps({**json.loads(obj.attributes_json or "{}"), **own})
+    return changed
 
 
 def _with_write_as(obj: pb.NwbObject, write_as: str) -> pb.NwbObject:
