@@ -75,7 +75,7 @@ BEHAVIOR_EVENTS_DONE: set[str] = set()
 
 ICEPHYS_DONE: set[str] = set()
 
-GENERAL_DONE: set[str] = set()
+GENERAL_DONE = {"ImageInterface", "ExternalImageInterface", "CsvTimeIntervalsInterface", "ExcelTimeIntervalsInterface"}
 
 ISSUE_7_DONE = POSE_DONE | VIDEO_DONE | TRACKING_DONE | BEHAVIOR_EVENTS_DONE | ICEPHYS_DONE | GENERAL_DONE
 NOT_YET = {

@@ -25,6 +25,11 @@ class BaseTimeIntervalsInterface(BaseDataInterface):
     """Formats give `_read_file` (a pandas reader); everything else is shared."""
 
     keywords: ClassVar[tuple[str, ...]] = ("table", "trials", "epochs", "time intervals")
+    differs_from_neuroconv = (
+        "columns keep the types pandas reads (NeuroConv 0.10.2 adds rows one by one, so a table of numbers only has "
+        "its integer columns written as float); a missing text value is written as an empty string (NeuroConv "
+        "fails on it)"
+    )
 
     def __init__(self, file_path: str, read_kwargs: dict | None = None, verbose: bool = False):
         """
