@@ -50,6 +50,20 @@ REAL_IMAGE_CASE = Case(
     "real: DeepLabCut example frames (PNG, RGB)",
     reader_name="PIL.Image.open",
 )
+EXTERNAL_CASE = Case(
+    "ExternalImageInterface",
+    {"file_paths": [str(path) for path in REAL_IMAGES]},
+    lambda: {path.stem: pillow_header(path) for path in REAL_IMAGES},
+    "real: DeepLabCut example frames (PNG, RGB)",
+    reader_name="PIL.Image.open",
+)
+# Cases on files generated at run time (tests/fixtures/general/generate.py).
+FIXTURES = {
+    "ImageInterface": "generated with Pillow (L, I;16, LA, RGBA, JPEG, BMP)",
+    "ExternalImageInterface": "generated with Pillow (JPEG, GIF, grayscale PNG)",
+    "CsvTimeIntervalsInterface": "generated with pandas (text, booleans, gaps, no stop_time)",
+    "ExcelTimeIntervalsInterface": "generated with pandas (text, booleans, gaps, no stop_time)",
+}
 
 
 def read_nwb(path: Path) -> tuple[NWBHDF5IO, Any]:
@@ -261,25 +275,25 @@ def test_image_metadata_and_stimulus(services, tmp_path, generated_images):
     assert_valid_nwb(path)
 
 
+def pillow_header(path: Path) -> tuple[str, str]:
+    """What NeuroConv writes of an external image: Pillow's format, and its mode with L named grayscale."""
+    with Image.open(path) as image:
+        return image.format, {"L": "grayscale"}.get(image.mode, image.mode)
+
+
 def test_external_images(services, tmp_path, generated_images):
-    """The path as given, Pillow's format, and its mode (grayscale for L); no pixels in the file."""
-    files = [REAL_IMAGES[0], generated_images["RGB"], generated_images["P"], generated_images["L_png"]]
-    path = convert(
-        services,
-        {"External": ("ExternalImageInterface", {"file_paths": [str(p) for p in files]})},
-        tmp_path / "external.nwb",
-    )
-    expected = {
-        REAL_IMAGES[0].stem: ("PNG", "RGB"),
-        "photo": ("JPEG", "RGB"),
-        "palette": ("GIF", "P"),
-        "mono": ("PNG", "grayscale"),
-    }
+    """The path as given, Pillow's format and mode; no pixels in the file."""
+    generated = [generated_images["RGB"], generated_images["P"], generated_images["L_png"]]
+    source = {"file_paths": EXTERNAL_CASE.source["file_paths"] + [str(p) for p in generated]}
+    path = convert(services, {"External": ("ExternalImageInterface", source)}, tmp_path / "external.nwb")
+    expected = EXTERNAL_CASE.read() | {p.stem: pillow_header(p) for p in generated}
+    assert expected["mono"] == ("PNG", "grayscale") and expected["palette"] == ("GIF", "P")
     io, nwbfile = read_nwb(path)
     with io:
         images = nwbfile.acquisition["Images"]
         assert images.description == "Images loaded through ExternalImageInterface"
-        for file in files:
+        assert set(images.images) == set(expected)
+        for file in map(Path, source["file_paths"]):
             image = images[file.stem]
             assert type(image).__name__ == "ExternalImage"
             assert image.data == str(file)
@@ -363,4 +377,24 @@ def test_writer_takes_ragged_and_typed_columns(tmp_path):
         assert [list(s) for s in table["spikes"][:]] == [[3, 4], [], [5, 6, 7]]
         assert table["scored"].data.dtype == bool
         np.testing.assert_array_equal(table["stop_time"].data[:], stops)
+    assert_valid_nwb(path)
+
+
+def test_recording_trials_and_images_in_one_file(services, tmp_path, spikeglx_folder):
+    """Three services' sources in one session (ecephys, general twice): one file with all of them."""
+    path = convert(
+        services,
+        {
+            "Recording": ("SpikeGLXRecordingInterface", {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}),
+            "Trials": ("CsvTimeIntervalsInterface", {"file_path": str(CSV)}),
+            "Frames": ("ImageInterface", {"file_paths": [str(REAL_IMAGES[0])]}),
+        },
+        tmp_path / "session.nwb",
+        stub_test=True,
+    )
+    io, nwbfile = read_nwb(path)
+    with io:
+        assert set(nwbfile.acquisition) == {"ElectricalSeriesAPImec0", "Images"}
+        assert_table_equals(nwbfile.trials, pd.read_csv(CSV))
+        np.testing.assert_array_equal(nwbfile.acquisition["Images"]["img0000"].data[:], pillow_pixels(REAL_IMAGES[0]))
     assert_valid_nwb(path)
