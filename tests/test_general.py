@@ -190,6 +190,14 @@ def test_table_without_start_time_is_refused(services, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [file_path.name]
 
 
+def test_timing_column_that_is_not_seconds_is_named(services, tmp_path):
+    file_path = tmp_path / "trials.csv"
+    file_path.write_text("start_time,stop_time\n0.5,1.0\nsoon,2.0\n")
+    with pytest.raises(ConversionError, match=rf"{file_path}: timing column 'start_time' is not numbers"):
+        convert(services, {"Trials": ("CsvTimeIntervalsInterface", {"file_path": str(file_path)})}, tmp_path / "o.nwb")
+    assert not (tmp_path / "o.nwb").exists()
+
+
 def test_broken_excel_file_is_named(services, tmp_path):
     broken = tmp_path / "trials.xlsx"
     broken.write_bytes(XLSX.read_bytes()[: XLSX.stat().st_size // 2])

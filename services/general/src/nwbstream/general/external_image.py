@@ -4,7 +4,6 @@ its format and its colour mode as Pillow reads them from the header; the pixels 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 from nwbstream.service import NwbObjectSpec, SourceError
@@ -22,7 +21,6 @@ class ExternalImageInterface(BaseImageInterface):
     """Interface for writing images to NWB as paths pointing at the files on disk."""
 
     display_name = "External Image Interface"
-    keywords: ClassVar[tuple[str, ...]] = ("image", "external")
     associated_suffixes = (".png", ".jpg", ".jpeg", ".gif")
     info = "Interface for writing images to NWB by reference, leaving the pixel data in the source files."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 from nwbstream.service import DatasetSpec, NwbObjectSpec, SourceError
@@ -27,7 +27,6 @@ class ImageInterface(BaseImageInterface):
     """Interface for converting single or multiple images to NWB format."""
 
     display_name = "Image Interface"
-    keywords: ClassVar[tuple[str, ...]] = ("image",)
     associated_suffixes = (".png", ".jpg", ".jpeg", ".tiff", ".tif", ".webp")
     info = "Interface for converting single or multiple images to NWB format."
 

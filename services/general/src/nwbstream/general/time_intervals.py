@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, SourceError, Table
@@ -24,14 +24,13 @@ _TEXT_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 class BaseTimeIntervalsInterface(BaseDataInterface):
     """Formats give `_read_file` (a pandas reader); everything else is shared."""
 
-    keywords: ClassVar[tuple[str, ...]] = ("table", "trials", "epochs", "time intervals")
     differs_from_neuroconv = (
         "columns keep the types pandas reads (NeuroConv 0.10.2 adds rows one by one, so a table of numbers only has "
         "its integer columns written as float); a missing text value is written as an empty string (NeuroConv "
         "fails on it)"
     )
 
-    def __init__(self, file_path: str, read_kwargs: dict | None = None, verbose: bool = False):
+    def __init__(self, file_path: Path, read_kwargs: dict | None = None, verbose: bool = False):
         """
         Parameters
         ----------
@@ -45,7 +44,9 @@ class BaseTimeIntervalsInterface(BaseDataInterface):
         """
         self.file_path = Path(file_path)
         self.dataframe = self._read_file(self.file_path, **(read_kwargs or {}))
-        self._time_columns = [str(name) for name in self.dataframe.columns if str(name).endswith("_time")]
+        self.seconds = {
+            str(name): self._seconds(name) for name in self.dataframe.columns if str(name).endswith("_time")
+        }
 
     @staticmethod
     @abstractmethod
@@ -71,17 +72,16 @@ class BaseTimeIntervalsInterface(BaseDataInterface):
         return schema
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        """The whole table, stub or not: a table is small, and NeuroConv has no preview of one either."""
-        frame = self.dataframe
-        columns = [Column("id", "", np.arange(len(frame), dtype="<i8"))]
-        datasets = []
-        for name in frame.columns:
+        """The whole table, stub or not: a table is small, and NeuroConv has no preview of one either. Rows are
+        numbered 0..n-1 (a column of the file named `id` would give the ids)."""
+        columns = []
+        for name in self.dataframe.columns:
             label = str(name)
-            if label in self._time_columns:
-                datasets.append(DatasetSpec.inline(label, self._seconds(label), time_valued=True))
+            if label in self.seconds:
                 columns.append(Column(label, label, dataset=label))
             else:
-                columns.append(Column(label, label, typed_values(frame[name], self.file_path)))
+                columns.append(Column(label, label, typed_values(self.dataframe[name])))
+        datasets = [DatasetSpec.inline(name, values, time_valued=True) for name, values in self.seconds.items()]
         return [
             NwbObjectSpec(
                 kind=Kind.TIME_INTERVALS,
@@ -96,14 +96,15 @@ class BaseTimeIntervalsInterface(BaseDataInterface):
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
         raise SourceError(f"{self.file_path}: a time intervals table has no bulk dataset ({dataset_name})")
 
-    def _seconds(self, name: str) -> np.ndarray:
+    def _seconds(self, name: Any) -> np.ndarray:
+        """A timing column as float64 seconds, as NeuroConv reads one."""
         try:
             return self.dataframe[name].to_numpy(dtype="<f8")
         except (TypeError, ValueError) as error:
             raise SourceError(f"{self.file_path}: timing column {name!r} is not numbers (seconds): {error}") from None
 
 
-def typed_values(series: Any, file_path: Path) -> np.ndarray | list[str]:
+def typed_values(series: Any) -> np.ndarray | list[str]:
     """A column's values as pandas typed them: booleans, integers and floats as arrays; anything else as text
     (a missing value as "")."""
     import pandas as pd
