@@ -3,7 +3,8 @@ write it: the files of `file_paths`, or those of `folder_path` with the interfac
 by its file's stem, with NeuroConv's metadata (`Images/<metadata_key>`: the container's `name` and
 `description`, and one block per image under `images`, keyed by the file's path).
 
-Formats say what one file becomes (`_image_plan`); the object, the metadata and the checks are shared.
+Formats say which files they take (`_check_image`) and what each becomes (`describe`, through `images_object`);
+finding the files, their headers, the metadata and the object are shared.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ _TEXT = {"type": "string"}
 
 
 class BaseImageInterface(BaseDataInterface):
-    """`self.files` maps each image's id (its file stem, or file name when two stems collide) to its path."""
+    """`self.files` maps each image's id (see `_image_ids`) to its file, `self.headers` to Pillow's (format, mode,
+    size) of it."""
 
     placement: str = "acquisition"
 
