@@ -95,6 +95,36 @@ def assert_table_equals(table, frame: pd.DataFrame) -> None:
             assert [v.decode() if isinstance(v, bytes) else v for v in written] == list(expected), name
 
 
+def interface_metadata(name: str, source: dict[str, Any]) -> dict[str, Any]:
+    """What the interface's get_metadata() gives, as the service sends it."""
+    from nwbstream.service import discover_interfaces
+
+    interfaces = {cls.__name__: cls for cls in discover_interfaces("nwbstream.general")}
+    return interfaces[name].open(source).get_metadata()
+
+
+def test_metadata_is_neuroconvs():
+    """NeuroConv 0.10.2's get_metadata() on the same sources, minus its provenance (session_description "",
+    a fresh identifier, source_script)."""
+    assert interface_metadata("CsvTimeIntervalsInterface", {"file_path": str(CSV)}) == {
+        "NWBFile": {},
+        "TimeIntervals": {
+            "trials": {"table_name": "trials", "table_description": f"experimental trials generated from {CSV}"}
+        },
+    }
+    frames = {str(path): {"name": path.stem} for path in REAL_IMAGES}
+    assert interface_metadata("ImageInterface", {"folder_path": str(generate.REAL_IMAGES)}) == {
+        "NWBFile": {},
+        "Images": {
+            "Images": {"name": "Images", "description": "Images loaded through ImageInterface", "images": frames}
+        },
+    }
+    source = {"file_paths": [str(path) for path in REAL_IMAGES], "metadata_key": "Frames"}
+    assert interface_metadata("ExternalImageInterface", source)["Images"] == {
+        "Frames": {"name": "Frames", "description": "Images loaded through ExternalImageInterface", "images": frames}
+    }
+
+
 # ----------------------------------------------------------------------------------------------- time intervals
 
 
