@@ -436,3 +436,15 @@ def test_recording_trials_and_images_in_one_file(services, tmp_path, spikeglx_fo
         assert_table_equals(nwbfile.trials, pd.read_csv(CSV))
         np.testing.assert_array_equal(nwbfile.acquisition["Images"]["img0000"].data[:], pillow_pixels(REAL_IMAGES[0]))
     assert_valid_nwb(path)
+
+
+def test_images_parent_container_is_acquisition_or_stimulus(services, tmp_path):
+    out = tmp_path / "out.nwb"
+    with pytest.raises(ConversionError, match="parent_container 'processing/behavior': images go to acquisition"):
+        convert(
+            services,
+            {"Images": ("ImageInterface", {"file_paths": [str(REAL_IMAGES[0])]})},
+            out,
+            conversion_options={"Images": {"parent_container": "processing/behavior"}},
+        )
+    assert not out.exists()
