@@ -90,7 +90,7 @@ BEHAVIOR_EVENTS_DONE: set[str] = {
 
 ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
-GENERAL_DONE: set[str] = set()
+GENERAL_DONE = {"ImageInterface", "ExternalImageInterface", "CsvTimeIntervalsInterface", "ExcelTimeIntervalsInterface"}
 
 ISSUE_7_DONE = POSE_DONE | VIDEO_DONE | TRACKING_DONE | BEHAVIOR_EVENTS_DONE | ICEPHYS_DONE | GENERAL_DONE
 NOT_YET = {

@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - each module registers its writer
     photon_series,
     plane_segmentation,
     roi_response_series,
+    time_intervals,
     time_series,
     units,
 )
