@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - each module registers its writer
     images,
     photon_series,
     plane_segmentation,
+    pose_estimation,
     roi_response_series,
     time_series,
     units,
