@@ -16,7 +16,7 @@ from ..errors import ConversionError
 MODULE_DESCRIPTIONS = {
     "ecephys": "Processed extracellular electrophysiology data.",
     "ophys": "contains optical physiology processed data",  # NeuroConv's words
-    "behavior": "Processed behavioral data.",
+    "behavior": "processed behavioral data",  # NeuroConv's words (pose, FicTrac, video, MoSeq, VAME)
 }
 
 
