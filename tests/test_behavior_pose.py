@@ -16,7 +16,7 @@ from pynwb import NWBHDF5IO
 
 from .cases import Case
 from .conftest import START, TESTDATA, convert
-from .fixtures.behavior.pose import DEEPLABCUT, DLC_H5, write_deeplabcut_csv
+from .fixtures.behavior.pose import DEEPLABCUT, DLC_H5, write_deeplabcut_csv, write_deeplabcut_multi_animal_h5
 from .nwbcheck import assert_valid_nwb
 
 SLEAP = TESTDATA / "behavior" / "sleap"
@@ -151,10 +151,23 @@ def write(services, tmp_path, interface, source, metadata=START, **options) -> P
     return path
 
 
+# The DeepLabCut case also names its camera, as a NeuroConv user does: a top-level Devices entry the container
+# refers to by key.
+WITH_CAMERA = copy.deepcopy(START) | {
+    "Devices": {"camera": {"name": "Camera", "description": "overhead camera"}},
+    "Pose": {"PoseEstimations": {"deep_lab_cut_metadata_key": {"device_metadata_key": "camera"}}},
+}
+
+
 @pytest.fixture(scope="module")
 def written(services, tmp_path_factory) -> dict[str, Path]:
     """Each case converted once, whole."""
-    return {key: write(services, tmp_path_factory.mktemp(key), c.interface, c.source) for key, c in CASES.items()}
+    return {
+        key: write(
+            services, tmp_path_factory.mktemp(key), c.interface, c.source, WITH_CAMERA if key == "dlc_h5" else START
+        )
+        for key, c in CASES.items()
+    }
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
@@ -165,14 +178,14 @@ def test_keypoints_equal_the_readers(written, key):
     with io:
         pose = nwbfile.processing["behavior"][case.expect["name"]]
         assert sorted(pose.pose_estimation_series) == sorted(case.expect["series"](k) for k in expected)
-        for keypoint, (positions, confidence, frames) in expected.items():
+        frames = next(iter(expected.values()))[2]  # one track: every keypoint on the same frames
+        times = case.expect["times"](frames)
+        for keypoint, (positions, confidence, _) in expected.items():
             series = pose.pose_estimation_series[case.expect["series"](keypoint)]
             np.testing.assert_array_equal(series.data[:], positions)
             np.testing.assert_array_equal(series.confidence[:], confidence)
             assert series.reference_frame == TOP_LEFT
-            np.testing.assert_allclose(
-                series_times(series, len(frames)), case.expect["times"](frames), rtol=0, atol=1e-9
-            )
+            np.testing.assert_allclose(series_times(series, len(frames)), times, rtol=0, atol=1e-9)
 
 
 def test_deeplabcut_metadata_as_neuroconv_gives_it(written):
@@ -186,6 +199,8 @@ def test_deeplabcut_metadata_as_neuroconv_gives_it(written):
         assert pose.skeleton.edges is None  # config.yaml's skeleton is empty
         assert pose.original_videos is None and pose.dimensions is None  # m3v1mp4 is not among the config's videos
         assert "Skeletons" in nwbfile.processing["behavior"].data_interfaces
+        assert [d.name for d in pose.devices] == ["Camera"]
+        assert nwbfile.devices["Camera"].description == "overhead camera"
 
 
 def test_sleap_skeleton_edges_and_provenance(written):
@@ -257,20 +272,6 @@ def test_stub_writes_the_first_frames(services, tmp_path):
         assert series.data.shape == (10, 2)
 
 
-def test_camera_device_from_metadata(services, tmp_path):
-    case = CASES["dlc_h5"]
-    metadata = copy.deepcopy(START) | {
-        "Devices": {"camera": {"name": "Camera", "description": "overhead camera"}},
-        "Pose": {"PoseEstimations": {"deep_lab_cut_metadata_key": {"device_metadata_key": "camera"}}},
-    }
-    path = write(services, tmp_path, case.interface, case.source, metadata)
-    io, nwbfile = read_back(path)
-    with io:
-        pose = nwbfile.processing["behavior"]["PoseEstimationDeepLabCut"]
-        assert [d.name for d in pose.devices] == ["Camera"]
-        assert nwbfile.devices["Camera"].description == "overhead camera"
-
-
 def truncated(folder: Path) -> Path:
     path = folder / DLC_H5.name
     path.write_bytes(DLC_H5.read_bytes()[: DLC_H5.stat().st_size // 2])
@@ -290,4 +291,47 @@ def test_bad_file_is_named_and_nothing_is_written(services, tmp_path, make):
     out.parent.mkdir()
     with pytest.raises(Exception, match=source.name):
         convert(services, {"pose": ("DeepLabCutInterface", {"file_path": str(source), "sampling_frequency": 30})}, out)
+    assert not list(out.parent.iterdir())
+
+
+def test_deeplabcut_multi_animal_writes_the_named_individual(services, tmp_path):
+    h5 = write_deeplabcut_multi_animal_h5(tmp_path)
+    mouse2 = pd.read_hdf(h5).xs("mouse2", level="individuals", axis=1).droplevel("scorer", axis=1)
+    source = {"file_path": str(h5), "subject_name": "mouse2", "sampling_frequency": 30.0}
+    path = write(services, tmp_path, "DeepLabCutInterface", source)
+    io, nwbfile = read_back(path)
+    with io:
+        pose = nwbfile.processing["behavior"]["PoseEstimationDeepLabCut"]
+        assert pose.scorer == "DLC_resnet50_openfieldAug20shuffle1_30000"
+        assert pose.skeleton.name == "SkeletonPoseEstimationDeepLabCut_Mouse2"
+        assert pose.skeleton.subject is None  # mouse2 is not the file's subject (mouse01)
+        for part in ("snout", "tailbase"):
+            series = pose.pose_estimation_series[f"PoseEstimationSeries{part.capitalize()}"]
+            np.testing.assert_array_equal(series.data[:], mouse2[part][["x", "y"]])
+
+
+@pytest.mark.parametrize(
+    ("interface", "source", "problem"),
+    [
+        ("DeepLabCutInterface", {"subject_name": "mouse3"}, "no individual 'mouse3'"),
+        (
+            "SLEAPInterface",
+            {"file_path": str(SLEAP / "demo-flies13-preds.slp"), "frames_per_second": 25.0},
+            "track_name",
+        ),
+        (
+            "SLEAPInterface",
+            {"file_path": str(SLEAP / "minimal_instance.pkg.slp"), "frames_per_second": 25.0},
+            "a track",
+        ),
+    ],
+)
+def test_an_ambiguous_individual_is_a_clear_error(services, tmp_path, interface, source, problem):
+    """Which individual to write must be said: a missing one, several tracks, untracked instances of several."""
+    if interface == "DeepLabCutInterface":
+        source = {"file_path": str(write_deeplabcut_multi_animal_h5(tmp_path)), "sampling_frequency": 30.0} | source
+    out = tmp_path / "out" / "out.nwb"
+    out.parent.mkdir()
+    with pytest.raises(Exception, match=f"{Path(source['file_path']).name}.*{problem}"):
+        convert(services, {"pose": (interface, source)}, out)
     assert not list(out.parent.iterdir())
