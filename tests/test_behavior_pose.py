@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sleap_io
+from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
 from .cases import Case
@@ -335,3 +336,40 @@ def test_an_ambiguous_individual_is_a_clear_error(services, tmp_path, interface,
     with pytest.raises(Exception, match=f"{Path(source['file_path']).name}.*{problem}"):
         convert(services, {"pose": (interface, source)}, out)
     assert not list(out.parent.iterdir())
+
+
+# NeuroConv 0.10.2's DeepLabCutInterface(...).get_metadata() for CASES["dlc_h5"], provenance (identifier,
+# source_script) left out.
+NEUROCONV_DLC_METADATA = {
+    "NWBFile": {"experimenter": ["Pranav"], "session_description": "openfield"},
+    "Pose": {
+        "PoseEstimations": {
+            "deep_lab_cut_metadata_key": {
+                "PoseEstimationSeries": {
+                    part: {"name": f"PoseEstimationSeries{part.capitalize()}", "reference_frame": TOP_LEFT}
+                    for part in ("snout", "leftear", "rightear", "tailbase")
+                },
+                "dimensions": None,
+                "name": "PoseEstimationDeepLabCut",
+                "original_videos": None,
+                "scorer": "DLC_resnet50_openfieldAug20shuffle1_30000",
+                "skeleton_metadata_key": "deep_lab_cut_metadata_key",
+                "source_software": "DeepLabCut",
+            }
+        },
+        "Skeletons": {
+            "deep_lab_cut_metadata_key": {
+                "edges": [],
+                "name": "SkeletonPoseEstimationDeepLabCut_Ind1",
+                "nodes": ["snout", "leftear", "rightear", "tailbase"],
+                "subject": "ind1",
+            }
+        },
+    },
+}
+
+
+def test_metadata_is_neuroconvs(services):
+    case = CASES["dlc_h5"]
+    with Converter({"pose": (case.interface, case.source)}, services) as converter:
+        assert converter.get_metadata() == NEUROCONV_DLC_METADATA

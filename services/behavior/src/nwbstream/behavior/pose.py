@@ -54,6 +54,14 @@ class BasePoseEstimationInterface(BaseDataInterface):
         coordinator then takes the rate from the metadata (contract.md, NWB_KIND_POSE_ESTIMATION)."""
         raise NotImplementedError
 
+    def _frame_times_once(self, max_frames: int | None) -> np.ndarray | None:
+        """`frame_times`, kept: a video's times cost a pass over its frames, and a source is described more than
+        once (whole and as a stub, at open and at conversion)."""
+        kept: dict[int | None, np.ndarray | None] = vars(self).setdefault("_kept_frame_times", {})
+        if max_frames not in kept:
+            kept[max_frames] = self.frame_times(max_frames)
+        return kept[max_frames]
+
     def keypoints(self) -> Keypoints:
         if self._keypoints is None:
             self._keypoints = self.read_keypoints()
@@ -91,7 +99,7 @@ class BasePoseEstimationInterface(BaseDataInterface):
             if keypoints.confidence is not None:
                 datasets.append(DatasetSpec(f"{name}/confidence", np.dtype("<f8"), (frames,)))
         timing = Timing()
-        times = self.frame_times(STUB_FRAMES if stub else None)
+        times = self._frame_times_once(STUB_FRAMES if stub else None)
         if times is not None:
             rate = regular_rate(times)
             if rate is not None:
