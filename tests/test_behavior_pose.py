@@ -285,12 +285,24 @@ def not_a_table(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make", [truncated, not_a_table])
-def test_bad_file_is_named_and_nothing_is_written(services, tmp_path, make):
+def labeled_frames(folder: Path) -> Path:
+    """DeepLabCut's training labels (x and y, no likelihood): not predictions."""
+    return DEEPLABCUT / "labeled-data" / "m4s1" / "CollectedData_Pranav.h5"
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (truncated, "cannot be read as a DeepLabCut table: truncated file"),
+        (not_a_table, "cannot be read as a DeepLabCut table"),
+        (labeled_frames, "no likelihood columns"),
+    ],
+)
+def test_bad_file_is_named_and_nothing_is_written(services, tmp_path, make, problem):
     source = make(tmp_path)
     out = tmp_path / "out" / "out.nwb"
     out.parent.mkdir()
-    with pytest.raises(Exception, match=source.name):
+    with pytest.raises(Exception, match=f"{source.name}: {problem}"):
         convert(services, {"pose": ("DeepLabCutInterface", {"file_path": str(source), "sampling_frequency": 30})}, out)
     assert not list(out.parent.iterdir())
 

@@ -11,6 +11,8 @@ from nwbstream.service import SourceError
 
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints, keypoint_columns
 
+HDF5_TRACE_END = "End of HDF5 error back trace"
+
 
 class DeepLabCutInterface(BasePoseEstimationInterface):
     """One individual's keypoints from a DeepLabCut output file."""
@@ -80,7 +82,7 @@ class DeepLabCutInterface(BasePoseEstimationInterface):
 
     def read_keypoints(self) -> Keypoints:
         names = self.table.columns.get_level_values("bodyparts").unique().tolist()
-        values = keypoint_columns(self.table, names, ("x", "y", "likelihood"))
+        values = keypoint_columns(self.table, names, ("x", "y", "likelihood"), self.file_path)
         return Keypoints(names, values[:, :, :2], values[:, :, 2])
 
     def frame_times(self, max_frames: int | None) -> np.ndarray | None:
@@ -126,11 +128,19 @@ class DeepLabCutInterface(BasePoseEstimationInterface):
 
 
 def read_table(path: Path) -> Any:
+    """The output table as DeepLabCut reads it back; a file pandas cannot read is named with the cause (for HDF5,
+    the deepest line of PyTables' trace: a truncated file, no HDF5 signature)."""
     import pandas as pd
 
-    if ".h5" in path.suffixes:
-        return pd.read_hdf(path)
-    return pd.read_csv(path, header=[0, 1, 2], index_col=0)
+    try:
+        if ".h5" in path.suffixes:
+            return pd.read_hdf(path)
+        return pd.read_csv(path, header=[0, 1, 2], index_col=0)
+    except Exception as error:  # pandas and PyTables raise many types for a damaged file
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        end = lines.index(HDF5_TRACE_END) if HDF5_TRACE_END in lines else len(lines)
+        cause = lines[end - 1] if end else repr(error)
+        raise SourceError(f"{path}: cannot be read as a DeepLabCut table: {cause}") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:

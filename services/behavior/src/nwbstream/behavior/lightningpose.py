@@ -67,7 +67,7 @@ class LightningPoseDataInterface(BasePoseEstimationInterface):
 
     def read_keypoints(self) -> Keypoints:
         names = self.table.columns.get_level_values(0).unique().tolist()
-        values = keypoint_columns(self.table, names, ("x", "y", "likelihood"))
+        values = keypoint_columns(self.table, names, ("x", "y", "likelihood"), self.file_path)
         return Keypoints(names, values[:, :, :2], values[:, :, 2])
 
     def frame_times(self, max_frames: int | None) -> np.ndarray | None:

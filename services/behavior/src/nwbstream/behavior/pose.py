@@ -10,6 +10,7 @@ the frame times as a rate when regular (NeuroConv's test), else one time per fra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -148,7 +149,10 @@ def regular_rate(times: np.ndarray, tolerance: float = 1e-6) -> float | None:
     return 1.0 / period if deviation <= min(0.1 * period, tolerance) else None
 
 
-def keypoint_columns(table: Any, names: list[str], coordinates: tuple[str, ...]) -> np.ndarray:
+def keypoint_columns(table: Any, names: list[str], coordinates: tuple[str, ...], source: Path) -> np.ndarray:
     """(frames, keypoints, len(coordinates)) float64 from a table whose columns are (keypoint, coordinate) pairs,
     the DeepLabCut layout Lightning Pose shares."""
+    missing = sorted(set(coordinates) - set(table.columns.get_level_values(-1)))
+    if missing:
+        raise SourceError(f"{source}: no {', '.join(missing)} columns (labeled frames rather than predictions?)")
     return np.stack([table[name][list(coordinates)].to_numpy(dtype="float64") for name in names], axis=1)
