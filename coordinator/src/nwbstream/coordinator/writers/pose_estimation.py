@@ -2,10 +2,10 @@
 
 Everything but the keypoint values comes from the metadata entry (`Pose/PoseEstimations/<key>`): the container's
 name and fields, one series entry per keypoint, the skeleton it names by `skeleton_metadata_key` (Skeletons
-container, shared by name) and its camera (a `Devices` entry). Series fields ndx-pose defaults are passed only when
-the entry gives them. Times: the object's rate or timestamps (later series link to the first one's), else the
-entry's `rate` (a source that records no frame times, such as predictions converted without their video).
-"""
+container, shared by name) and its camera (a `Devices` entry, by `device_metadata_key`). Series fields ndx-pose
+defaults are passed only when the entry gives them. Times: the object's rate or timestamps (later series link to
+the first one's), else the entry's `rate` (a source that records no frame times, such as predictions converted
+without their video)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from ..errors import ConversionError
 from .context import WriteContext
 from .devices import add_device
 from .registry import Contribution, Written, writes
-from .typed_devices import typed_device
 
 CONTAINER_FIELDS = ("description", "source_software", "source_software_version", "scorer")
 VIDEO_PATH_FIELDS = ("original_videos", "labeled_videos")
@@ -95,10 +94,8 @@ def _timing(obj: pb.NwbObject, entry: dict[str, Any], data: dict[str, Any]) -> d
 
 
 def _device(ctx: WriteContext, obj: pb.NwbObject, entry: dict[str, Any]):
-    """The camera: a `Devices` entry by key, or (once the metadata's devices are placed) the `Pose.Device` entry
-    the container names."""
-    if entry.get("device_metadata_key") is not None:
-        return typed_device(ctx.nwbfile, ctx.metadata, entry["device_metadata_key"])
+    """The camera: the `Pose.Device` entry the container names (metadata merging turns the entry's
+    `device_metadata_key` into `device`, the name, and moves the top-level `Devices` entry there)."""
     if entry.get("device") is None:
         return None
     listed = [d for d in ctx.entry("Pose").get("Device") or [] if d.get("name") == entry["device"]]
