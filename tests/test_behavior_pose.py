@@ -411,3 +411,34 @@ def test_metadata_is_neuroconvs(services):
     case = CASES["dlc_h5"]
     with Converter({"pose": (case.interface, case.source)}, services) as converter:
         assert converter.get_metadata() == NEUROCONV_DLC_METADATA
+
+
+def test_source_video_links_the_image_series_a_video_interface_wrote():
+    """`source_video_metadata_key` names a `Behavior/ExternalVideos` entry: the pose links that ImageSeries (the
+    writer on its own here, with the ImageSeries a video interface would have written first)."""
+    from nwbstream.coordinator.errors import ConversionError
+    from nwbstream.coordinator.writers import Contribution, WriteContext, make_nwbfile, writer_for
+    from nwbstream.v1 import modality_pb2 as pb
+    from pynwb.image import ImageSeries
+
+    metadata = copy.deepcopy(START) | {
+        "Behavior": {"ExternalVideos": {"original": {"name": "VideoCamera"}}},
+        "Pose": {"PoseEstimations": {"key": {"source_video_metadata_key": "original"}}},
+    }
+    obj = pb.NwbObject(
+        kind=pb.NWB_KIND_POSE_ESTIMATION,
+        name="PoseEstimation",
+        metadata_key="Pose/PoseEstimations/key",
+        timing=pb.Timing(rate=30.0),
+        attributes_json='{"keypoints": ["nose"]}',
+    )
+    data = {"nose/data": np.zeros((3, 2)), "nose/confidence": np.ones(3)}
+    ctx = WriteContext(make_nwbfile(metadata), metadata)
+    with pytest.raises(ConversionError, match="'VideoCamera' is not in the file"):
+        writer_for(obj).add(ctx, Contribution("source", obj, data))
+    video = ImageSeries(
+        name="VideoCamera", external_file=["video.mp4"], starting_frame=[0], format="external", timestamps=[0.0, 0.1]
+    )
+    ctx.nwbfile.add_acquisition(video)
+    written = writer_for(obj).add(ctx, Contribution("source", obj, data))
+    assert written.container.source_video is video
