@@ -22,7 +22,8 @@ class DeepLabCutInterface(BasePoseEstimationInterface):
     info = "Interface for handling data from DeepLabCut."
     differs_from_neuroconv = (
         "Edges come from config.yaml's skeleton only (the `_meta.pickle` fallback is not unpickled). Without "
-        "`sampling_frequency`, the frame rate may also be given as metadata Pose/PoseEstimations/<key>/rate."
+        "`sampling_frequency`, the frame rate may also be given as metadata Pose/PoseEstimations/<key>/rate. Stub "
+        "mode writes the first 10 frames (NeuroConv's add_to_nwbfile takes no stub_test)."
     )
     container_name: ClassVar[str] = "PoseEstimationDeepLabCut"
 

@@ -33,7 +33,8 @@ class SLEAPInterface(BasePoseEstimationInterface):
     differs_from_neuroconv = (
         "A file tracking several individuals needs `track_name` (NeuroConv 0.10.2 then falls back to sleap-io's "
         "deprecated writer, which puts every track in SLEAP_VIDEO_* modules); frame times from the video are "
-        "OpenCV's presentation times (NeuroConv reads them with PyAV; equal on the test video)."
+        "OpenCV's presentation times (NeuroConv reads them with PyAV; equal on the test video). Stub mode writes the "
+        "first 10 frames (NeuroConv ignores stub_test here)."
     )
 
     def __init__(
