@@ -28,35 +28,11 @@ VIDEO_LINKS = {"source_video_metadata_key": "source_video", "labeled_video_metad
 
 @writes(pb.NWB_KIND_POSE_ESTIMATION)
 def add_pose_estimation(ctx: WriteContext, contribution: Contribution) -> Written:
-    from ndx_pose import PoseEstimation, PoseEstimationSeries
+    from ndx_pose import PoseEstimation
 
-    obj, data = contribution.obj, contribution.data
+    obj = contribution.obj
     entry = ctx.entry(obj.metadata_key)
-    keypoints = json.loads(obj.attributes_json or "{}").get("keypoints") or []
-    timing = _timing(obj, entry, data)
-    series_entries = entry.get("PoseEstimationSeries") or {}
-    all_series, held = [], {}
-    for keypoint in keypoints:
-        series_entry = series_entries.get(keypoint) or {}
-        arguments: dict[str, Any] = {
-            **timing,
-            "name": series_entry.get("name") or f"PoseEstimationSeries{keypoint}",
-            "description": series_entry.get("description") or f"Pose estimation series for {keypoint}.",
-            "data": data[f"{keypoint}/data"],
-            "reference_frame": series_entry.get("reference_frame") or "unknown",
-        }
-        if f"{keypoint}/confidence" in data:
-            arguments["confidence"] = data[f"{keypoint}/confidence"]
-        arguments |= {f: series_entry[f] for f in ("unit", "confidence_definition") if series_entry.get(f) is not None}
-        series = PoseEstimationSeries(**arguments)
-        held[f"{keypoint}/data"] = (series, "data")
-        if "confidence" in arguments:
-            held[f"{keypoint}/confidence"] = (series, "confidence")
-        if "timestamps" in timing and not all_series:
-            held[obj.timing.timestamps_dataset] = (series, "timestamps")
-            timing = {"timestamps": series}  # one vector, linked by the others (pynwb's idiom, as NeuroConv does)
-        all_series.append(series)
-
+    all_series, held = _keypoint_series(obj, entry, contribution.data)
     fields: dict[str, Any] = {f: entry[f] for f in (*CONTAINER_FIELDS, *VIDEO_PATH_FIELDS) if entry.get(f) is not None}
     if entry.get("dimensions") is not None:
         fields["dimensions"] = np.asarray(entry["dimensions"], dtype="uint16")
@@ -78,6 +54,36 @@ def add_pose_estimation(ctx: WriteContext, contribution: Contribution) -> Writte
     if skeleton is not None:
         _add_skeleton(ctx, skeleton)
     return Written(pose, held)
+
+
+def _keypoint_series(obj: pb.NwbObject, entry: dict[str, Any], data: dict[str, Any]) -> tuple[list, dict]:
+    """One PoseEstimationSeries per keypoint, in the object's order, and which series holds each bulk dataset."""
+    from ndx_pose import PoseEstimationSeries
+
+    timing = _timing(obj, entry, data)
+    series_entries = entry.get("PoseEstimationSeries") or {}
+    all_series, held = [], {}
+    for keypoint in json.loads(obj.attributes_json or "{}").get("keypoints") or []:
+        series_entry = series_entries.get(keypoint) or {}
+        arguments: dict[str, Any] = {
+            **timing,
+            "name": series_entry.get("name") or f"PoseEstimationSeries{keypoint}",
+            "description": series_entry.get("description") or f"Pose estimation series for {keypoint}.",
+            "data": data[f"{keypoint}/data"],
+            "reference_frame": series_entry.get("reference_frame") or "unknown",
+        }
+        if f"{keypoint}/confidence" in data:
+            arguments["confidence"] = data[f"{keypoint}/confidence"]
+        arguments |= {f: series_entry[f] for f in ("unit", "confidence_definition") if series_entry.get(f) is not None}
+        series = PoseEstimationSeries(**arguments)
+        held[f"{keypoint}/data"] = (series, "data")
+        if "confidence" in arguments:
+            held[f"{keypoint}/confidence"] = (series, "confidence")
+        if "timestamps" in timing and not all_series:
+            held[obj.timing.timestamps_dataset] = (series, "timestamps")
+            timing = {"timestamps": series}  # one vector, linked by the others (pynwb's idiom, as NeuroConv does)
+        all_series.append(series)
+    return all_series, held
 
 
 def _timing(obj: pb.NwbObject, entry: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
