@@ -65,7 +65,7 @@ OPHYS_DONE |= {
 } | FIBER_PHOTOMETRY_EVENTS
 
 # Issue 7's interfaces, one set per family (each grows as its formats land).
-POSE_DONE: set[str] = set()
+POSE_DONE: set[str] = {"DeepLabCutInterface", "SLEAPInterface", "LightningPoseDataInterface"}
 
 VIDEO_DONE: set[str] = {
     "ExternalVideoInterface",

@@ -14,6 +14,7 @@ from . import (  # noqa: F401 - each module registers its writer
     legacy_events,
     photon_series,
     plane_segmentation,
+    pose_estimation,
     roi_response_series,
     time_intervals,
     time_series,
