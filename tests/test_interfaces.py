@@ -65,7 +65,7 @@ OPHYS_DONE |= {
 } | FIBER_PHOTOMETRY_EVENTS
 
 # Issue 7's interfaces, one set per family (each grows as its formats land).
-POSE_DONE: set[str] = set()
+POSE_DONE: set[str] = {"DeepLabCutInterface", "SLEAPInterface", "LightningPoseDataInterface"}
 
 VIDEO_DONE: set[str] = {
     "ExternalVideoInterface",
@@ -92,7 +92,7 @@ BEHAVIOR_EVENTS_DONE |= {"BORISInterface", "MoseqKeyPointsInterface", "VameInter
 
 ICEPHYS_DONE = {"AbfInterface", "AxonIntracellularInterface", "BrukerVoltageRecordingInterface"}
 
-GENERAL_DONE: set[str] = set()
+GENERAL_DONE = {"ImageInterface", "ExternalImageInterface", "CsvTimeIntervalsInterface", "ExcelTimeIntervalsInterface"}
 
 ISSUE_7_DONE = POSE_DONE | VIDEO_DONE | TRACKING_DONE | BEHAVIOR_EVENTS_DONE | ICEPHYS_DONE | GENERAL_DONE
 NOT_YET = {

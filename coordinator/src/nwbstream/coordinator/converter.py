@@ -33,6 +33,7 @@ PARENT_CONTAINERS = {"acquisition": "raw", "processing/LFP": "lfp", "processing/
 PLACEMENTS = {
     pb.NWB_KIND_IMAGE_SERIES: ("acquisition", "processing/behavior"),
     pb.NWB_KIND_ACOUSTIC_WAVEFORM_SERIES: ("stimulus", "acquisition"),
+    pb.NWB_KIND_IMAGES: ("acquisition", "stimulus"),  # NeuroConv's image interfaces
 }
 
 
@@ -157,6 +158,8 @@ class Converter(contextlib.AbstractContextManager):
                     obj = _with_write_as(obj, write_as)
                 elif own.get("parent_container") and obj.kind in PLACEMENTS:
                     obj = _with_placement(obj, own["parent_container"], PLACEMENTS[obj.kind])
+                if obj.kind == pb.NWB_KIND_TIME_INTERVALS:
+                    obj = _with_table_options(obj, own)
                 objects.append((key, obj))
         return objects
 
@@ -167,6 +170,18 @@ def _with_placement(obj: pb.NwbObject, placement: str, allowed: tuple[str, ...])
     changed = pb.NwbObject()
     changed.CopyFrom(obj)
     changed.placement = placement
+    return changed
+
+
+def _with_table_options(obj: pb.NwbObject, options: Mapping[str, Any]) -> pb.NwbObject:
+    """NeuroConv's time intervals options: `tag` picks the metadata entry TimeIntervals/<tag>; the column name
+    mapping and descriptions travel to the writer in the object's attributes."""
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    if "tag" in options:
+        changed.metadata_key = f"TimeIntervals/{options['tag']}"
+    own = {name: options[name] for name in ("column_name_mapping", "column_descriptions") if name in options}
+    changed.attributes_json = json.dumps({**json.loads(obj.attributes_json or "{}"), **own})
     return changed
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-
-from .events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
+from nwbstream.service.events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec
 from nwbstream.service.chunks import Selection
+from nwbstream.service.events import events_metadata_schema
 
-from .events import events_metadata_schema
 from .medpc_file import read_session
 
 

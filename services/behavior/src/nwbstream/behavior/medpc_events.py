@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service.events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
-from .events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 from .medpc_file import MedPCSession, read_session
 
 SECONDS_PER_UNIT = {

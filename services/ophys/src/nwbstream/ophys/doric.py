@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service.events import EventType
 
-from .event_detection import EventType, detect, event_plan
-from .events import BaseEventsInterface
+from .event_detection import detect, event_plan
+from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
 CREATED_FORMAT = "%a %b %d %H:%M:%S %Y"
@@ -73,7 +74,7 @@ class DoricFiberPhotometryInterface(BaseFiberPhotometryInterface):
         return read_path(self.file_path, self.streams[stream_name][1])
 
 
-class DoricEventsInterface(BaseEventsInterface):
+class DoricEventsInterface(BasePhotometryEventsInterface):
     """The digital lines of a .doric file, read as events."""
 
     display_name = "DoricEvents"
@@ -118,7 +119,7 @@ class DoricEventsInterface(BaseEventsInterface):
         }
 
 
-class DoricCSVEventsInterface(BaseEventsInterface):
+class DoricCSVEventsInterface(BasePhotometryEventsInterface):
     """The `Digital I/O` columns of a DoricStudio CSV export (two header rows: group, then name), read as events."""
 
     display_name = "DoricCSVEvents"

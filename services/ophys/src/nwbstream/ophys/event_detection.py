@@ -11,24 +11,14 @@ cut at its midpoint.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from nwbstream.service.events import EventType
 
 DETECTIONS = ("rising", "falling", "value_change", "high_period", "low_period")
 SPEC_KEYS = {"signal_conditioning", "detection", "event_name"}
 DEFAULT_SPEC = {"signal_conditioning": {"binarize": "midpoint"}, "detection": "high_period"}
-
-
-@dataclass(frozen=True)
-class EventType:
-    """One event type's occurrences: onset times (s), durations (s; NaN without a closing edge) or None for
-    point events, and per-event values by field name."""
-
-    timestamps: np.ndarray
-    durations: np.ndarray | None = None
-    payload: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def event_plan(configuration: Mapping[str, Any] | None, signals: Sequence[str]) -> list[tuple[str, str, dict]]:

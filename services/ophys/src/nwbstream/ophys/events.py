@@ -1,70 +1,16 @@
-"""Any events source, described as one NWB_KIND_EVENTS object per event type (NeuroConv 0.10's `Events` layout).
-
-Metadata: `Events.<metadata_key>.event_types.<type id>` with `event_name` (and `columns` for per-event values);
-the coordinator's events writer turns that into tables. Each object sends a table `events`: `timestamp` (an
-inline, time-valued dataset), `duration` for durative types, then one column per payload field.
-"""
+"""Fiber-photometry events: the shared events description, with the photometry device registries in its schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
-from nwbstream.service.chunks import Selection
+from nwbstream.service.events import BaseEventsInterface
 
-from .event_detection import EventType
 from .photometry import photometry_metadata_schema
 
 
-class BaseEventsInterface(BaseDataInterface):
-    """Formats set `self.metadata_key` and implement `read_events`."""
-
-    metadata_key: str
-    _events: dict[str, EventType] | None = None
-
-    def read_events(self) -> dict[str, EventType]:
-        """Every event type of the source, by its id, in the source's order."""
-        raise NotImplementedError
-
-    def events(self) -> dict[str, EventType]:
-        if self._events is None:
-            self._events = self.read_events()
-        return self._events
-
-    def event_entry(self, type_id: str, events: EventType) -> dict[str, Any]:
-        """The type's metadata entry; formats rename (Doric CSV) or declare value columns (TDT strobes)."""
-        return {"event_name": type_id}
-
-    def get_metadata(self) -> dict[str, Any]:
-        types = {type_id: self.event_entry(type_id, events) for type_id, events in self.events().items()}
-        return {"NWBFile": {}, "Events": {self.metadata_key: {"event_types": types}}}
+class BasePhotometryEventsInterface(BaseEventsInterface):
+    """TTL and behaviour events recorded beside a photometry signal (Doric, NPM, pyPhotometry, TDT)."""
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return photometry_metadata_schema("Events")
-
-    def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        return [self._object(type_id, events) for type_id, events in self.events().items()]
-
-    def _object(self, type_id: str, events: EventType) -> NwbObjectSpec:
-        timestamps = np.asarray(events.timestamps, dtype="<f8")
-        columns = [Column("timestamp", "The time of each event, in seconds.", dataset="timestamp")]
-        if events.durations is not None:
-            columns.append(
-                Column("duration", "The duration of each event, in seconds.", np.asarray(events.durations, "<f8"))
-            )
-        for name, values in events.payload.items():
-            values = np.asarray(values)
-            columns.append(
-                Column(name, f"{name} of each event.", values if values.dtype.kind in "biuf" else list(values))
-            )
-        return NwbObjectSpec(
-            kind=Kind.EVENTS,
-            name=type_id,
-            metadata_key=f"Events/{self.metadata_key}/event_types",  # its entry is `name`'s: an id may hold "/"
-            tables=[Table("events", columns)],
-            datasets=[DatasetSpec.inline("timestamp", timestamps, time_valued=True)],
-        )
-
-    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
-        raise KeyError(f"{object_name}/{dataset_name}: events are sent whole with OpenSource")

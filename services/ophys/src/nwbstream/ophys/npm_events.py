@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from nwbstream.service.events import EventType
 
-from .event_detection import EventType
-from .events import BaseEventsInterface
+from .events import BasePhotometryEventsInterface
 from .photometry import TIME_UNITS
 
 
-class NPMEventsInterface(BaseEventsInterface):
+class NPMEventsInterface(BasePhotometryEventsInterface):
     """Events of a Neurophotometrics (Bonsai) stimuli CSV."""
 
     display_name = "NPMEvents"

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service.events import EventType
 
-from .event_detection import EventType, detect, event_plan
-from .events import BaseEventsInterface
+from .event_detection import detect, event_plan
+from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
 DIAGONAL = ((0, 0), (1, 1))
@@ -157,7 +158,7 @@ class PyPhotometryFiberPhotometryInterface(BaseFiberPhotometryInterface):
         return self.ppd.times(self.ppd.signals()[stream_name])
 
 
-class PyPhotometryEventsInterface(BaseEventsInterface):
+class PyPhotometryEventsInterface(BasePhotometryEventsInterface):
     """The digital lines of a pyPhotometry .ppd file, read as events."""
 
     display_name = "pyPhotometryEvents"

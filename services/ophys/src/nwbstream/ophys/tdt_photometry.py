@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service.events import EventType
 
-from .event_detection import EventType
-from .events import BaseEventsInterface
+from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
 
@@ -100,7 +100,7 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
         return float(stream.start_time) + np.arange(np.asarray(stream.data).shape[-1]) / float(stream.fs)
 
 
-class TDTEventsInterface(BaseEventsInterface):
+class TDTEventsInterface(BasePhotometryEventsInterface):
     """Epoc stores of a TDT tank, one event type each."""
 
     display_name = "TDTEvents"

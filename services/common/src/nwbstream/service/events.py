@@ -1,9 +1,10 @@
-"""Any behavior events source, described as one NWB_KIND_EVENTS object per event type (NeuroConv 0.10's
-`BaseEventsInterface` layout: NWB 2.9 EventsTables in `events`).
+"""Any events source, described as one NWB_KIND_EVENTS object per event type (NeuroConv 0.10's
+`BaseEventsInterface` layout: NWB 2.9 EventsTables in `events`). Fiber-photometry TTLs, Med-PC arrays and CSV
+events all come this way, so the description lives here once.
 
-Metadata: `Events.<metadata_key>.event_types.<type id>` with `event_name` (and `columns` for per-event values).
-Each object sends a table `events`: `timestamp` (an inline, time-valued dataset), `duration` for durative types,
-then one column per payload field; the coordinator's events writer lays them out as tables.
+Metadata: `Events.<metadata_key>.event_types.<type id>` with `event_name` (and `columns` for per-event values);
+the coordinator's events writer turns that into tables. Each object sends a table `events`: `timestamp` (an
+inline, time-valued dataset), `duration` for durative types, then one column per payload field.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
-from nwbstream.service.chunks import Selection
-from nwbstream.service.schemas import base_metadata_schema
 
-# The coordinator's events writer describes a value column NeuroConv leaves undescribed.
+from .chunks import Selection
+from .contribution import Column, DatasetSpec, Kind, NwbObjectSpec, Table
+from .interface import BaseDataInterface
+from .schemas import base_metadata_schema
+
+# The coordinator's events writer describes a value column NeuroConv leaves undescribed (formats with value
+# columns say so in `differs_from_neuroconv`).
 UNDESCRIBED_COLUMNS = (
     "a value column without a description in metadata is described '<column> of the event.' (NeuroConv: empty)"
 )
@@ -41,7 +45,8 @@ def events_metadata_schema(*sections: str) -> dict[str, Any]:
 
 
 class BaseEventsInterface(BaseDataInterface):
-    """Formats set `self.metadata_key` and implement `read_events`; `event_entry` adds a type's columns."""
+    """Formats set `self.metadata_key` and implement `read_events`; `event_entry` renames a type or declares
+    its value columns."""
 
     metadata_key: str
     _events: dict[str, EventType] | None = None

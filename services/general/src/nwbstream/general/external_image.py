@@ -1,0 +1,46 @@
+"""Images written by reference (NeuroConv's ExternalImageInterface): one ExternalImage per file, holding its path,
+its format and its colour mode as Pillow reads them from the header; the pixels stay in the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from nwbstream.service import NwbObjectSpec, SourceError
+from nwbstream.service.chunks import Selection
+
+from .images import BaseImageInterface
+
+# NWB's ExternalImage takes these formats only, spelled as Pillow spells them.
+FORMATS = ("PNG", "JPEG", "GIF")
+# Pillow's modes pass as they are, but for its two grayscale spellings (as NeuroConv 0.10.2 maps them).
+GRAYSCALE_MODES = {"L": "grayscale", "I;16": "grayscale"}
+
+
+class ExternalImageInterface(BaseImageInterface):
+    """Interface for writing images to NWB as paths pointing at the files on disk."""
+
+    display_name = "External Image Interface"
+    associated_suffixes = (".png", ".jpg", ".jpeg", ".gif")
+    info = "Interface for writing images to NWB by reference, leaving the pixel data in the source files."
+
+    def _check_image(self, path: Path, image_format: str, mode: str) -> None:
+        if image_format not in FORMATS:
+            raise SourceError(
+                f"{path}: a {image_format} image; NWB's ExternalImage takes {', '.join(FORMATS)} only "
+                "(ImageInterface embeds the pixels of any format Pillow reads)"
+            )
+
+    def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        external = {
+            image_id: {
+                "data": str(self.files[image_id]),
+                "image_format": image_format,
+                "image_mode": GRAYSCALE_MODES.get(mode, mode),
+            }
+            for image_id, (image_format, mode, _) in self.headers.items()
+        }
+        return [self.images_object(external=external)]
+
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        raise SourceError(f"{object_name}: external images have no dataset to read ({dataset_name})")

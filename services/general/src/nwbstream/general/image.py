@@ -1,0 +1,92 @@
+"""Images embedded in the file (NeuroConv's ImageInterface): one GrayscaleImage, RGBImage or RGBAImage per file,
+by Pillow's mode, its pixels streamed as chunks (decoded once per file, one file at a time)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from nwbstream.service import DatasetSpec, NwbObjectSpec, SourceError
+from nwbstream.service.chunks import Selection
+
+from .images import BaseImageInterface, decoded
+
+# Pillow mode -> (bands, dtype) of what NeuroConv 0.10.2 writes; LA is written as RGBA (gray in R, G and B).
+MODES: dict[str, tuple[tuple[int, ...], str]] = {
+    "L": ((), "|u1"),
+    "I;16": ((), "<u2"),
+    "RGB": ((3,), "|u1"),
+    "RGBA": ((4,), "|u1"),
+    "LA": ((4,), "|u1"),
+}
+
+
+class ImageInterface(BaseImageInterface):
+    """Interface for converting single or multiple images to NWB format."""
+
+    display_name = "Image Interface"
+    associated_suffixes = (".png", ".jpg", ".jpeg", ".tiff", ".tif", ".webp")
+    info = "Interface for converting single or multiple images to NWB format."
+
+    def __init__(
+        self,
+        file_paths: list[Path] | None = None,
+        folder_path: Path | None = None,
+        images_location: Literal["acquisition", "stimulus"] | None = None,
+        metadata_key: str = "Images",
+        verbose: bool = True,
+    ):
+        """
+        Parameters
+        ----------
+        file_paths : list of str, optional
+            List of paths to image files to be converted
+        folder_path : str, optional
+            Path to folder containing images to be converted. Used if file_paths not provided.
+        images_location : {"acquisition", "stimulus"}, optional
+            Where the Images container goes (default acquisition). Deprecated in NeuroConv 0.10.2 for the
+            conversion option parent_container, which nwbstream takes too.
+        metadata_key : str, default: "Images"
+            Key to use in metadata["Images"][metadata_key] for storing container metadata
+        verbose : bool, default: True
+            Whether to print status messages
+        """
+        super().__init__(file_paths=file_paths, folder_path=folder_path, metadata_key=metadata_key, verbose=verbose)
+        self.placement = images_location or "acquisition"
+        self._lock = threading.Lock()
+        self._decoded: tuple[str, np.ndarray] | None = None  # the last file decoded: its chunks come together
+
+    def _check_image(self, path: Path, image_format: str, mode: str) -> None:
+        if mode not in MODES:
+            raise SourceError(f"{path}: image mode {mode} is not one NWB's image types hold ({', '.join(MODES)})")
+
+    def _image_fields(self) -> dict[str, Any]:
+        resolution = {"type": "number", "description": "Pixel resolution of the image, in pixels per centimeter."}
+        return {**super()._image_fields(), "resolution": resolution}
+
+    def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        """Every image, stub or not (NeuroConv has no preview of an image collection)."""
+        datasets = []
+        for image_id, (_, mode, (width, height)) in self.headers.items():
+            bands, dtype = MODES[mode]
+            datasets.append(DatasetSpec(image_id, np.dtype(dtype), (height, width, *bands)))
+        return [self.images_object(datasets=datasets)]
+
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        with self._lock:
+            if self._decoded is None or self._decoded[0] != dataset_name:
+                self._decoded = (dataset_name, self._pixels(dataset_name))
+            return self._decoded[1][selection]
+
+    def _pixels(self, image_id: str) -> np.ndarray:
+        path = self.files[image_id]
+        try:
+            pixels = decoded(path)
+        except OSError as error:
+            raise SourceError(f"{path}: cannot decode the image: {error}") from None
+        if self.headers[image_id][1] == "LA":
+            gray, alpha = pixels[..., 0], pixels[..., 1]
+            pixels = np.stack([gray, gray, gray, alpha], axis=-1)
+        return pixels
