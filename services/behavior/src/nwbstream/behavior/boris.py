@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbObjectSpec, Table
-from nwbstream.service.chunks import Selection
+from nwbstream.service import Column, NwbObjectSpec
+from nwbstream.service.events import BaseEventsInterface, EventType, events_metadata_schema
 
 from .boris_project import Occurrence, modifier_column, object_name, read_document, read_observation, read_project
 from .ethogram import ETHOGRAMS, Bouts, behavior_schema, ethogram_object
@@ -23,7 +23,7 @@ NOBODY = (
 )
 
 
-class BORISInterface(BaseDataInterface):
+class BORISInterface(BaseEventsInterface):
     """The events, state bouts and coding scheme of one observation of a BORIS project."""
 
     display_name = "BORIS"
@@ -90,61 +90,66 @@ class BORISInterface(BaseDataInterface):
         """What the project says of each subject it describes, and what the empty subject means."""
         return {name: text for name, text in self._project.subjects.items() if text} | {"": NOBODY}
 
-    def get_metadata(self) -> dict[str, Any]:
-        observation = self._observation
-        nwbfile: dict[str, Any] = {}
-        if observation.date:
-            nwbfile["session_start_time"] = observation.date.replace(" ", "T")
-        if observation.description:
-            nwbfile["session_description"] = observation.description
+    def read_events(self) -> dict[str, EventType]:
+        """One type per behavior code: onsets (shifted by the observation's time offset), durations for a scored
+        state behavior, and the subject and comment fields."""
+        offset = self._observation.time_offset
+        found = {}
+        for code, occurrences in self._by_code().items():
+            # A type with no row sends no durations: the events writer gives a table its duration column with the
+            # first row that has one, and refuses durations after that (a point-only observation has none).
+            durations = [o.duration for o in occurrences] if self._is_state(code) and occurrences else None
+            values = {
+                "subject": [o.subject for o in occurrences],
+                "comment": [o.comment for o in occurrences],
+                "stop_comment": [o.stop_comment for o in occurrences],
+            }
+            found[code] = EventType(
+                timestamps=np.asarray([o.onset + offset for o in occurrences], dtype="<f8"),
+                durations=None if durations is None else np.asarray(durations, dtype="<f8"),
+                payload={field: np.asarray(values[field], dtype=object) for field in self._fields()},
+            )
+        return found
+
+    def event_entry(self, type_id: str, events: EventType) -> dict[str, Any]:
+        """The behavior's code as its name, its definition as its description, one shared table, and the
+        columns described (the subject's with the project's roster and what it says of each subject)."""
         descriptions = {"subject": SUBJECT, "comment": COMMENT, "stop_comment": STOP_COMMENT}
-        roster = sorted({""} | set(self._project.subjects) | {o.subject for o in observation.occurrences})
-        meanings = self._subject_meanings()
-        event_types = {}
-        for code in self._by_code():
-            columns = {field: {"column_name": field, "description": descriptions[field]} for field in self._fields()}
-            columns["subject"]["column_categories"] = {"labels": {n: n for n in roster}, "meanings": meanings}
-            entry = {"event_name": code, "table_metadata_key": self.metadata_key, "columns": columns}
-            behavior = self._project.behaviors.get(code)
-            if behavior is not None and behavior.description:
-                entry["event_description"] = behavior.description
-            event_types[code] = entry
-        table = {
-            "table_name": self._table_name,
-            "description": f"Behaviors scored in BORIS observation '{observation.name}' ({observation.kind.lower()}).",
+        roster = sorted({""} | set(self._project.subjects) | {o.subject for o in self._observation.occurrences})
+        columns = {field: {"column_name": field, "description": descriptions[field]} for field in events.payload}
+        columns["subject"]["column_categories"] = {
+            "labels": {name: name for name in roster},
+            "meanings": self._subject_meanings(),
         }
-        return {
-            "NWBFile": nwbfile,
-            "Events": {"EventTables": {self.metadata_key: table}, self.metadata_key: {"event_types": event_types}},
+        entry = {"event_name": type_id, "table_metadata_key": self.metadata_key, "columns": columns}
+        behavior = self._project.behaviors.get(type_id)
+        if behavior is not None and behavior.description:
+            entry["event_description"] = behavior.description
+        return entry
+
+    def get_metadata(self) -> dict[str, Any]:
+        """The events' entries, the one table they share (named after the observation), and the observation's
+        date and description as the session's."""
+        metadata = super().get_metadata()
+        observation = self._observation
+        if observation.date:
+            metadata["NWBFile"]["session_start_time"] = observation.date.replace(" ", "T")
+        if observation.description:
+            metadata["NWBFile"]["session_description"] = observation.description
+        metadata["Events"]["EventTables"] = {
+            self.metadata_key: {
+                "table_name": self._table_name,
+                "description": f"Behaviors scored in BORIS observation '{observation.name}' "
+                f"({observation.kind.lower()}).",
+            }
         }
+        return metadata
 
     def get_metadata_schema(self) -> dict[str, Any]:
-        schema = behavior_schema(super().get_metadata_schema())
-        schema["properties"]["Events"] = {"type": "object"}
-        return schema
+        return behavior_schema(events_metadata_schema())
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        return [*(self._events(code, found) for code, found in self._by_code().items()), self._ethogram()]
-
-    def _events(self, code: str, occurrences: list[Occurrence]) -> NwbObjectSpec:
-        offset = self._observation.time_offset
-        times = np.asarray([o.onset + offset for o in occurrences], dtype="<f8")
-        columns = [Column("timestamp", "The time of each event, in seconds.", dataset="timestamp")]
-        # A type with no row sends no durations: the events writer gives a table its duration column with the
-        # first row that has one, and refuses durations after that (a point-only observation has none).
-        if self._is_state(code) and occurrences:
-            durations = np.asarray([o.duration for o in occurrences], dtype="<f8")
-            columns.append(Column("duration", "The duration of each event, in seconds.", durations))
-        values = {"subject": [o.subject for o in occurrences], "comment": [o.comment for o in occurrences]}
-        values["stop_comment"] = [o.stop_comment for o in occurrences]
-        columns += [Column(field, field, values[field]) for field in self._fields()]
-        return NwbObjectSpec(
-            kind=Kind.EVENTS,
-            name=code,
-            metadata_key=f"Events/{self.metadata_key}/event_types",
-            tables=[Table("events", columns)],
-            datasets=[DatasetSpec.inline("timestamp", times, time_valued=True)],
-        )
+        return [*super().describe(stub), self._ethogram()]
 
     def _ethogram(self) -> NwbObjectSpec:
         observation, behaviors = self._observation, self._project.behaviors
@@ -214,9 +219,6 @@ class BORISInterface(BaseDataInterface):
                         Column(name, _modifier_description(name, behavior.slot_descriptions[position]), cells)
                     )
         return columns
-
-    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
-        raise KeyError(f"{object_name}/{dataset_name}: BORIS objects are sent whole with OpenSource")
 
 
 EXCLUDES = (
