@@ -413,3 +413,37 @@ def test_vame_project_and_bouts_link_the_pose_estimation_the_entry_names():
     ethogram = writer_for(bouts).add(ctx, Contribution("vame", bouts, times)).container
     assert ethogram.source_pose is pose
     assert list(ethogram["label"].data) == ["3"] and list(ethogram.ethogram["behavior"].data) == ["3"]
+
+
+def test_syllables_link_the_pose_estimation_of_the_same_session(services, tmp_path, vame_config, moseq_file):
+    """DeepLabCut, then keypoint-MoSeq and VAME naming its PoseEstimation by its registry key, in one file."""
+    from .fixtures.behavior.pose import DEEPLABCUT, DLC_H5
+
+    dlc = {
+        "file_path": str(DLC_H5),
+        "config_file_path": str(DEEPLABCUT / "config.yaml"),
+        "sampling_frequency": 30.0,
+        "metadata_key": "dlc",
+    }
+    vame = {"file_path": str(vame_config), "session_name": syllables.VAME_SESSION, "sampling_frequency_hz": 25.0}
+    moseq = {"file_path": str(moseq_file), "sampling_frequency_hz": syllables.MOSEQ_RATE}
+    metadata = {
+        **START,
+        "Behavior": {
+            "Vame": {"VameProjects": {"VAMEProject": {"pose_estimation_metadata_key": "dlc"}}},
+            "MoseqKeyPoints": {"Recordings": {"keypoint_moseq": {"pose_estimation_metadata_key": "dlc"}}},
+        },
+    }
+    interfaces = {
+        "pose": ("DeepLabCutInterface", dlc),
+        "moseq": ("MoseqKeyPointsInterface", moseq),
+        "vame": ("VameInterface", vame),
+    }
+    path = write(services, tmp_path, interfaces, metadata=metadata, stub_test=True)
+    io, nwbfile = read_back(path)
+    with io:
+        behavior = nwbfile.processing["behavior"]
+        pose = behavior["PoseEstimationDeepLabCut"]
+        assert behavior["VAMEProject"].pose_estimation is pose
+        assert behavior["VAMEProjectEthogramBoutsKmeans"].source_pose is pose
+        assert behavior["MoseqKeyPointsEthogramBouts"].source_pose is pose
