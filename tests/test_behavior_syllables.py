@@ -175,6 +175,7 @@ def test_boris_observation_without_bouts_writes_the_catalogue_only(services, tmp
     io, nwbfile = read_back(path)
     with io:
         assert set(nwbfile.processing["behavior"].data_interfaces) == {"Ethogram"}
+        assert nwbfile.processing["behavior"].description == "Behavioral annotations."
         events = nwbfile.events["OffsetPositif"].to_dataframe()
         np.testing.assert_allclose(events["timestamp"], [e[0] for e in observation["events"]])
 

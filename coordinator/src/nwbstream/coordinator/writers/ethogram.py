@@ -6,7 +6,8 @@ module reuses it when it declares the same behaviors, and is refused otherwise (
 Links: `source` names the faithful object of the same source the bouts were derived from; the entry at
 `attributes_json["links_entry"]` may give `pose_estimation_metadata_key` (a `Pose/PoseEstimations` entry) and
 `video_metadata_key` (a `Behavior/InternalVideos` or `ExternalVideos` entry), found by name in the file.
-A contribution with no bout writes its catalogue only.
+A contribution with no bout writes its catalogue only. `attributes_json["module_description"]` describes the behavior
+module when this contribution creates it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def add_ethogram(ctx: WriteContext, contribution: Contribution) -> Written:
     attributes = json.loads(obj.attributes_json or "{}")
     entry = ctx.entry(obj.metadata_key)
     tables = {table.name: table for table in obj.tables}
-    module = ctx.module("behavior")
+    module = ctx.module("behavior", attributes.get("module_description", ""))
 
     catalogue_entry = entry.get("Ethogram", {})
     catalogue_name = catalogue_entry.get("name") or attributes.get("catalogue_name") or "Ethogram"

@@ -197,6 +197,7 @@ class BORISInterface(BaseEventsInterface):
                 "behaviors and bouts whose stop was never scored are in the events table.",
                 "catalogue_name": "Ethogram",
                 "catalogue_description": "The BORIS coding scheme: every behavior the project declares.",
+                "module_description": "Behavioral annotations.",  # NeuroConv's, when BORIS makes the module
                 "meanings": {
                     "label": {
                         "description": "Meaning of each behavior.",
