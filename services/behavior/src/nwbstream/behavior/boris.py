@@ -30,9 +30,9 @@ class BORISInterface(BaseEventsInterface):
     associated_suffixes = (".boris",)
     info = "Data Interface for one observation of a BORIS project."
     differs_from_neuroconv = (
-        "the events table has no modifier columns and no MeaningsTables (the events writer writes neither yet), and "
-        "no duration column when no state behavior was scored; closing-row modifier answers (`stop_modifier_*`) are "
-        "not written"
+        "the events table has no modifier columns and no MeaningsTables and puts `event_type` after the payload "
+        "columns (the events writer does neither yet), and has no duration column when no state behavior was "
+        "scored; closing-row modifier answers (`stop_modifier_*`) are not written"
     )
 
     def __init__(
