@@ -417,7 +417,8 @@ def test_vame_project_and_bouts_link_the_pose_estimation_the_entry_names():
 
 
 def test_syllables_link_the_pose_estimation_of_the_same_session(services, tmp_path, vame_config, moseq_file):
-    """DeepLabCut, then keypoint-MoSeq and VAME naming its PoseEstimation by its registry key, in one file."""
+    """DeepLabCut and its video, then keypoint-MoSeq and VAME naming its PoseEstimation and the video by their
+    registry keys, in one file."""
     from .fixtures.behavior.pose import DEEPLABCUT, DLC_H5
 
     dlc = {
@@ -432,11 +433,14 @@ def test_syllables_link_the_pose_estimation_of_the_same_session(services, tmp_pa
         **START,
         "Behavior": {
             "Vame": {"VameProjects": {"VAMEProject": {"pose_estimation_metadata_key": "dlc"}}},
-            "MoseqKeyPoints": {"Recordings": {"keypoint_moseq": {"pose_estimation_metadata_key": "dlc"}}},
+            "MoseqKeyPoints": {
+                "Recordings": {"keypoint_moseq": {"pose_estimation_metadata_key": "dlc", "video_metadata_key": "cam"}}
+            },
         },
     }
     interfaces = {
         "pose": ("DeepLabCutInterface", dlc),
+        "video": ("ExternalVideoInterface", {"file_paths": [str(DEEPLABCUT / "m3v1mp4.mp4")], "metadata_key": "cam"}),
         "moseq": ("MoseqKeyPointsInterface", moseq),
         "vame": ("VameInterface", vame),
     }
@@ -448,3 +452,6 @@ def test_syllables_link_the_pose_estimation_of_the_same_session(services, tmp_pa
         assert behavior["VAMEProject"].pose_estimation is pose
         assert behavior["VAMEProjectEthogramBoutsKmeans"].source_pose is pose
         assert behavior["MoseqKeyPointsEthogramBouts"].source_pose is pose
+        video = behavior["MoseqKeyPointsEthogramBouts"].source_video
+        assert video is not None and list(video.external_file[:]) == [str(DEEPLABCUT / "m3v1mp4.mp4")]
+        assert behavior["VAMEProjectEthogramBoutsKmeans"].source_video is None
