@@ -151,7 +151,7 @@ def upstream_object(
     registered = next((ctx.entry(f"{registry}/{key}") for registry in registries if ctx.entry(f"{registry}/{key}")), {})
     if not registered.get("name"):
         raise ConversionError(f"{entry_key}/{field}: {key!r} is not an entry of {' or '.join(registries)}")
-    for candidate in ctx.nwbfile.objects.values():
+    for candidate in ctx.nwbfile.all_children():  # not `objects`: pynwb caches it on first use
         if candidate.name == registered["name"] and _is_a(candidate, type_name):
             return candidate
     raise ConversionError(
