@@ -53,7 +53,7 @@ class BORISInterface(BaseEventsInterface):
         """
         path = Path(file_path)
         document = read_document(path)
-        self._project = read_project(path, document)
+        self._project = read_project(document)
         self._observation = read_observation(path, document, self._project, observation_name)
         words = [word.lower() for word in re.split(r"[\W_]+", observation_name) if word]
         self.metadata_key = metadata_key or "_".join(["boris", *words])
@@ -62,8 +62,7 @@ class BORISInterface(BaseEventsInterface):
     @staticmethod
     def get_observation_names(file_path: str) -> list[str]:
         """The observations of a ``.boris`` file, in file order."""
-        path = Path(file_path)
-        return read_project(path, read_document(path)).observations
+        return read_project(read_document(Path(file_path))).observations
 
     def _by_code(self) -> dict[str, list[Occurrence]]:
         """Every declared behavior (scored or not), then any undeclared code the events name; scored state ones

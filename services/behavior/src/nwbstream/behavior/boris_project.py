@@ -71,7 +71,8 @@ def read_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def read_project(path: Path, document: dict[str, Any]) -> Project:
+def read_project(document: dict[str, Any]) -> Project:
+    """The coding scheme (behaviors by code), the declared subjects and the observations' names."""
     slot_dicts = float(document.get("project_format_version", 0.0)) >= 7.0
     behaviors = {}
     for entry in document["behaviors_conf"].values():

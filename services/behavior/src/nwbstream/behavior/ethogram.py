@@ -67,7 +67,7 @@ def ethogram_object(
     bouts: Bouts,
     catalogue: list[Column],
     attributes: dict[str, Any],
-    links: list[Link] = (),
+    links: tuple[Link, ...] = (),
 ) -> NwbObjectSpec:
     """One EthogramBouts and its Ethogram; `metadata_key` is its `Behavior/Ethograms/<key>` entry. Columns sent
     without a description get their type's (TimeIntervals' start and stop, ndx-ethogram's)."""
