@@ -353,3 +353,18 @@ def _alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_interfaces_run_in_data_interfaces_order(tmp_path):
+    """NeuroConv adds a session's interfaces in data_interfaces' order, whatever order source_data lists them in:
+    an interface that links another's object (MoSeq bouts to a pose) relies on it."""
+    from nwbstream.coordinator.spec import load_spec
+
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"s": {"source_data": {"moseq": {"file_path": "results.h5"}, "pose": {"file_path": "pose.h5"}}}},
+        {"pose": "DeepLabCutInterface", "moseq": "MoseqKeyPointsInterface"},
+    )
+    (job,) = load_spec(spec).sessions
+    assert list(job.interfaces) == ["pose", "moseq"]
+    assert job.interfaces["moseq"] == ("MoseqKeyPointsInterface", {"file_path": str(tmp_path / "results.h5")})

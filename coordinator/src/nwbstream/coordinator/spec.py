@@ -154,9 +154,10 @@ def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[Sessio
                 SessionJob(
                     name=f"{experiment}/{index}",
                     nwbfile_name=nwbfile_name,
-                    interfaces={
-                        key: (interfaces[key], _join_paths(source, data_folder))
-                        for key, source in session["source_data"].items()
+                    interfaces={  # in data_interfaces' order, as NeuroConv adds them (a pose before what links it)
+                        key: (name, _join_paths(session["source_data"][key], data_folder))
+                        for key, name in interfaces.items()
+                        if key in session["source_data"]
                     },
                     metadata=metadata,
                     conversion_options=options,
