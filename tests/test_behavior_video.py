@@ -328,3 +328,109 @@ def test_a_broken_source_is_refused_naming_the_file(services, tmp_path, make):
     with pytest.raises(ConversionError, match=named):
         convert(services, {"Source": (interface, source)}, tmp_path / "out.nwb")
     assert not (tmp_path / "out.nwb").exists() and not list(tmp_path.glob(".*partial*"))
+
+
+# ------------------------------------------------------------------------------------------------ frame times
+
+
+def opencv_times(path: Path, count: int | None = None) -> np.ndarray:
+    """Each decoded frame's CAP_PROP_POS_MSEC in seconds, as NeuroConv's VideoCaptureContext reads them."""
+    capture = cv2.VideoCapture(str(path))
+    times = []
+    while (count is None or len(times) < count) and capture.read()[0]:
+        times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+    capture.release()
+    return np.asarray(times)
+
+
+FRAME_TIMES = {"always_write_timestamps": True}
+
+
+def test_external_video_frame_times_are_each_files_opencv_times_one_after_another(services, tmp_path):
+    path = write(
+        services, tmp_path, {"Video": (EXTERNAL.interface, EXTERNAL.source)}, conversion_options={"Video": FRAME_TIMES}
+    )
+    io, nwbfile = read_nwb(path)
+    with io:
+        series = nwbfile.acquisition["Video vid"]
+        assert series.rate is None and series.starting_time is None
+        # each file's own times from its own 0 s, concatenated (NeuroConv's), the .avi's two trailing zeros included
+        np.testing.assert_array_equal(series.timestamps[:], np.concatenate([opencv_times(AVI), opencv_times(MP4)]))
+        assert len(series.timestamps) == sum(opencv_header(p)[0] for p in (AVI, MP4))
+        assert list(series.starting_frame) == [0, opencv_header(AVI)[0]]
+
+
+def test_internal_video_frame_times_are_opencvs_odd_ones(services, tmp_path):
+    path = write(
+        services, tmp_path, {"Video": (INTERNAL.interface, INTERNAL.source)}, conversion_options={"Video": FRAME_TIMES}
+    )
+    expected = opencv_times(AVI)
+    io, nwbfile = read_nwb(path)
+    with io:
+        series = nwbfile.acquisition["Video vid"]
+        assert series.rate is None
+        np.testing.assert_array_equal(series.timestamps[:], expected)
+        assert series.data.shape[0] == len(expected) == opencv_header(AVI)[0]
+        assert list(series.timestamps[:3]) == [2 / 30, 3 / 30, 4 / 30] and list(series.timestamps[-2:]) == [0.0, 0.0]
+
+
+def test_internal_video_stub_frame_times_are_the_stub_frames(services, tmp_path):
+    path = write(
+        services,
+        tmp_path,
+        {"Video": ("InternalVideoInterface", {"file_path": str(MP4)})},
+        stub_test=True,
+        conversion_options={"Video": FRAME_TIMES},
+    )
+    io, nwbfile = read_nwb(path)
+    with io:
+        series = nwbfile.acquisition["Video m3v1mp4"]
+        np.testing.assert_array_equal(series.timestamps[:], opencv_times(MP4, 10))
+        np.testing.assert_array_equal(series.data[:], opencv_frames(MP4, 10))
+
+
+def test_frame_times_are_decoded_only_when_asked(services, tmp_path):
+    """A truncated .avi whose header counts 256 frames, 151 of which decode: linked by rate, it converts (nothing
+    decodes it); with its frame times, it is refused naming the file, and nothing is left at the output path."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    broken = tmp_path / "cut.avi"
+    broken.write_bytes(AVI.read_bytes()[: int(AVI.stat().st_size * 0.6)])
+    assert opencv_header(broken)[0] == 256 and len(opencv_times(broken)) == 151
+    interfaces = {"Video": ("ExternalVideoInterface", {"file_paths": [str(broken)]})}
+    path = write(services, tmp_path, interfaces, name="by_rate.nwb")
+    io, nwbfile = read_nwb(path)
+    with io:
+        series = nwbfile.acquisition["Video cut"]
+        assert series.timestamps is None and series.rate == opencv_header(AVI)[1] and series.num_samples == 256
+    with pytest.raises(ConversionError, match=r"cut\.avi: 151 frames decode where the series holds 256"):
+        convert(services, interfaces, tmp_path / "timed.nwb", conversion_options={"Video": FRAME_TIMES})
+    assert not (tmp_path / "timed.nwb").exists() and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_always_write_timestamps_is_refused_unless_a_boolean(services, tmp_path, value):
+    from nwbstream.coordinator.errors import ConversionError
+
+    options = {"Video": {"always_write_timestamps": value}}
+    with pytest.raises(ConversionError, match=f"Video: conversion_options always_write_timestamps {value!r}: choose"):
+        convert(
+            services, {"Video": (INTERNAL.interface, INTERNAL.source)}, tmp_path / "out.nwb", conversion_options=options
+        )
+    assert not (tmp_path / "out.nwb").exists()
+
+
+def test_always_write_timestamps_is_refused_for_a_source_without_video_frame_times(services, tmp_path):
+    """Miniscope's camera series has its own times, and NeuroConv's other interfaces taking the option write other
+    timestamps: refused, rather than ignored."""
+    from nwbstream.coordinator.errors import ConversionError
+
+    folder = miniscope.write_session(tmp_path / "session")
+    with pytest.raises(ConversionError, match="always_write_timestamps: nwbstream writes it for videos only, and Min"):
+        convert(
+            services,
+            {"Camera": ("MiniscopeBehaviorInterface", {"folder_path": str(folder)})},
+            tmp_path / "out.nwb",
+            conversion_options={"Camera": FRAME_TIMES},
+        )
+    assert not (tmp_path / "out.nwb").exists()

@@ -35,6 +35,8 @@ PLACEMENTS = {
     pb.NWB_KIND_ACOUSTIC_WAVEFORM_SERIES: ("stimulus", "acquisition"),
     pb.NWB_KIND_IMAGES: ("acquisition", "stimulus"),  # NeuroConv's image interfaces
 }
+# NeuroConv's video option: time each frame by the video's own frame times (a dataset the service offers).
+FRAME_TIMES_OPTION = "always_write_timestamps"
 
 
 class Converter(contextlib.AbstractContextManager):
@@ -153,6 +155,7 @@ class Converter(contextlib.AbstractContextManager):
         for key, source in self._sources.items():
             own = options.get(key) or {}
             write_as = PARENT_CONTAINERS.get(own.get("parent_container"), own.get("write_as"))
+            frame_times = _frame_times_option(key, source, own)
             for obj in source.objects:
                 if write_as and obj.kind == pb.NWB_KIND_ELECTRICAL_SERIES:
                     obj = _with_write_as(obj, write_as)
@@ -160,6 +163,7 @@ class Converter(contextlib.AbstractContextManager):
                     obj = _with_placement(obj, own["parent_container"], PLACEMENTS[obj.kind])
                 if obj.kind == pb.NWB_KIND_TIME_INTERVALS:
                     obj = _with_table_options(obj, own)
+                obj = _with_frame_times(obj, frame_times)
                 objects.append((key, obj))
         return objects
 
@@ -182,6 +186,46 @@ def _with_table_options(obj: pb.NwbObject, options: Mapping[str, Any]) -> pb.Nwb
         changed.metadata_key = f"TimeIntervals/{options['tag']}"
     own = {name: options[name] for name in ("column_name_mapping", "column_descriptions") if name in options}
     changed.attributes_json = json.dumps({**json.loads(obj.attributes_json or "{}"), **own})
+    return changed
+
+
+def _frame_times_option(key: str, source: OpenedSource, options: Mapping[str, Any]) -> bool:
+    """The option's value, refused unless a boolean, and true only for a source with a video (NeuroConv's other
+    interfaces that take it write other timestamps, which nwbstream does not: better refused than ignored)."""
+    value = options.get(FRAME_TIMES_OPTION, False)
+    if not isinstance(value, bool):
+        raise ConversionError(f"{key}: conversion_options {FRAME_TIMES_OPTION} {value!r}: choose true or false")
+    if value and not any(_frame_times_offer(obj) for obj in source.objects):
+        raise ConversionError(
+            f"{key}: conversion_options {FRAME_TIMES_OPTION}: nwbstream writes it for videos only, and "
+            f"{source.interface_name} has none"
+        )
+    return value
+
+
+def _frame_times_offer(obj: pb.NwbObject) -> str | None:
+    """The dataset of frame times a video series offers (attributes_json `frame_times_dataset`)."""
+    if obj.kind != pb.NWB_KIND_IMAGE_SERIES:
+        return None
+    return json.loads(obj.attributes_json or "{}").get("frame_times_dataset")
+
+
+def _with_frame_times(obj: pb.NwbObject, write: bool) -> pb.NwbObject:
+    """A series offering its frame times is timed by them when `write`; otherwise the offer is dropped, so that
+    nothing decodes the video to find them."""
+    name = _frame_times_offer(obj)
+    if name is None:
+        return obj
+    attributes = json.loads(obj.attributes_json)
+    del attributes["frame_times_dataset"]
+    changed = pb.NwbObject()
+    changed.CopyFrom(obj)
+    changed.attributes_json = json.dumps(attributes)
+    if write:
+        changed.timing.CopyFrom(pb.Timing(timestamps_dataset=name, clock=obj.timing.clock))
+    else:
+        del changed.datasets[:]
+        changed.datasets.extend(plan for plan in obj.datasets if plan.name != name)
     return changed
 
 

@@ -33,7 +33,15 @@ from .metadata import merge_metadata
 
 PATH_KEYS = ("file_path", "folder_path", "file_paths")
 # NeuroConv add_to_nwbfile options nwbstream applies (converter.py says to which objects).
-CONVERSION_OPTIONS = {"stub_test", "write_as", "parent_container", "tag", "column_name_mapping", "column_descriptions"}
+CONVERSION_OPTIONS = {
+    "stub_test",
+    "write_as",
+    "parent_container",
+    "tag",
+    "column_name_mapping",
+    "column_descriptions",
+    "always_write_timestamps",
+}
 _OBJECT = {"type": "object"}
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -1,5 +1,6 @@
 """Video files linked from an ImageSeries (format "external"): frame counts and rates from each file's header,
-no frame embedded, as NeuroConv 0.10.2's ExternalVideoInterface writes them."""
+no frame embedded, as NeuroConv 0.10.2's ExternalVideoInterface writes them; each frame's time offered for
+`always_write_timestamps`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from nwbstream.service import BaseDataInterface, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
 
 from .video_file import VideoFile
-from .videos import VIDEO_SUFFIXES, VideoNames, behavior_metadata_schema, image_series
+from .videos import VIDEO_SUFFIXES, FrameTimes, VideoNames, behavior_metadata_schema, image_series
 
 
 class ExternalVideoInterface(BaseDataInterface):
@@ -20,7 +21,8 @@ class ExternalVideoInterface(BaseDataInterface):
     info = "Interface for handling standard video file formats and writing them as ImageSeries with external_files."
     differs_from_neuroconv = (
         "several files are written back to back from 0 s at the first file's frame rate (NeuroConv 0.10.2 refuses "
-        "several files unless their start is set in Python; set_aligned_starting_time(0.0) writes the same)"
+        "several files unless their start is set in Python or always_write_timestamps is true; "
+        "set_aligned_starting_time(0.0) writes the same)"
     )
 
     def __init__(
@@ -54,6 +56,7 @@ class ExternalVideoInterface(BaseDataInterface):
                 video.frame_shape  # noqa: B018 - a file with no decodable frame fails here, named
                 self.frame_counts.append(video.frame_count)
                 self.rates.append(video.fps)
+        self.frame_times = FrameTimes(list(zip(self.file_paths, self.frame_counts, strict=True)))
 
     def get_metadata(self) -> dict[str, Any]:
         return self.names.metadata("ExternalVideos")
@@ -62,7 +65,7 @@ class ExternalVideoInterface(BaseDataInterface):
         return behavior_metadata_schema()
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        """No frame is embedded, so a stub is the whole series."""
+        """No frame is embedded, so a stub is the whole series (and its frame times every frame's)."""
         starts = np.cumsum([0, *self.frame_counts[:-1]]).tolist() if len(self.file_paths) > 1 else None
         return [
             image_series(
@@ -72,8 +75,10 @@ class ExternalVideoInterface(BaseDataInterface):
                 external_files=[str(p) for p in self.file_paths],
                 starting_frames=starts,
                 num_samples=sum(self.frame_counts),
+                frame_times=self.frame_times,
             )
         ]
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
-        raise KeyError(f"{object_name} has no bulk dataset {dataset_name!r}")
+        """The frame times, the one bulk dataset (the frames stay in their files)."""
+        return self.frame_times.read(selection)

@@ -1,5 +1,6 @@
 """One video embedded in an ImageSeries: (frames, height, width, 3) uint8 RGB, decoded in order chunk by chunk
-(never the whole video in memory); a chunk asked for out of order, as a resumed transfer asks, is sought to."""
+(never the whole video in memory); a chunk asked for out of order, as a resumed transfer asks, is sought to. Each
+frame's time is offered for `always_write_timestamps`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from nwbstream.service import BaseDataInterface, DatasetSpec, NwbObjectSpec
 from nwbstream.service.chunks import Selection
 
 from .video_file import VideoFile
-from .videos import VIDEO_SUFFIXES, VideoNames, behavior_metadata_schema, image_series
+from .videos import FRAME_TIMES, VIDEO_SUFFIXES, FrameTimes, VideoNames, behavior_metadata_schema, image_series
 
 STUB_FRAMES = 10  # NeuroConv's stub for a video
 
@@ -21,6 +22,10 @@ class InternalVideoInterface(BaseDataInterface):
     display_name = "Video"
     associated_suffixes = VIDEO_SUFFIXES
     info = "Interface for handling standard video file formats and writing them as ImageSeries with internal data."
+    differs_from_neuroconv = (
+        "stub_test with always_write_timestamps writes the stub's frames with their times (NeuroConv 0.10.2 fails: "
+        "it gives every frame's time beside the 10 frames, which pynwb refuses)"
+    )
 
     def __init__(
         self,
@@ -47,6 +52,7 @@ class InternalVideoInterface(BaseDataInterface):
         self.frame_shape = self.video.frame_shape
         self.frame_count = self.video.frame_count
         self._decoding = threading.Lock()  # one decoder, one position: reads of several streams take turns
+        self.frame_times: FrameTimes | None = None  # per describe(): the stub's frames or all
 
     def get_metadata(self) -> dict[str, Any]:
         return self.names.metadata("InternalVideos")
@@ -58,9 +64,12 @@ class InternalVideoInterface(BaseDataInterface):
         frames = min(self.frame_count, STUB_FRAMES) if stub else self.frame_count
         data = DatasetSpec("data", np.dtype("uint8"), (frames, *self.frame_shape))
         key = f"Behavior/InternalVideos/{self.names.metadata_key}"
-        return [image_series(self.names.series_name, key, self.video.fps, frames=data)]
+        self.frame_times = FrameTimes([(self.video.path, frames)])
+        return [image_series(self.names.series_name, key, self.video.fps, frames=data, frame_times=self.frame_times)]
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        if dataset_name == FRAME_TIMES:
+            return self.frame_times.read(selection)
         frames, *inner = selection
         with self._decoding:
             block = self.video.read(frames.start, frames.stop)
