@@ -30,11 +30,6 @@ class BORISInterface(BaseEventsInterface):
     display_name = "BORIS"
     associated_suffixes = (".boris",)
     info = "Data Interface for one observation of a BORIS project."
-    differs_from_neuroconv = (
-        "the events table has no modifier columns and no MeaningsTables and puts `event_type` after the payload "
-        "columns (the events writer does neither yet), and has no duration column when no state behavior was "
-        "scored; closing-row modifier answers (`stop_modifier_*`) are not written"
-    )
 
     def __init__(
         self, file_path: str, *, observation_name: str, metadata_key: str | None = None, verbose: bool = False
@@ -76,8 +71,10 @@ class BORISInterface(BaseEventsInterface):
         behavior = self._project.behaviors.get(code)
         return behavior is not None and behavior.state
 
-    def _stop_comments_differ(self) -> bool:
-        return any(o.stop_comment != o.comment for o in self._closed_bouts())
+    def _closing_rows_differ(self, closing: str, opening: str) -> bool:
+        """Whether some closed bout's closing row says something its opening row did not (comment or modifiers):
+        only then does the closing field get columns of its own."""
+        return any(getattr(o, closing) != getattr(o, opening) for o in self._closed_bouts())
 
     def _closed_bouts(self) -> list[Occurrence]:
         return [o for o in self._observation.occurrences if o.duration is not None and not np.isnan(o.duration)]
@@ -92,17 +89,17 @@ class BORISInterface(BaseEventsInterface):
 
     def _payload(self, code: str, occurrences: list[Occurrence]) -> dict[str, list[Any]]:
         """Subject and comment, one ragged column per modifier slot some occurrence answered, and the closing
-        comment when some bout's differs from its opening one."""
+        row's comment and answers where some bout's differ from its opening row's."""
         payload: dict[str, list[Any]] = {
             "subject": [o.subject for o in occurrences],
             "comment": [o.comment for o in occurrences],
         }
-        for position, name in enumerate(self._modifier_names(code, occurrences)):
-            cells = [o.modifiers[position] if position < len(o.modifiers) else [] for o in occurrences]
-            if any(cells):
-                payload[name] = cells
-        if self._stop_comments_differ():
+        names = self._modifier_names(code, occurrences)
+        payload |= _answered(names, [o.modifiers for o in occurrences])
+        if self._closing_rows_differ("stop_comment", "comment"):
             payload["stop_comment"] = [o.stop_comment for o in occurrences]
+        if self._closing_rows_differ("stop_recorded", "recorded"):
+            payload |= _answered([f"stop_{name}" for name in names], [o.stop_modifiers for o in occurrences])
         return payload
 
     def _subject_meanings(self) -> dict[str, str]:
@@ -153,7 +150,9 @@ class BORISInterface(BaseEventsInterface):
         return FIXED_DESCRIPTIONS.get(field) or _modifier_description(field, self._slot(field)[1])
 
     def _slot(self, column: str) -> tuple[list[str], str]:
-        """The menu and description of the declared modifier slot writing `column` (none for an undeclared one)."""
+        """The menu and description of the declared modifier slot writing `column` or its closing-row twin
+        (none for an undeclared one)."""
+        column = column.removeprefix("stop_")
         for behavior in self._project.behaviors.values():
             for position, slot in enumerate(behavior.slots):
                 if modifier_column(behavior.code, slot, position) == column:
@@ -275,14 +274,27 @@ MODIFIERS = (
 
 def _modifier_description(column: str, described: str) -> str:
     """What the author wrote about the slot (made a sentence), else what the column is, as NeuroConv says it."""
+    when = "on the row that closed a state bout" if column.startswith("stop_") else "when the behavior was scored"
     if described:
         sentence = described.rstrip()
         sentence = sentence if sentence.endswith((".", "!", "?")) else f"{sentence}."
-        return f"{sentence} Answered when the behavior was scored."
+        return f"{sentence} Answered {when}."
+    slot = column.removeprefix("stop_").removeprefix("modifier_")
     return (
-        f"The '{column.removeprefix('modifier_')}' modifier answered when the behavior was scored. The Ethogram's "
-        "`modifiers` column says which slot this is for each behavior, and `modifier_values` what it could hold."
+        f"The '{slot}' modifier answered {when}. The Ethogram's `modifiers` column says which slot this is for "
+        "each behavior, and `modifier_values` what it could hold."
     )
+
+
+def _answered(names: list[str], answers: list[list[list[str]]]) -> dict[str, list[list[str]]]:
+    """One column per slot (`names[position]`) of the occurrences' answers, for the slots some occurrence answered
+    (an all-empty ragged column would have no type to write)."""
+    columns = {}
+    for position, name in enumerate(names):
+        cells = [answer[position] if position < len(answer) else [] for answer in answers]
+        if any(cells):
+            columns[name] = cells
+    return columns
 
 
 def _cells(values: list[Any]) -> np.ndarray:
