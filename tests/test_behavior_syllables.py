@@ -123,13 +123,32 @@ def test_boris_bouts_catalogue_and_events(services, tmp_path):
         assert points["duration"].isna().all()
         states = events[events["event_type"] == "s"].sort_values("timestamp")
         np.testing.assert_allclose(states["duration"], [b[1] - b[0] for b in expected])
+        table = nwbfile.events["Observation2"]
+        # NeuroConv's order: event_type right after timestamp, the duration column with the first row
+        assert table.colnames == ("timestamp", "event_type", "subject", "comment", "duration")
+        assert meanings_of(table, "event_type") == {b["code"]: b["description"] for b in declared if b["description"]}
+        subjects = meanings_of(table, "subject")
+        assert subjects.pop("").startswith("The event was scored against no subject.")
+        assert subjects == {s["name"]: s["description"] for s in document["subjects_conf"].values()}
 
 
-def test_boris_modifiers_reach_the_bouts(services, tmp_path):
-    """On BORIS's project with one slot described by its author (the test project describes none)."""
+def meanings_of(table, column: str) -> dict[str, str]:
+    found = table.get_meanings_for_column(column).to_dataframe()
+    return dict(zip(found["value"], found["meaning"], strict=True))
+
+
+def boris_answers(recorded: str) -> list[list[str]]:
+    """The values ticked in each slot of a row's modifier field: slots split on "|", several values on ","."""
+    return [[] if field in ("", "None") else field.split(",") for field in recorded.split("|")] if recorded else []
+
+
+def test_boris_modifiers_reach_the_events_and_bouts(services, tmp_path):
+    """On BORIS's project with one slot described by its author (the test project describes none) and one bout
+    closed with other answers (two at once) than it opened with."""
     document = json.loads(syllables.BORIS_PROJECT.read_text())
     described = next(b for b in document["behaviors_conf"].values() if b["code"] == "r")
     described["modifiers"]["0"]["description"] = "how strongly"
+    document["observations"]["modifiers"]["events"][-1][3] = "m2,m3"
     project = tmp_path / "described.boris"
     project.write_text(json.dumps(document))
     path = write(
@@ -143,7 +162,33 @@ def test_boris_modifiers_reach_the_bouts(services, tmp_path):
         # r opens at rows 0 and 2 (closing at 1 and 3): its answer is the opening row's, "None" meaning unanswered
         assert list(bouts["start_time"]) == [rows[0][0], rows[2][0]]
         assert [list(cell) for cell in bouts["modifier_r_modif_1"]] == [["m1"], []]
+        assert [list(cell) for cell in bouts["stop_modifier_r_modif_1"]] == [["m1"], ["m2", "m3"]]
         assert table["modifier_r_modif_1"].target.description.startswith("how strongly.")
+
+        events = nwbfile.events["Modifiers"]
+        assert events.colnames == (
+            "timestamp",
+            "event_type",
+            "subject",
+            "comment",
+            "modifier_q_modif_1",
+            "modifier_r_modif_1",
+            "stop_modifier_r_modif_1",
+            "duration",
+        )
+        recorded = document["observations"]["modifiers"]["events"]
+        q_rows = [e for e in recorded if e[2] == "q"]
+        by_time = {row["timestamp"]: row for _, row in events.to_dataframe().iterrows()}
+        for time, _, _, answers, _ in q_rows:
+            assert [list(by_time[time]["modifier_q_modif_1"])] == boris_answers(answers)
+            assert list(by_time[time]["modifier_r_modif_1"]) == []
+        for opening, closing in ((rows[0], rows[1]), (rows[2], rows[3])):
+            row = by_time[opening[0]]
+            assert [list(row["modifier_r_modif_1"])] == (boris_answers(opening[3]) or [[]])
+            assert [list(row["stop_modifier_r_modif_1"])] == (boris_answers(closing[3]) or [[]])
+            assert row["duration"] == pytest.approx(closing[0] - opening[0])
+        # a slot's vocabulary is declared, but BORIS describes no value: no MeaningsTable for the modifier columns
+        assert events.get_meanings_for_column("modifier_r_modif_1") is None
         catalogue = nwbfile.processing["behavior"]["Ethogram"].to_dataframe()
         declared = document["behaviors_conf"].values()
         menus = [[slot["values"] for slot in b["modifiers"].values()] for b in declared]
@@ -178,6 +223,8 @@ def test_boris_observation_without_bouts_writes_the_catalogue_only(services, tmp
         assert nwbfile.processing["behavior"].description == "Behavioral annotations."
         events = nwbfile.events["OffsetPositif"].to_dataframe()
         np.testing.assert_allclose(events["timestamp"], [e[0] for e in observation["events"]])
+        # the scheme's state behaviors give the table its duration column, though none was scored here
+        assert events["duration"].isna().all()
 
 
 def test_boris_unknown_observation_names_the_file(services, tmp_path):

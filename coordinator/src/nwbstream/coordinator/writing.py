@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
@@ -28,6 +27,7 @@ from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
 from .writers import Contribution, WriteContext, Written, make_nwbfile, writer_for
 from .writers.registry import WRITERS
+from .writers.tables import inline_array
 
 Backend = Literal["hdf5", "zarr"]
 BulkObject = tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]
@@ -74,7 +74,7 @@ def _lay_out(metadata: dict[str, Any], objects: Sequence[BulkObject], backend: B
     placed = []
     for bulk in ordered:
         source, obj, layouts = bulk
-        data = {plan.name: _inline(obj, plan) for plan in obj.datasets if plan.HasField("inline_data")}
+        data = {plan.name: inline_array(obj, plan) for plan in obj.datasets if plan.HasField("inline_data")}
         data |= {name: _data_io(layout, backend) for name, layout in layouts.items()}
         written = writer_for(obj).add(ctx, Contribution(source.source_id, obj, data))
         ctx.objects[(source.source_id, obj.name)] = written.container
@@ -105,14 +105,6 @@ def dependency_order(objects: Sequence[BulkObject]) -> list[BulkObject]:
     for source, obj, _ in objects:
         visit((source.source_id, obj.name))
     return ordered
-
-
-def _inline(obj: pb.NwbObject, plan: pb.DatasetPlan) -> np.ndarray:
-    dtype = np.dtype(plan.dtype)
-    expected = int(np.prod(plan.shape, dtype=np.int64)) * dtype.itemsize
-    if len(plan.inline_data) != expected:
-        raise ConversionError(f"{obj.name}/{plan.name}: {len(plan.inline_data)} inline bytes, expected {expected}")
-    return np.frombuffer(plan.inline_data, dtype=dtype).reshape(tuple(plan.shape))
 
 
 def _data_io(layout: DatasetLayout, backend: Backend):

@@ -25,6 +25,8 @@ class WriteContext:
     nwbfile: NWBFile
     metadata: dict[str, Any]
     objects: dict[tuple[str, str], AbstractContainer] = field(default_factory=dict)
+    # What a kind's `prepare` built for its objects (by a key of the kind's choosing), for `add` to return.
+    prepared: dict[tuple[str, str], AbstractContainer] = field(default_factory=dict)
 
     def entry(self, key: str) -> dict[str, Any]:
         """The metadata entry at a "/"-separated key; {} when absent."""

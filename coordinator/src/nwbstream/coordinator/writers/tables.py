@@ -11,6 +11,8 @@ import numpy as np
 from hdmf.common import VectorData, VectorIndex
 from nwbstream.v1 import modality_pb2 as pb
 
+from ..errors import ConversionError
+
 
 def column_dtype(column: pb.Column) -> np.dtype | None:
     """The numpy dtype of a typed column (records for "compound"); None for JSON columns."""
@@ -30,6 +32,15 @@ def column_values(column: pb.Column, data: Mapping[str, Any] | None = None) -> A
         return json.loads(column.values_json or "[]")
     values = np.frombuffer(column.values, dtype=dtype)
     return values.reshape(-1, *column.row_shape) if column.row_shape else values
+
+
+def inline_array(obj: pb.NwbObject, plan: pb.DatasetPlan) -> np.ndarray:
+    """A dataset sent inline with the object's description, checked against its declared shape."""
+    dtype = np.dtype(plan.dtype)
+    expected = int(np.prod(plan.shape, dtype=np.int64)) * dtype.itemsize
+    if len(plan.inline_data) != expected:
+        raise ConversionError(f"{obj.name}/{plan.name}: {len(plan.inline_data)} inline bytes, expected {expected}")
+    return np.frombuffer(plan.inline_data, dtype=dtype).reshape(tuple(plan.shape))
 
 
 def table_columns(table: pb.Table) -> dict[str, Any]:

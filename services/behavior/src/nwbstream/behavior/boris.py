@@ -17,6 +17,7 @@ from .ethogram import ETHOGRAMS, Bouts, behavior_schema, ethogram_object
 SUBJECT = "The subject the event was scored on."
 COMMENT = "The coder's comment, from the row that opened the occurrence."
 STOP_COMMENT = "The coder's comment on the row that closed a state bout."
+FIXED_DESCRIPTIONS = {"subject": SUBJECT, "comment": COMMENT, "stop_comment": STOP_COMMENT}
 NOBODY = (
     "The event was scored against no subject. BORIS writes this as an empty subject or as the literal "
     "'No focal subject', which are the same thing and never a declared name."
@@ -29,11 +30,6 @@ class BORISInterface(BaseEventsInterface):
     display_name = "BORIS"
     associated_suffixes = (".boris",)
     info = "Data Interface for one observation of a BORIS project."
-    differs_from_neuroconv = (
-        "the events table has no modifier columns and no MeaningsTables and puts `event_type` after the payload "
-        "columns (the events writer does neither yet), and has no duration column when no state behavior was "
-        "scored; closing-row modifier answers (`stop_modifier_*`) are not written"
-    )
 
     def __init__(
         self, file_path: str, *, observation_name: str, metadata_key: str | None = None, verbose: bool = False
@@ -65,57 +61,70 @@ class BORISInterface(BaseEventsInterface):
         return read_project(read_document(Path(file_path))).observations
 
     def _by_code(self) -> dict[str, list[Occurrence]]:
-        """Every declared behavior (scored or not), then any undeclared code the events name; scored state ones
-        first (the shared events table gets its duration column from the first row written with one)."""
+        """Every declared behavior (scored or not), then any undeclared code the events name."""
         found: dict[str, list[Occurrence]] = {code: [] for code in self._project.behaviors}
         for occurrence in self._observation.occurrences:
             found.setdefault(occurrence.code, []).append(occurrence)
-        return dict(sorted(found.items(), key=lambda item: not (self._is_state(item[0]) and item[1])))
+        return found
 
     def _is_state(self, code: str) -> bool:
         behavior = self._project.behaviors.get(code)
         return behavior is not None and behavior.state
 
-    def _stop_comments_differ(self) -> bool:
-        return any(o.stop_comment != o.comment for o in self._closed_bouts())
+    def _closing_rows_differ(self, closing: str, opening: str) -> bool:
+        """Whether some closed bout's closing row says something its opening row did not (comment or modifiers):
+        only then does the closing field get columns of its own."""
+        return any(getattr(o, closing) != getattr(o, opening) for o in self._closed_bouts())
 
     def _closed_bouts(self) -> list[Occurrence]:
         return [o for o in self._observation.occurrences if o.duration is not None and not np.isnan(o.duration)]
 
-    def _fields(self) -> list[str]:
-        return ["subject", "comment", *(["stop_comment"] if self._stop_comments_differ() else [])]
+    def _modifier_names(self, code: str, occurrences: list[Occurrence]) -> list[str]:
+        """The column of each of the behavior's modifier slots, and of any answer recorded beyond them (a slot the
+        scheme lost after scoring), named by position."""
+        behavior = self._project.behaviors.get(code)
+        slots = behavior.slots if behavior is not None else []
+        count = max([len(slots), *(len(o.modifiers) for o in occurrences)])
+        return [modifier_column(code, slots[p] if p < len(slots) else "", p) for p in range(count)]
+
+    def _payload(self, code: str, occurrences: list[Occurrence]) -> dict[str, list[Any]]:
+        """Subject and comment, one ragged column per modifier slot some occurrence answered, and the closing
+        row's comment and answers where some bout's differ from its opening row's."""
+        payload: dict[str, list[Any]] = {
+            "subject": [o.subject for o in occurrences],
+            "comment": [o.comment for o in occurrences],
+        }
+        names = self._modifier_names(code, occurrences)
+        payload |= _answered(names, [o.modifiers for o in occurrences])
+        if self._closing_rows_differ("stop_comment", "comment"):
+            payload["stop_comment"] = [o.stop_comment for o in occurrences]
+        if self._closing_rows_differ("stop_recorded", "recorded"):
+            payload |= _answered([f"stop_{name}" for name in names], [o.stop_modifiers for o in occurrences])
+        return payload
 
     def _subject_meanings(self) -> dict[str, str]:
         """What the project says of each subject it describes, and what the empty subject means."""
         return {name: text for name, text in self._project.subjects.items() if text} | {"": NOBODY}
 
     def read_events(self) -> dict[str, EventType]:
-        """One type per behavior code: onsets (shifted by the observation's time offset), durations for a scored
-        state behavior, and the subject and comment fields."""
+        """One type per behavior code: onsets (shifted by the observation's time offset), durations for a state
+        behavior (scored or not: the table's duration column comes from the scheme), and the payload."""
         offset = self._observation.time_offset
         found = {}
         for code, occurrences in self._by_code().items():
-            # A type with no row sends no durations: the events writer gives a table its duration column with the
-            # first row that has one, and refuses durations after that (a point-only observation has none).
-            durations = [o.duration for o in occurrences] if self._is_state(code) and occurrences else None
-            values = {
-                "subject": [o.subject for o in occurrences],
-                "comment": [o.comment for o in occurrences],
-                "stop_comment": [o.stop_comment for o in occurrences],
-            }
+            payload = self._payload(code, occurrences)
             found[code] = EventType(
                 timestamps=np.asarray([o.onset + offset for o in occurrences], dtype="<f8"),
-                durations=None if durations is None else np.asarray(durations, dtype="<f8"),
-                payload={field: np.asarray(values[field], dtype=object) for field in self._fields()},
+                durations=np.asarray([o.duration for o in occurrences], "<f8") if self._is_state(code) else None,
+                payload={field: _cells(values) for field, values in payload.items()},
             )
         return found
 
     def event_entry(self, type_id: str, events: EventType) -> dict[str, Any]:
         """The behavior's code as its name, its definition as its description, one shared table, and the
         columns described (the subject's with the project's roster and what it says of each subject)."""
-        descriptions = {"subject": SUBJECT, "comment": COMMENT, "stop_comment": STOP_COMMENT}
         roster = sorted({""} | set(self._project.subjects) | {o.subject for o in self._observation.occurrences})
-        columns = {field: {"column_name": field, "description": descriptions[field]} for field in events.payload}
+        columns = {field: self._column_spec(field, events.payload[field]) for field in events.payload}
         columns["subject"]["column_categories"] = {
             "labels": {name: name for name in roster},
             "meanings": self._subject_meanings(),
@@ -125,6 +134,30 @@ class BORISInterface(BaseEventsInterface):
         if behavior is not None and behavior.description:
             entry["event_description"] = behavior.description
         return entry
+
+    def _column_spec(self, field: str, values: np.ndarray) -> dict[str, Any]:
+        """A column's name and description; a modifier column's vocabulary (what was recorded and what its slot's
+        menu offers) as identity labels, which BORIS describes no further."""
+        spec: dict[str, Any] = {"column_name": field, "description": self._column_description(field)}
+        if field not in FIXED_DESCRIPTIONS:
+            menu, _ = self._slot(field)
+            vocabulary = sorted({str(value) for cell in values for value in cell} | set(menu))
+            spec["column_categories"] = {"labels": {value: value for value in vocabulary}, "meanings": {}}
+        return spec
+
+    def _column_description(self, field: str) -> str:
+        """The fixed text of subject and comments; a modifier column's from what the scheme's author wrote."""
+        return FIXED_DESCRIPTIONS.get(field) or _modifier_description(field, self._slot(field)[1])
+
+    def _slot(self, column: str) -> tuple[list[str], str]:
+        """The menu and description of the declared modifier slot writing `column` or its closing-row twin
+        (none for an undeclared one)."""
+        column = column.removeprefix("stop_")
+        for behavior in self._project.behaviors.values():
+            for position, slot in enumerate(behavior.slots):
+                if modifier_column(behavior.code, slot, position) == column:
+                    return behavior.slot_values[position], behavior.slot_descriptions[position]
+        return [], ""
 
     def get_metadata(self) -> dict[str, Any]:
         """The events' entries, the one table they share (named after the observation), and the observation's
@@ -154,13 +187,7 @@ class BORISInterface(BaseEventsInterface):
         observation, behaviors = self._observation, self._project.behaviors
         bouts = self._closed_bouts()
         offset = observation.time_offset
-        columns = [
-            Column("subject", SUBJECT, [o.subject for o in bouts]),
-            Column("comment", COMMENT, [o.comment for o in bouts]),
-        ]
-        if self._stop_comments_differ():
-            columns.append(Column("stop_comment", STOP_COMMENT, [o.stop_comment for o in bouts]))
-        columns += self._modifier_columns(bouts)
+        columns = self._bout_columns(bouts)
         # NeuroConv's column order: the optional columns it declares before its first row, then the row's own.
         catalogue = [
             Column("behavior", "", list(behaviors)),
@@ -207,17 +234,21 @@ class BORISInterface(BaseEventsInterface):
             },
         )
 
-    def _modifier_columns(self, bouts: list[Occurrence]) -> list[Column]:
-        """One ragged column per (behavior, slot) some closed bout answered; other bouts' cells are empty."""
+    def _bout_columns(self, bouts: list[Occurrence]) -> list[Column]:
+        """The events' payload columns over the closed bouts, in the events' order; a modifier column no bout
+        answered is left out, and a bout's behavior without a column writes an empty cell there."""
+        by_code = self._by_code()
+        payloads = {code: self._payload(code, occurrences) for code, occurrences in by_code.items()}
+        rows = {id(o): position for occurrences in by_code.values() for position, o in enumerate(occurrences)}
+        fields = list(dict.fromkeys(field for payload in payloads.values() for field in payload))
         columns = []
-        for code, behavior in self._project.behaviors.items():
-            for position, slot in enumerate(behavior.slots):
-                cells = [o.modifiers[position] if o.code == code and position < len(o.modifiers) else [] for o in bouts]
-                if any(cells):
-                    name = modifier_column(code, slot, position)
-                    columns.append(
-                        Column(name, _modifier_description(name, behavior.slot_descriptions[position]), cells)
-                    )
+        for field in fields:
+            ragged = field not in FIXED_DESCRIPTIONS
+            empty: Any = [] if ragged else ""
+            cells = [payloads[o.code][field][rows[id(o)]] if field in payloads[o.code] else empty for o in bouts]
+            if ragged and not any(cells):
+                continue
+            columns.append(Column(field, self._column_description(field), cells))
         return columns
 
 
@@ -243,11 +274,32 @@ MODIFIERS = (
 
 def _modifier_description(column: str, described: str) -> str:
     """What the author wrote about the slot (made a sentence), else what the column is, as NeuroConv says it."""
+    when = "on the row that closed a state bout" if column.startswith("stop_") else "when the behavior was scored"
     if described:
         sentence = described.rstrip()
         sentence = sentence if sentence.endswith((".", "!", "?")) else f"{sentence}."
-        return f"{sentence} Answered when the behavior was scored."
+        return f"{sentence} Answered {when}."
+    slot = column.removeprefix("stop_").removeprefix("modifier_")
     return (
-        f"The '{column.removeprefix('modifier_')}' modifier answered when the behavior was scored. The Ethogram's "
-        "`modifiers` column says which slot this is for each behavior, and `modifier_values` what it could hold."
+        f"The '{slot}' modifier answered {when}. The Ethogram's `modifiers` column says which slot this is for "
+        "each behavior, and `modifier_values` what it could hold."
     )
+
+
+def _answered(names: list[str], answers: list[list[list[str]]]) -> dict[str, list[list[str]]]:
+    """One column per slot (`names[position]`) of the occurrences' answers, for the slots some occurrence answered
+    (an all-empty ragged column would have no type to write)."""
+    columns = {}
+    for position, name in enumerate(names):
+        cells = [answer[position] if position < len(answer) else [] for answer in answers]
+        if any(cells):
+            columns[name] = cells
+    return columns
+
+
+def _cells(values: list[Any]) -> np.ndarray:
+    """A payload field as an object array, cell by cell (numpy would stack a modifier's lists into a matrix)."""
+    cells = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):
+        cells[index] = value
+    return cells

@@ -41,7 +41,10 @@ class Occurrence:
     modifiers: list[list[str]]  # the values ticked in each slot
     comment: str
     duration: float | None  # None: a point behavior; NaN: a bout never closed
+    recorded: str = ""  # the row's modifier field as BORIS wrote it
     stop_comment: str = ""
+    stop_modifiers: list[list[str]] = field(default_factory=list)  # the closing row's answers
+    stop_recorded: str = ""
 
 
 @dataclass
@@ -123,14 +126,14 @@ def read_observation(path: Path, document: dict[str, Any], project: Project, nam
         behavior = project.behaviors.get(code)
         answers = [[] if f in ("", UNANSWERED) else f.split(",") for f in (modifiers.split("|") if modifiers else [])]
         if behavior is None or not behavior.state:
-            observation.occurrences.append(Occurrence(float(time), subject, code, answers, comment, None))
+            observation.occurrences.append(Occurrence(float(time), subject, code, answers, comment, None, modifiers))
             continue
         opening = open_bouts.pop((subject, code), None)
         if opening is not None:
             opening.duration = float(time) - opening.onset
-            opening.stop_comment = comment
+            opening.stop_comment, opening.stop_modifiers, opening.stop_recorded = comment, answers, modifiers
             continue
-        opening = Occurrence(float(time), subject, code, answers, comment, math.nan)
+        opening = Occurrence(float(time), subject, code, answers, comment, math.nan, modifiers)
         open_bouts[(subject, code)] = opening
         observation.occurrences.append(opening)
     return observation

@@ -4,7 +4,8 @@ events all come this way, so the description lives here once.
 
 Metadata: `Events.<metadata_key>.event_types.<type id>` with `event_name` (and `columns` for per-event values);
 the coordinator's events writer turns that into tables. Each object sends a table `events`: `timestamp` (an
-inline, time-valued dataset), `duration` for durative types, then one column per payload field.
+inline, time-valued dataset), `duration` for durative types, then one column per payload field (ragged where
+an event holds several values: a list per event).
 """
 
 from __future__ import annotations
@@ -85,11 +86,7 @@ class BaseEventsInterface(BaseDataInterface):
             columns.append(
                 Column("duration", "The duration of each event, in seconds.", np.asarray(events.durations, "<f8"))
             )
-        for name, values in events.payload.items():
-            values = np.asarray(values)
-            columns.append(
-                Column(name, f"{name} of each event.", values if values.dtype.kind in "biuf" else list(values))
-            )
+        columns += [_payload_column(name, values) for name, values in events.payload.items()]
         return NwbObjectSpec(
             kind=Kind.EVENTS,
             name=type_id,
@@ -100,3 +97,18 @@ class BaseEventsInterface(BaseDataInterface):
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
         raise KeyError(f"{object_name}/{dataset_name}: events are sent whole with OpenSource")
+
+
+def _payload_column(name: str, values: np.ndarray) -> Column:
+    """One value per event (typed when numeric), or ragged when an event holds several (a list per event)."""
+    cells = list(values)
+    if any(isinstance(cell, (list, tuple, np.ndarray)) for cell in cells):
+        flat = [value for cell in cells for value in cell]
+        ends = np.cumsum([len(cell) for cell in cells], dtype=np.int64)
+        return Column(name, f"{name} of each event.", _typed(flat), index=ends)
+    return Column(name, f"{name} of each event.", _typed(cells))
+
+
+def _typed(values: list) -> np.ndarray | list:
+    array = np.asarray(values)
+    return array if array.dtype.kind in "biuf" else list(values)
