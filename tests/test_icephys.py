@@ -353,6 +353,15 @@ def test_bad_file_names_it_and_writes_nothing(services, tmp_path, interface, mak
     assert list(tmp_path.glob("*.nwb")) == [] and not out.exists()
 
 
+def test_zarr_is_refused_before_anything_is_written(services, tmp_path):
+    """hdmf-zarr would store the icephys tables' references with pickle, which zarr no longer decodes."""
+    case = AXON["steps_command"]
+    out = tmp_path / "out.nwb.zarr"
+    with pytest.raises(Exception, match="intracellular recordings cannot be written to Zarr"):
+        convert(services, {"x": (case.interface, case.source)}, out, metadata=copy.deepcopy(START), backend="zarr")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_legacy_metadata_from_a_json_file(tmp_path):
     """icephys_metadata_file_path: the DANDI lab metadata and each file's session entry, as NeuroConv lays them out."""
     from nwbstream.icephys.abf import AbfInterface

@@ -116,7 +116,7 @@ def _convert(args: argparse.Namespace) -> int:
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
     preload.start()
     with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
-        _check_sessions(spec, output_folder, args.overwrite, services)
+        _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()
         try:
             output_folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: ServiceSet) -> None:
+def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: ServiceSet, backend: str) -> None:
     """Every session's output path, metadata, options and layouts, before any session is written; one error lists
     every session's problems. Each session's sources are opened, checked and closed in turn (one session at a time)."""
     problems = []
@@ -150,7 +150,7 @@ def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: 
             problems.append(f"{where}: {path} exists; pass --overwrite to replace it")
         try:
             with Converter(job.interfaces, services) as converter:
-                converter.check(job.metadata, spec.backend_configuration, job.conversion_options)
+                converter.check(job.metadata, spec.backend_configuration, job.conversion_options, backend)
         except ConversionError as error:
             problems.append(f"{where}: {error}")
     if problems:

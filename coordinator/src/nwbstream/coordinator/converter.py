@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +91,7 @@ class Converter(contextlib.AbstractContextManager):
         if backend not in ("hdf5", "zarr"):
             raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
         self._open(stub=stub_test)
-        merged, bulk = self._checked(metadata, backend_configuration, conversion_options)
+        merged, bulk = self._checked(metadata, backend_configuration, conversion_options, backend)
         from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
 
         return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
@@ -101,16 +101,18 @@ class Converter(contextlib.AbstractContextManager):
         metadata: Mapping[str, Any] | None = None,
         backend_configuration: Mapping[str, Any] | None = None,
         conversion_options: Mapping[str, Mapping[str, Any]] | None = None,
+        backend: Backend = "hdf5",
     ) -> None:
         """Raises what `run_conversion` would raise before writing (metadata, options, layouts), and writes nothing:
         a runner of several sessions checks them all before it writes any."""
-        self._checked(metadata, backend_configuration, conversion_options)
+        self._checked(metadata, backend_configuration, conversion_options, backend)
 
     def _checked(
         self,
         metadata: Mapping[str, Any] | None,
         backend_configuration: Mapping[str, Any] | None,
         conversion_options: Mapping[str, Mapping[str, Any]] | None,
+        backend: Backend,
     ) -> tuple[dict[str, Any], list[tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]]]:
         """The merged, validated metadata, and every object with its source and its datasets' layouts."""
         merged = merge_metadata([self.get_metadata()], metadata or {})
@@ -120,6 +122,8 @@ class Converter(contextlib.AbstractContextManager):
             {s.interface_name: s.metadata_schema for s in self._sources.values()},
         )
         objects = self._objects(conversion_options or {})
+        if backend == "zarr":
+            _refuse_what_zarr_cannot_hold(obj for _, obj in objects)
         layouts = {(key, obj.name): choose_layouts(obj, backend_configuration) for key, obj in objects}
         known = {layout.key for chosen in layouts.values() for layout in chosen.values()}
         unmatched = set((backend_configuration or {}).get("datasets") or {}) - known
@@ -166,6 +170,17 @@ class Converter(contextlib.AbstractContextManager):
                 obj = _with_frame_times(obj, frame_times)
                 objects.append((key, obj))
         return objects
+
+
+def _refuse_what_zarr_cannot_hold(objects: Iterable[pb.NwbObject]) -> None:
+    """hdmf-zarr 0.13 stores the icephys tables' series references with the pickle codec, which numcodecs 0.16
+    refuses to decode by default: such a store could not be opened again (not even to finish writing it)."""
+    for obj in objects:
+        if obj.kind == pb.NWB_KIND_INTRACELLULAR_RECORDINGS:
+            raise ConversionError(
+                f"{obj.name}: intracellular recordings cannot be written to Zarr (hdmf-zarr stores the icephys "
+                "tables' references with pickle, which zarr no longer reads); use backend hdf5"
+            )
 
 
 def _with_placement(obj: pb.NwbObject, placement: str, allowed: tuple[str, ...]) -> pb.NwbObject:
