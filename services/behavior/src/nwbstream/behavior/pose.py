@@ -17,6 +17,7 @@ import numpy as np
 from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, SourceError, Timing
 from nwbstream.service.chunks import Selection
 from nwbstream.service.schemas import base_metadata_schema
+from nwbstream.service.timing import regular_rate
 
 STUB_FRAMES = 10  # NeuroConv's stub for Lightning Pose
 TOP_LEFT_ORIGIN = (
@@ -133,20 +134,6 @@ class BasePoseEstimationInterface(BaseDataInterface):
         if field == "confidence" and keypoints.confidence is not None:
             return np.asarray(keypoints.confidence[:, index], dtype="<f8")[selection]
         raise KeyError(f"{object_name}/{dataset_name}: no such dataset")
-
-
-def regular_rate(times: np.ndarray, tolerance: float = 1e-6) -> float | None:
-    """NeuroConv's test: the rate when `first + i / rate` moves no frame by more than the smaller of `tolerance`
-    seconds and a tenth of a period; None for fewer than two frames or irregular (or NaN) times."""
-    times = np.asarray(times, dtype=float)
-    if times.size < 2:
-        return None
-    duration = float(times[-1] - times[0])
-    if not duration > 0:
-        return None
-    period = duration / (times.size - 1)
-    deviation = np.abs(times[0] + np.arange(times.size) * period - times).max()
-    return 1.0 / period if deviation <= min(0.1 * period, tolerance) else None
 
 
 def keypoint_columns(table: Any, names: list[str], coordinates: tuple[str, ...], source: Path) -> np.ndarray:

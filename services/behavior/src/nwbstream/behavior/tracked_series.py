@@ -16,6 +16,7 @@ import numpy as np
 from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, Link, NwbObjectSpec, Timing
 from nwbstream.service.chunks import Selection
 from nwbstream.service.schemas import base_metadata_schema
+from nwbstream.service.timing import regular_rate
 
 STUB_SAMPLES = 100
 TIMESTAMPS = "timestamps"
@@ -99,19 +100,6 @@ class BaseTrackingInterface(BaseDataInterface):
             return self._times[selection]
         data = self._series[object_name].data
         return np.ascontiguousarray(data[selection], dtype=_little(data.dtype))
-
-
-def regular_rate(times: np.ndarray, tolerance: float = 1e-6) -> float | None:
-    """NeuroConv's `calculate_regular_series_rate`: the rate when `first + i / rate` moves no sample by more than
-    the smaller of `tolerance` seconds and a tenth of a period; None for fewer than two samples or irregular times."""
-    if times.size < 2:
-        return None
-    duration = float(times[-1] - times[0])
-    if not duration > 0:
-        return None
-    period = duration / (times.size - 1)
-    deviation = np.abs(times[0] + np.arange(times.size) * period - times).max()
-    return 1.0 / period if deviation <= min(0.1 * period, tolerance) else None
 
 
 def _little(dtype: np.dtype) -> np.dtype:

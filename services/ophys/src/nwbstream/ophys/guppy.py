@@ -22,8 +22,9 @@ import numpy as np
 from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table, Timing
 from nwbstream.service.chunks import Selection
 from nwbstream.service.errors import SourceError
+from nwbstream.service.timing import regular_rate
 
-from .photometry import photometry_metadata_schema, regular_rate
+from .photometry import photometry_metadata_schema
 
 # GuPPy's file prefix of a derived trace -> (ndx-guppy trace_type, unit, description), as NeuroConv writes them
 TRACES = {

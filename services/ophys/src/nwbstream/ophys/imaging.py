@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, Timing
 from nwbstream.service.chunks import Selection
+from nwbstream.service.timing import regular_rate
 
 from .metadata import ophys_metadata_schema
 
@@ -101,18 +102,3 @@ def source_timing(extractor: Any, n_samples: int, timestamps: np.ndarray | None)
     if rate is not None:
         return Timing(rate=rate, starting_time=float(timestamps[0])), None
     return Timing(timestamps_dataset="timestamps"), timestamps
-
-
-def regular_rate(timestamps: np.ndarray) -> float | None:
-    """NeuroConv's test (calculate_regular_series_rate): the rate (n - 1) / (last - first) when putting every time
-    on that grid moves none by more than 1 microsecond (or a tenth of the period, if smaller), else None."""
-    if timestamps.size < 2:
-        return None
-    duration = float(timestamps[-1] - timestamps[0])
-    if not duration > 0:
-        return None
-    period = duration / (timestamps.size - 1)
-    grid = timestamps[0] + np.arange(timestamps.size) * period
-    if not np.abs(grid - timestamps).max() <= min(0.1 * period, 1e-6):
-        return None
-    return 1.0 / period

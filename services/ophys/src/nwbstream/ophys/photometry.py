@@ -15,6 +15,7 @@ from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpe
 from nwbstream.service.chunks import Selection
 from nwbstream.service.errors import SourceError
 from nwbstream.service.schemas import base_metadata_schema
+from nwbstream.service.timing import regular_rate
 
 STUB_SAMPLES = 100  # NeuroConv's stub_samples
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
@@ -98,19 +99,6 @@ class BaseFiberPhotometryInterface(BaseDataInterface):
 def default_metadata_key(stream_names: list[str]) -> str:
     """NeuroConv's key: `fiber_photometry_` then the stream names, spaces as `_`, lowercased."""
     return "_".join(["fiber_photometry", *(str(n).replace(" ", "_").strip("_").lower() for n in stream_names)])
-
-
-def regular_rate(times: np.ndarray, tolerance: float = 1e-6) -> float | None:
-    """NeuroConv's test: the rate when `first + i / rate` moves no sample by more than the smaller of `tolerance`
-    seconds and a tenth of a period; None for fewer than two samples or irregular times."""
-    if times.size < 2:
-        return None
-    duration = float(times[-1] - times[0])
-    if not duration > 0:
-        return None
-    period = duration / (times.size - 1)
-    deviation = np.abs(times[0] + np.arange(times.size) * period - times).max()
-    return 1.0 / period if deviation <= min(0.1 * period, tolerance) else None
 
 
 def photometry_metadata_schema(section: str) -> dict[str, Any]:
