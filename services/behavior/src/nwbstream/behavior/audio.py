@@ -23,7 +23,7 @@ BITS_PER_SAMPLE_OFFSET = 34  # of a canonical RIFF/WAVE header (after the 'fmt '
 class AudioInterface(BaseDataInterface):
     display_name = "Wav Audio"
     associated_suffixes = (".wav",)
-    info = "Interface for writing audio recordings to an NWB file."
+    info = "WAV sound files, one AcousticWaveformSeries each (ndx-sound)."
     differs_from_neuroconv = (
         "several files take their start from each Behavior/Audio entry's starting_time (NeuroConv 0.10.2 asks for "
         "set_aligned_segment_starting_times in Python)"

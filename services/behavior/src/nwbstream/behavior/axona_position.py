@@ -49,7 +49,7 @@ class AxonaPositionDataInterface(BaseTrackingInterface):
 
     display_name = "Axona Position"
     associated_suffixes = (".bin", ".set")
-    info = "Interface for Axona position data."
+    info = "An Axona recording's tracked LED positions (.pos), as SpatialSeries in Position."
     differs_from_neuroconv = (
         "NeuroConv 0.10.2 fails on every file (AttributeError: no interface_kwargs). What its helper "
         "(get_position_object) would write differs here in: timestamps in seconds (it writes milliseconds); the "

@@ -29,7 +29,7 @@ class BORISInterface(BaseEventsInterface):
 
     display_name = "BORIS"
     associated_suffixes = (".boris",)
-    info = "Data Interface for one observation of a BORIS project."
+    info = "One observation of a BORIS project: behavior bouts and point events against its ethogram."
 
     def __init__(
         self, file_path: str, *, observation_name: str, metadata_key: str | None = None, verbose: bool = False

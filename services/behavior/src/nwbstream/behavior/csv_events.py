@@ -23,7 +23,7 @@ class CSVEventsInterface(BaseEventsInterface):
 
     display_name = "CSVEvents"
     associated_suffixes = ("csv",)
-    info = "Data Interface for converting discrete events from a single CSV file."
+    info = "Timed events from one CSV table, one row per event, into EventsTables."
     differs_from_neuroconv = UNDESCRIBED_COLUMNS
 
     def __init__(

@@ -19,7 +19,7 @@ class DeepLabCutInterface(BasePoseEstimationInterface):
 
     display_name = "DeepLabCut"
     associated_suffixes = (".h5", ".csv")
-    info = "Interface for handling data from DeepLabCut."
+    info = "DeepLabCut keypoint predictions (.h5 or .csv) as an ndx-pose PoseEstimation."
     differs_from_neuroconv = (
         "Edges come from config.yaml's skeleton only (the `_meta.pickle` fallback is not unpickled). Without "
         "`sampling_frequency`, the frame rate may also be given as metadata Pose/PoseEstimations/<key>/rate. Stub "

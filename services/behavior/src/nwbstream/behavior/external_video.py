@@ -18,7 +18,7 @@ from .videos import VIDEO_SUFFIXES, FrameTimes, VideoNames, behavior_metadata_sc
 class ExternalVideoInterface(BaseDataInterface):
     display_name = "Video"
     associated_suffixes = VIDEO_SUFFIXES
-    info = "Interface for handling standard video file formats and writing them as ImageSeries with external_files."
+    info = "Video files linked from an ImageSeries by path (the frames stay in the video files)."
     differs_from_neuroconv = (
         "several files are written back to back from 0 s at the first file's frame rate (NeuroConv 0.10.2 refuses "
         "several files unless their start is set in Python or always_write_timestamps is true; "

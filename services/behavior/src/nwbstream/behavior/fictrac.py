@@ -103,7 +103,7 @@ class FicTracDataInterface(BaseTrackingInterface):
 
     display_name = "FicTrac"
     associated_suffixes = (".dat",)
-    info = "Interface for FicTrac .dat files."
+    info = "FicTrac ball-tracking output (.dat): rotations, heading and integrated path as SpatialSeries."
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ STUB_FRAMES = 10  # NeuroConv's stub for a video
 class InternalVideoInterface(BaseDataInterface):
     display_name = "Video"
     associated_suffixes = VIDEO_SUFFIXES
-    info = "Interface for handling standard video file formats and writing them as ImageSeries with internal data."
+    info = "A video's frames decoded and stored in an ImageSeries, streamed chunk by chunk."
     differs_from_neuroconv = (
         "stub_test with always_write_timestamps writes the stub's frames with their times (NeuroConv 0.10.2 fails: "
         "it gives every frame's time beside the 10 frames, which pynwb refuses)"

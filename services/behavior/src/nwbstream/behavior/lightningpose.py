@@ -22,7 +22,7 @@ class LightningPoseDataInterface(BasePoseEstimationInterface):
 
     display_name = "Lightning Pose"
     associated_suffixes = (".csv", ".mp4")
-    info = "Interface for handling a single stream of lightning pose data."
+    info = "Lightning Pose keypoint predictions (one camera view's CSV) as an ndx-pose PoseEstimation."
     differs_from_neuroconv = (
         "`original_video_file_path` is optional: NeuroConv 0.10.2 requires the video and fails without it; "
         "nwbstream converts the predictions alone when the frame rate is given as metadata "

@@ -24,7 +24,7 @@ class MedPCInterface(BaseDataInterface):
 
     display_name = "MedPC"
     associated_suffixes = (".txt",)
-    info = "Interface for handling MedPC output files."
+    info = "A Med-PC session's arrays as ndx-events Events and IntervalSeries (NeuroConv's legacy layout)."
     differs_from_neuroconv = (
         "every IntervalSeries goes into one BehavioralEpochs (NeuroConv makes one per interval and fails on a second); "
         "no set_aligned_timestamps, so metadata naming aligned_timestamp_names is refused"

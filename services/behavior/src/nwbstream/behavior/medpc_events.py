@@ -85,7 +85,7 @@ class MedPCArrayEventsInterface(BaseMedPCEventsInterface):
     """Events of a Med-PC file holding one array of onset times per event type."""
 
     display_name = "MedPCArrayEvents"
-    info = "Interface for the discrete events of MedPC files holding one array per event type."
+    info = "Med-PC arrays of event times, one array per event type, into EventsTables."
     differs_from_neuroconv = UNDESCRIBED_COLUMNS
 
     def __init__(
@@ -158,7 +158,7 @@ class MedPCPackedEventsInterface(BaseMedPCEventsInterface):
     """Events of a Med-PC file packing every event into one array as TIME.CODE (the code in the decimals)."""
 
     display_name = "MedPCPackedEvents"
-    info = "Interface for the discrete events of MedPC files packing the event type into the time value."
+    info = "One Med-PC array of TIME.CODE values, split into one event type per code, into EventsTables."
 
     def __init__(
         self,

@@ -27,7 +27,7 @@ START_FIELDS = ("year", "month", "day", "hour", "minute", "second", "msec")
 class MiniscopeBehaviorInterface(BaseDataInterface):
     display_name = "Miniscope Behavior"
     associated_suffixes = (".avi",)
-    info = "Interface for Miniscope behavior video data."
+    info = "The behavior camera of a Miniscope recording: its videos linked, with their frame times."
 
     def __init__(self, folder_path: Path, verbose: bool = False):
         """

@@ -25,7 +25,7 @@ class MiniscopeHeadOrientationInterface(BaseTrackingInterface):
 
     display_name = "Miniscope Head Orientation"
     associated_suffixes = (".csv",)
-    info = "Interface for Miniscope head orientation data from headOrientation.csv files."
+    info = "A Miniscope's head-orientation quaternions (headOrientation.csv) as a TimeSeries."
 
     def __init__(self, file_path: str, metadata_key: str = "TimeSeriesMiniscopeHeadOrientation", verbose: bool = False):
         """

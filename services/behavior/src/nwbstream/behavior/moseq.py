@@ -27,7 +27,7 @@ class MoseqKeyPointsInterface(BaseDataInterface):
 
     display_name = "keypoint-MoSeq"
     associated_suffixes = (".h5",)
-    info = "Interface for adding data from keypoint-MoSeq (Motion Sequencing on pose keypoints)."
+    info = "keypoint-MoSeq results for one recording: syllable bouts, centroid and heading."
     differs_from_neuroconv = (
         "stub mode keeps the first 100 frames (NeuroConv has no stub); `data_to_write` is always 'both'; the "
         "centroid and heading always go to Position and CompassDirection (a metadata `container_name` is not read)"

@@ -59,7 +59,7 @@ class NeuralynxNvtInterface(BaseTrackingInterface):
 
     display_name = "Neuralynx NVT"
     associated_suffixes = (".nvt",)
-    info = "Interface for writing Neuralynx position tracking .nvt files to NWB."
+    info = "Neuralynx video-tracker positions and head angle (.nvt) as SpatialSeries."
     differs_from_neuroconv = (
         "Reads every header from its 16 KiB: NeuroConv 0.10.2 decodes the first 27 lines of the whole file as "
         "UTF-8 (a shorter header, as Cheetah 5 writes, fails with UnicodeDecodeError on the records; a longer one "

@@ -29,7 +29,7 @@ class SLEAPInterface(BasePoseEstimationInterface):
 
     display_name = "SLEAP"
     associated_suffixes = (".slp", ".mp4")
-    info = "Interface for SLEAP pose estimation datasets."
+    info = "SLEAP predictions (.slp) of one track as an ndx-pose PoseEstimation."
     differs_from_neuroconv = (
         "A file tracking several individuals needs `track_name` (NeuroConv 0.10.2 then falls back to sleap-io's "
         "deprecated writer, which puts every track in SLEAP_VIDEO_* modules); frame times from the video are "

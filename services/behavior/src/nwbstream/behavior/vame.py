@@ -26,7 +26,7 @@ class VameInterface(BaseDataInterface):
 
     display_name = "VAME"
     associated_suffixes = (".npy", ".yaml")
-    info = "Interface for adding data from VAME (Variational Animal Motion Encoding)."
+    info = "VAME outputs: latent vectors, motif and community labels (ndx-vame)."
     differs_from_neuroconv = (
         "`data_to_write` is always 'both'; aligned timestamps are not settable; a CommunitySeries links the "
         "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read)"

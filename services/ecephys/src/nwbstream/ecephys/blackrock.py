@@ -12,7 +12,7 @@ from .sorting import BaseSortingInterface
 class BlackrockRecordingInterface(BaseRecordingInterface):
     display_name = "Blackrock Recording"
     associated_suffixes = (".ns0", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6")
-    info = "Interface for Blackrock recording data."
+    info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
 
     def __init__(
         self,

@@ -27,7 +27,7 @@ PHY_PROPERTIES = {
 class PhySortingInterface(BaseSortingInterface):
     display_name = "Phy Sorting"
     associated_suffixes = (".npy", ".tsv", ".py")
-    info = "Interface for Phy sorting data."
+    info = "Spike sorting curated in Phy: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
 
     def __init__(self, folder_path: Path, exclude_cluster_groups: list[str] | None = None, verbose: bool = False):
@@ -49,7 +49,7 @@ class PhySortingInterface(BaseSortingInterface):
 class KiloSortSortingInterface(BaseSortingInterface):
     display_name = "KiloSort Sorting"
     associated_suffixes = (".npy", ".tsv", ".py")
-    info = "Interface for KiloSort sorting data."
+    info = "KiloSort output folders: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
 
     def __init__(self, folder_path: Path, keep_good_only: bool = False, verbose: bool = False):

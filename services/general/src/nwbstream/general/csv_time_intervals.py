@@ -9,11 +9,11 @@ from .time_intervals import BaseTimeIntervalsInterface
 
 
 class CsvTimeIntervalsInterface(BaseTimeIntervalsInterface):
-    """Interface for adding data from a .csv file as a TimeIntervals object."""
+    """A CSV table of time intervals, read with pandas."""
 
     display_name = "CSV time interval table"
     associated_suffixes = (".csv",)
-    info = "Interface for writing a time intervals table from a comma separated value (CSV) file."
+    info = "A CSV table of time intervals (e.g. trials) as a TimeIntervals table."
 
     @staticmethod
     def _read_file(file_path: Path, **read_kwargs: Any) -> Any:

@@ -9,11 +9,11 @@ from .time_intervals import BaseTimeIntervalsInterface
 
 
 class ExcelTimeIntervalsInterface(BaseTimeIntervalsInterface):
-    """Interface for adding data from an Excel file to NWB as a TimeIntervals object."""
+    """An Excel sheet of time intervals, read with pandas."""
 
     display_name = "Excel time interval table"
     associated_suffixes = (".xlsx", ".xls", ".xlsm")
-    info = "Interface for writing a time intervals table from an excel file."
+    info = "An Excel sheet of time intervals (e.g. trials) as a TimeIntervals table."
 
     @staticmethod
     def _read_file(file_path: Path, **read_kwargs: Any) -> Any:

@@ -18,11 +18,11 @@ GRAYSCALE_MODES = {"L": "grayscale", "I;16": "grayscale"}
 
 
 class ExternalImageInterface(BaseImageInterface):
-    """Interface for writing images to NWB as paths pointing at the files on disk."""
+    """Images written as references to their files."""
 
     display_name = "External Image Interface"
     associated_suffixes = (".png", ".jpg", ".jpeg", ".gif")
-    info = "Interface for writing images to NWB by reference, leaving the pixel data in the source files."
+    info = "Image files referenced by path from an Images container; the pixels stay in the files."
 
     def _check_image(self, path: Path, image_format: str, mode: str) -> None:
         if image_format not in FORMATS:

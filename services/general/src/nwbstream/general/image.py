@@ -24,11 +24,11 @@ MODES: dict[str, tuple[tuple[int, ...], str]] = {
 
 
 class ImageInterface(BaseImageInterface):
-    """Interface for converting single or multiple images to NWB format."""
+    """Images decoded with Pillow and stored in the file."""
 
     display_name = "Image Interface"
     associated_suffixes = (".png", ".jpg", ".jpeg", ".tiff", ".tif", ".webp")
-    info = "Interface for converting single or multiple images to NWB format."
+    info = "Image files (png, jpeg, tiff, ...) decoded into an Images container."
 
     def __init__(
         self,
@@ -42,16 +42,16 @@ class ImageInterface(BaseImageInterface):
         Parameters
         ----------
         file_paths : list of str, optional
-            List of paths to image files to be converted
+            The image files, one image each.
         folder_path : str, optional
-            Path to folder containing images to be converted. Used if file_paths not provided.
+            A folder whose image files are read instead (suffix by suffix, by name); give this or file_paths.
         images_location : {"acquisition", "stimulus"}, optional
             Where the Images container goes (default acquisition). Deprecated in NeuroConv 0.10.2 for the
             conversion option parent_container, which nwbstream takes too.
         metadata_key : str, default: "Images"
-            Key to use in metadata["Images"][metadata_key] for storing container metadata
+            The entry under metadata["Images"] that names and describes this container.
         verbose : bool, default: True
-            Whether to print status messages
+            Accepted for NeuroConv's signature; nwbstream reports progress itself.
         """
         super().__init__(file_paths=file_paths, folder_path=folder_path, metadata_key=metadata_key, verbose=verbose)
         self.placement = images_location or "acquisition"

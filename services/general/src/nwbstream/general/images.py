@@ -37,13 +37,13 @@ class BaseImageInterface(BaseDataInterface):
         Parameters
         ----------
         file_paths : list of str, optional
-            List of paths to image files to be converted
+            The image files, one image each.
         folder_path : str, optional
-            Path to folder containing images to be converted. Used if file_paths not provided.
+            A folder whose image files are read instead (suffix by suffix, by name); give this or file_paths.
         metadata_key : str, default: "Images"
-            Key to use in metadata["Images"][metadata_key] for storing container metadata
+            The entry under metadata["Images"] that names and describes this container.
         verbose : bool, default: True
-            Whether to print status messages
+            Accepted for NeuroConv's signature; nwbstream reports progress itself.
         """
         self.metadata_key = metadata_key
         self.files = _image_ids(self._paths(file_paths, folder_path))

@@ -40,7 +40,7 @@ class BaseTimeIntervalsInterface(BaseDataInterface):
             Keyword arguments passed to the file's pandas reader (pandas.read_csv, pandas.read_excel),
             e.g. {"sep": ";", "skiprows": 1}.
         verbose : bool, default: False
-            Controls verbosity of the interface output.
+            Accepted for NeuroConv's signature; nwbstream reports progress itself.
         """
         self.file_path = Path(file_path)
         self.dataframe = self._read_file(self.file_path, **(read_kwargs or {}))

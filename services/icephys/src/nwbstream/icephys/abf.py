@@ -32,7 +32,7 @@ class AbfInterface(BaseIcephysInterface):
 
     display_name = "ABF Icephys"
     associated_suffixes = (".abf",)
-    info = "Interface for ABF intracellular electrophysiology data."
+    info = "Axon ABF patch-clamp files as one series per sweep with the icephys tables (NeuroConv's legacy layout)."
     differs_from_neuroconv = (
         "An ABF2 file whose icephys_experiment_type the metadata does not give converts with the clamp mode its "
         "response unit implies (V: current clamp, A: voltage clamp) instead of stopping; Icephys/Sessions edited "

@@ -29,7 +29,7 @@ class AxonIntracellularInterface(BaseIcephysInterface):
 
     display_name = "Axon Intracellular"
     associated_suffixes = (".abf",)
-    info = "Interface for intracellular electrophysiology recorded in Axon Binary Format (.abf)."
+    info = "One Axon ABF file's response channel, with its stimulus, as patch-clamp series and icephys rows."
 
     def __init__(
         self,

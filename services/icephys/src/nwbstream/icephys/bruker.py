@@ -33,7 +33,7 @@ class BrukerVoltageRecordingInterface(BaseIcephysInterface):
 
     display_name = "Bruker VoltageRecording"
     associated_suffixes = (".csv", ".xml")
-    info = "Interface for intracellular electrophysiology recorded by Bruker PrairieView (VoltageRecording)."
+    info = "Bruker PrairieView voltage recordings (CSV + XML per cycle) as patch-clamp series."
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ VOLUME_DESCRIPTION = "The volumetric imaging data acquired from the Bruker Two-P
 class BrukerTiffImagingInterface(BaseImagingInterface):
     display_name = "Bruker TIFF Imaging"
     associated_suffixes = (".ome", ".tif", ".xml", ".env")
-    info = "Interface for Bruker Prairie View OME-TIFF imaging data."
+    info = "Bruker PrairieView OME-TIFF imaging, every channel and plane the XML lists."
 
     def __init__(
         self,
@@ -161,7 +161,7 @@ class BaseBrukerStreamInterface(BaseImagingInterface):
 class BrukerTiffSinglePlaneImagingInterface(BaseBrukerStreamInterface):
     display_name = "Bruker TIFF Imaging (single channel, single plane)"
     associated_suffixes = (".ome", ".tif", ".xml", ".env")
-    info = "Interface for handling a single channel and a single plane of Bruker TIFF imaging data."
+    info = "One channel and one plane of a Bruker PrairieView OME-TIFF session."
     series_description = SERIES_DESCRIPTION
 
     def __init__(self, folder_path: Path, stream_name: str | None = None, verbose: bool = False):
@@ -196,7 +196,7 @@ class BrukerTiffSinglePlaneImagingInterface(BaseBrukerStreamInterface):
 class BrukerTiffMultiPlaneImagingInterface(BaseBrukerStreamInterface):
     display_name = "Bruker TIFF Imaging (single channel, multiple planes)"
     associated_suffixes = (".ome", ".tif", ".xml", ".env")
-    info = "Interface for a single channel of multi-plane Bruker TIFF imaging data."
+    info = "One channel of a multi-plane Bruker PrairieView OME-TIFF session."
     series_description = VOLUME_DESCRIPTION
 
     def __init__(self, folder_path: Path, stream_name: str | None = None, verbose: bool = False):

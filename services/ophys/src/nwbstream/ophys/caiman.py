@@ -16,7 +16,7 @@ from .segmentation import BaseSegmentationInterface
 class CaimanSegmentationInterface(BaseSegmentationInterface):
     display_name = "CaImAn Segmentation"
     associated_suffixes = (".hdf5",)
-    info = "Interface for CaImAn segmentation data."
+    info = "CaImAn results (.hdf5): ROIs, traces and summary images."
     plane_segmentation_description = "Segmentation data acquired with CaImAn."
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):

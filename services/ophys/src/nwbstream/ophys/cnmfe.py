@@ -12,7 +12,7 @@ from .segmentation import BaseSegmentationInterface
 class CnmfeSegmentationInterface(BaseSegmentationInterface):
     display_name = "CNMFE Segmentation"
     associated_suffixes = (".mat",)
-    info = "Interface for constrained non-negative matrix factorization (CNMFE) segmentation."
+    info = "CNMF-E results (.mat): ROIs and traces."
     plane_segmentation_description = "Segmentation data acquired with CNMF-E."
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):

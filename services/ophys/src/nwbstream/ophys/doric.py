@@ -31,7 +31,7 @@ class DoricFiberPhotometryInterface(BaseFiberPhotometryInterface):
 
     display_name = "DoricFiberPhotometry"
     associated_suffixes = ("doric", "csv")
-    info = "Data Interface for converting fiber photometry data from Doric Neuroscience Studio."
+    info = "Doric Neuroscience Studio recordings (.doric) as fiber photometry response series."
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ from .segmentation import BaseSegmentationInterface
 class ExtractSegmentationInterface(BaseSegmentationInterface):
     display_name = "EXTRACT Segmentation"
     associated_suffixes = (".mat",)
-    info = "Interface for EXTRACT segmentation."
+    info = "EXTRACT results (.mat): ROIs and traces."
     plane_segmentation_description = "Segmentation data acquired with EXTRACT."
 
     def __init__(

@@ -18,7 +18,7 @@ DEVICE_KEY = "femtonics_microscope"  # NeuroConv keys the device by the microsco
 class FemtonicsImagingInterface(BaseImagingInterface):
     display_name = "Femtonics Imaging"
     associated_suffixes = (".mesc",)
-    info = "Interface for Femtonics two-photon imaging data in MESc format."
+    info = "Femtonics MESc two-photon sessions (.mesc), one unit and channel at a time."
     differs_from_neuroconv = "leaves session_start_time out when the file has none (NeuroConv sets it to None)"
 
     def __init__(

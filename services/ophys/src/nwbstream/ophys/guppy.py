@@ -76,7 +76,7 @@ class GuppyInterface(BaseDataInterface):
 
     display_name = "Guppy"
     associated_suffixes = ("hdf5", "csv", "h5", "json")
-    info = "Data Interface for converting fiber photometry data processed by GuPPy."
+    info = "GuPPy's processed fiber photometry outputs: traces, z-scores, transients and its parameters."
 
     def __init__(self, folder_path: Path, *, metadata_key: str | None = None, verbose: bool = False):
         """Reads storesList.csv, GuPPyParamtersUsed.json, each site's time correction and derived traces.

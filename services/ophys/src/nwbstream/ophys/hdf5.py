@@ -11,7 +11,7 @@ from .imaging import BaseImagingInterface, PhotonSeriesType
 class Hdf5ImagingInterface(BaseImagingInterface):
     display_name = "HDF5 Imaging"
     associated_suffixes = (".h5", ".hdf5")
-    info = "Interface for HDF5 imaging data."
+    info = "A movie stored as one HDF5 dataset, as an imaging series."
 
     def __init__(
         self,

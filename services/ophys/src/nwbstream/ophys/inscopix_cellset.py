@@ -28,7 +28,7 @@ SEX = {"m": "M", "male": "M", "f": "F", "female": "F", "u": "U", "unknown": "U"}
 class InscopixSegmentationInterface(BaseSegmentationInterface):
     display_name = "Inscopix Segmentation"
     associated_suffixes = (".isxd",)
-    info = "Interface for handling Inscopix segmentation."
+    info = "Inscopix cell sets (.isxd): ROIs and traces."
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

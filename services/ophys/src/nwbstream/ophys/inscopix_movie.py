@@ -30,7 +30,7 @@ PLANE_SETTINGS = {  # NeuroConv's label for each acquisition setting stated in t
 class InscopixImagingInterface(BaseImagingInterface):
     display_name = "Inscopix Imaging"
     associated_suffixes = (".isxd",)
-    info = "Interface for handling Inscopix imaging data."
+    info = "Inscopix movies (.isxd) as a one-photon series."
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

@@ -15,7 +15,7 @@ from .tiff_pages import check_complete
 class MicroManagerTiffImagingInterface(BaseImagingInterface):
     display_name = "Micro-Manager TIFF Imaging"
     associated_suffixes = (".ome", ".tif", ".json")
-    info = "Interface for Micro-Manager TIFF imaging data."
+    info = "Micro-Manager OME-TIFF acquisitions as an imaging series."
 
     def __init__(self, folder_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

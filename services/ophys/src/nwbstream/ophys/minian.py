@@ -22,7 +22,7 @@ DESCRIPTION = "Segmentation data acquired with Minian."
 class MinianSegmentationInterface(BaseSegmentationInterface):
     display_name = "Minian Segmentation"
     associated_suffixes = (".zarr",)
-    info = "Interface for Minian segmentation data."
+    info = "Minian results (zarr stores): ROIs, traces and summary images."
     differs_from_neuroconv = (
         "reads Minian's per-variable zarr stores and A's named dimensions, which NeuroConv cannot open; "
         "leaves the background trace off the ROI table"

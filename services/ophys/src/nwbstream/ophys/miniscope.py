@@ -24,7 +24,7 @@ IDENTIFIERS = ("deviceDirectory", "deviceID", "deviceName")  # name the device, 
 class MiniscopeImagingInterface(BaseImagingInterface):
     display_name = "Miniscope Imaging"
     associated_suffixes = (".avi", ".csv", ".json")
-    info = "Interface for Miniscope imaging data from single recordings."
+    info = "One Miniscope recording (its .avi files and timeStamps.csv) as a one-photon series."
     differs_from_neuroconv = (
         "names the video whose first frame cannot be decoded, and refuses fewer timestamps than frames"
     )

@@ -18,7 +18,7 @@ class NPMEventsInterface(BasePhotometryEventsInterface):
 
     display_name = "NPMEvents"
     associated_suffixes = ("csv",)
-    info = "Data Interface for converting discrete events from Neurophotometrics files."
+    info = "Neurophotometrics event logs (.csv) into EventsTables."
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ class CSVFiberPhotometryInterface(BaseFiberPhotometryInterface):
 
     display_name = "CSVFiberPhotometry"
     associated_suffixes = ("csv",)
-    info = "Data Interface for converting fiber photometry data from a CSV file."
+    info = "One CSV table of fiber photometry samples as response series."
 
     def __init__(
         self,
@@ -128,7 +128,7 @@ class MultiFileCSVFiberPhotometryInterface(CSVFiberPhotometryInterface):
 
     display_name = "MultiFileCSVFiberPhotometry"
     associated_suffixes = ("csv",)
-    info = "Data Interface aggregating several per-channel CSV files into one fiber photometry series."
+    info = "Several per-channel CSV tables joined into one fiber photometry response series."
 
     def __init__(
         self,
@@ -193,7 +193,7 @@ class NPMFiberPhotometryInterface(CSVFiberPhotometryInterface):
 
     display_name = "NPMFiberPhotometry"
     associated_suffixes = ("csv",)
-    info = "Interface for raw fiber photometry data from Neurophotometrics files."
+    info = "Neurophotometrics raw recordings (.csv, interleaved LEDs) as response series."
 
     def __init__(
         self,

@@ -115,7 +115,7 @@ class PyPhotometryFiberPhotometryInterface(BaseFiberPhotometryInterface):
 
     display_name = "pyPhotometry Fiber Photometry"
     associated_suffixes = (".ppd",)
-    info = "Interface for pyPhotometry fiber photometry recordings."
+    info = "pyPhotometry recordings (.ppd) as fiber photometry response series."
 
     def __init__(
         self,

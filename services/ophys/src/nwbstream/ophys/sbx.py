@@ -16,7 +16,7 @@ DEVICE_KEY = "scanbox_microscope"  # NeuroConv keys the device by the microscope
 class SbxImagingInterface(BaseImagingInterface):
     display_name = "Scanbox Imaging"
     associated_suffixes = (".sbx",)
-    info = "Interface for Scanbox imaging data."
+    info = "Scanbox recordings (.sbx + .mat) as a two-photon series."
     differs_from_neuroconv = (
         "refuses a .sbx cut mid-frame, where NeuroConv drops the partial frame silently, and a .sbx without its .mat"
     )

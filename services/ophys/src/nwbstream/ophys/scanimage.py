@@ -29,7 +29,7 @@ EPOCH = re.compile(r"epoch\s*=\s*\[([^\]]+)\]")
 class ScanImageImagingInterface(BaseImagingInterface):
     display_name = "ScanImage Imaging"
     associated_suffixes = (".tif", ".tiff")
-    info = "Interface for ScanImage TIFF files."
+    info = "ScanImage TIFF files (2016 and later) with the metadata ScanImage embeds."
 
     def __init__(
         self,
@@ -128,7 +128,7 @@ class ScanImageImagingInterface(BaseImagingInterface):
 class ScanImageLegacyImagingInterface(BaseImagingInterface):
     display_name = "ScanImage Imaging"
     associated_suffixes = (".tif",)
-    info = "Interface for ScanImage v3.8 TIFF files."
+    info = "ScanImage 3.8 TIFF files."
 
     def __init__(
         self,

@@ -42,7 +42,7 @@ TIMESTAMP_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}-")
 class SimaSegmentationInterface(BaseSegmentationInterface):
     display_name = "SIMA Segmentation"
     associated_suffixes = (".sima",)
-    info = "Interface for SIMA segmentation."
+    info = "SIMA segmentations (.sima): ROIs and traces."
     plane_segmentation_description = "Segmentation data acquired with SIMA."
 
     @classmethod

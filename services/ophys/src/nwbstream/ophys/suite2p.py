@@ -12,7 +12,7 @@ from .segmentation import BaseSegmentationInterface
 class Suite2pSegmentationInterface(BaseSegmentationInterface):
     display_name = "Suite2p Segmentation"
     associated_suffixes = (".npy",)
-    info = "Interface for Suite2p segmentation."
+    info = "Suite2p output folders: ROIs, traces, summary images, per plane and channel."
 
     def __init__(
         self,

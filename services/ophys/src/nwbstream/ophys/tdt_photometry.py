@@ -39,7 +39,7 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
 
     display_name = "TDTFiberPhotometry"
     associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
-    info = "Data Interface for converting fiber photometry data from TDT files."
+    info = "TDT Synapse tanks as fiber photometry response series."
 
     def __init__(
         self,
@@ -105,7 +105,7 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
 
     display_name = "TDTEvents"
     associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
-    info = "Data Interface for converting discrete events (epocs) from TDT files."
+    info = "TDT Synapse epocs (TTL and strobe events) into EventsTables."
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ DEVICE_KEY = "thor_microscope"  # one microscope images every channel, each chan
 class ThorImagingInterface(BaseImagingInterface):
     display_name = "ThorLabs TIFF Imaging"
     associated_suffixes = (".tif", ".tiff")
-    info = "Interface for Thor TIFF files Exporter with ThorImageLS."
+    info = "ThorImageLS OME-TIFF acquisitions with their Experiment.xml."
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from .imaging import BaseImagingInterface, PhotonSeriesType
 class TiffImagingInterface(BaseImagingInterface):
     display_name = "TIFF Imaging"
     associated_suffixes = (".tif", ".tiff")
-    info = "Interface for multi-page TIFF files."
+    info = "A multi-page TIFF movie as an imaging series."
 
     def __init__(
         self,
