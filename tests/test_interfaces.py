@@ -46,6 +46,9 @@ ECEPHYS_DONE = {
     "KiloSortSortingInterface",
     "BlackrockSortingInterface",
 }
+
+ECEPHYS_DONE |= {"PlexonSortingInterface"}
+
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
