@@ -47,7 +47,7 @@ ECEPHYS_DONE = {
     "BlackrockSortingInterface",
 }
 
-ECEPHYS_DONE |= {"PlexonSortingInterface"}
+ECEPHYS_DONE |= {"PlexonSortingInterface", "CellExplorerSortingInterface"}
 
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
