@@ -46,6 +46,7 @@ ECEPHYS_DONE = {
     "KiloSortSortingInterface",
     "BlackrockSortingInterface",
 }
+ECEPHYS_DONE |= {"IntanRecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}

@@ -1,0 +1,104 @@
+"""Recording interfaces beyond the first six, on real files: the NWB file read back equals spikeinterface's values."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import spikeinterface.extractors as se
+from pynwb import NWBHDF5IO
+
+from .cases import Case
+from .conftest import ECEPHYS, convert
+from .nwbcheck import assert_valid_nwb
+from .test_ecephys_values import assert_series_equals_recording
+
+INTAN = ECEPHYS / "intan"
+RECORDINGS = {
+    "intan_rhd": Case(
+        "IntanRecordingInterface",
+        {"file_path": str(INTAN / "sampledata.rhd")},
+        lambda: se.read_intan(INTAN / "sampledata.rhd", stream_id="0"),
+        "real: Intan RHD2000 .rhd file (SOURCES.md)",
+        {"series": "ElectricalSeries", "groups": {"A"}, "device": "Intan"},
+    ),
+    "intan_one_file_per_signal_type": Case(
+        "IntanRecordingInterface",
+        {"file_path": str(INTAN / "one_file_per_signal_type" / "info.rhd")},
+        lambda: se.read_intan(INTAN / "one_file_per_signal_type" / "info.rhd", stream_id="0"),
+        "real: Intan one-file-per-signal-type folder (info.rhd + amplifier.dat, SOURCES.md)",
+        {"series": "ElectricalSeries", "groups": {"A"}, "device": "Intan"},
+    ),
+}
+
+
+class ScaledInFloat64:
+    """The reader's recording, its traces in uV computed in float64 rather than spikeinterface's float32.
+
+    sampledata.rhd stores uint16 with a -6389.76 uV offset: in float32 the sum near 0 uV keeps only ~1e-3 uV,
+    which the helper's rtol cannot tell from a wrong value. The raw values still come from the reader.
+    """
+
+    def __init__(self, recording):
+        self.recording = recording
+
+    def __getattr__(self, name):
+        return getattr(self.recording, name)
+
+    def get_traces(self, *, return_in_uV: bool = False, **where):
+        traces = self.recording.get_traces(**where)
+        if not return_in_uV:
+            return traces
+        return traces.astype(float) * self.recording.get_channel_gains() + self.recording.get_channel_offsets()
+
+
+def read(case: Case):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return case.read()
+
+
+@pytest.mark.parametrize("case", sorted(RECORDINGS))
+def test_recording_values(services, tmp_path, case):
+    row = RECORDINGS[case]
+    recording = read(row)
+    path = convert(services, {"rec": (row.interface, row.source)}, tmp_path / f"{case}.nwb")
+    with NWBHDF5IO(path, "r") as io:
+        nwbfile = io.read()
+        series = nwbfile.acquisition[row.expect["series"]]
+        assert_series_equals_recording(series, ScaledInFloat64(recording))
+        electrodes = series.electrodes.table
+        assert list(electrodes["channel_name"][:]) == [str(n) for n in recording.get_property("channel_name")]
+        assert list(electrodes["group_name"][:]) == [str(g) for g in recording.get_property("group_names")]
+        assert set(electrodes["group_name"][:]) == row.expect["groups"]
+        assert set(nwbfile.devices) == {row.expect["device"]}
+        assert series.starting_time == pytest.approx(recording.get_start_time(segment_index=0))
+    assert_valid_nwb(path)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDINGS))
+def test_stub_writes_a_prefix(services, tmp_path, case):
+    row = RECORDINGS[case]
+    recording = read(row)
+    path = convert(services, {"rec": (row.interface, row.source)}, tmp_path / f"{case}.nwb", stub_test=True)
+    with NWBHDF5IO(path, "r") as io:
+        data = io.read().acquisition[row.expect["series"]].data
+        expected = recording.get_traces(segment_index=0, end_frame=data.shape[0])
+        assert 0 < data.shape[0] <= recording.get_num_samples(segment_index=0)
+        np.testing.assert_array_equal(data[:], expected)
+    assert_valid_nwb(path)
+
+
+TRUNCATED = {"intan_rhd": ("IntanRecordingInterface", INTAN / "sampledata.rhd", "file_path")}
+
+
+@pytest.mark.parametrize("case", sorted(TRUNCATED))
+def test_truncated_file_names_it(services, tmp_path, case):
+    interface, good, argument = TRUNCATED[case]
+    bad = tmp_path / good.name
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    out = tmp_path / "out.nwb"
+    with pytest.raises(Exception, match=rf"{bad.name}: "):
+        convert(services, {"rec": (interface, {argument: str(bad)})}, out)
+    assert not out.exists()
