@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import spikeinterface.extractors as se
+from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
 from .cases import Case
@@ -15,6 +20,7 @@ from .nwbcheck import assert_valid_nwb
 from .test_ecephys_values import assert_series_equals_recording
 
 INTAN = ECEPHYS / "intan"
+NEURALYNX = ECEPHYS / "neuralynx"
 RECORDINGS = {
     "intan_rhd": Case(
         "IntanRecordingInterface",
@@ -29,6 +35,19 @@ RECORDINGS = {
         lambda: se.read_intan(INTAN / "one_file_per_signal_type" / "info.rhd", stream_id="0"),
         "real: Intan one-file-per-signal-type folder (info.rhd + amplifier.dat, SOURCES.md)",
         {"series": "ElectricalSeries", "groups": {"A"}, "device": "Intan"},
+    ),
+    "neuralynx": Case(
+        "NeuralynxRecordingInterface",
+        {"folder_path": str(NEURALYNX)},
+        lambda: se.read_neuralynx(NEURALYNX),
+        "real: Neuralynx ATLAS .ncs folder (SOURCES.md)",
+        {
+            "series": "ElectricalSeries",
+            "groups": {"ElectrodeGroup"},
+            "device": "AcqSystem1 ATLAS",
+            "session_start_time": "2023-11-02T13:39:27",
+            "session_id": "c6e1f50d-ff9c-40e4-9b9a-b43f627c74c8",
+        },
     ),
 }
 
@@ -70,11 +89,22 @@ def test_recording_values(services, tmp_path, case):
         assert_series_equals_recording(series, ScaledInFloat64(recording))
         electrodes = series.electrodes.table
         assert list(electrodes["channel_name"][:]) == [str(n) for n in recording.get_property("channel_name")]
-        assert list(electrodes["group_name"][:]) == [str(g) for g in recording.get_property("group_names")]
+        if recording.get_property("group_names") is not None:  # Intan: the groups are the headstage ports
+            assert list(electrodes["group_name"][:]) == [str(g) for g in recording.get_property("group_names")]
         assert set(electrodes["group_name"][:]) == row.expect["groups"]
         assert set(nwbfile.devices) == {row.expect["device"]}
         assert series.starting_time == pytest.approx(recording.get_start_time(segment_index=0))
+        if "session_id" in row.expect:
+            assert nwbfile.session_id == row.expect["session_id"]
     assert_valid_nwb(path)
+
+
+@pytest.mark.parametrize("case", sorted(RECORDINGS))
+def test_session_start_time_from_the_file(services, case):
+    row = RECORDINGS[case]
+    with Converter({"rec": (row.interface, row.source)}, services) as converter:
+        nwbfile = converter.get_metadata()["NWBFile"]
+    assert nwbfile.get("session_start_time") == row.expect.get("session_start_time")
 
 
 @pytest.mark.parametrize("case", sorted(RECORDINGS))
@@ -90,15 +120,32 @@ def test_stub_writes_a_prefix(services, tmp_path, case):
     assert_valid_nwb(path)
 
 
-TRUNCATED = {"intan_rhd": ("IntanRecordingInterface", INTAN / "sampledata.rhd", "file_path")}
+def truncated_rhd(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    good = INTAN / "sampledata.rhd"
+    bad = tmp_path / good.name
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    return {"file_path": str(bad)}, bad
+
+
+def truncated_ncs(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """One .ncs of the folder cut inside a record."""
+    folder = Path(shutil.copytree(NEURALYNX, tmp_path / "neuralynx"))
+    bad = folder / "LAHC2.ncs"
+    os.truncate(bad, bad.stat().st_size // 2 + 100)
+    return {"folder_path": str(folder)}, folder
+
+
+TRUNCATED = {
+    "intan_rhd": ("IntanRecordingInterface", truncated_rhd),
+    "neuralynx": ("NeuralynxRecordingInterface", truncated_ncs),
+}
 
 
 @pytest.mark.parametrize("case", sorted(TRUNCATED))
 def test_truncated_file_names_it(services, tmp_path, case):
-    interface, good, argument = TRUNCATED[case]
-    bad = tmp_path / good.name
-    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    interface, make = TRUNCATED[case]
+    source, named = make(tmp_path)
     out = tmp_path / "out.nwb"
-    with pytest.raises(Exception, match=rf"{bad.name}: "):
-        convert(services, {"rec": (interface, {argument: str(bad)})}, out)
+    with pytest.raises(Exception, match=rf"{re.escape(str(named))}: cannot be read"):
+        convert(services, {"rec": (interface, source)}, out)
     assert not out.exists()

@@ -47,6 +47,7 @@ ECEPHYS_DONE = {
     "BlackrockSortingInterface",
 }
 ECEPHYS_DONE |= {"IntanRecordingInterface"}
+ECEPHYS_DONE |= {"NeuralynxRecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
