@@ -21,6 +21,8 @@ from .test_ecephys_values import assert_series_equals_recording
 
 INTAN = ECEPHYS / "intan"
 NEURALYNX = ECEPHYS / "neuralynx"
+OPENEPHYS_BINARY = ECEPHYS / "openephys_binary" / "dEMG_Pilot-0012025-10-31_13-23-53_001" / "Record Node 106"
+OPENEPHYS_BINARY_STREAM = "Record Node 106#Acquisition_Board-100.Rhythm Data"
 RECORDINGS = {
     "intan_rhd": Case(
         "IntanRecordingInterface",
@@ -47,6 +49,18 @@ RECORDINGS = {
             "device": "AcqSystem1 ATLAS",
             "session_start_time": "2023-11-02T13:39:27",
             "session_id": "c6e1f50d-ff9c-40e4-9b9a-b43f627c74c8",
+        },
+    ),
+    "openephys_binary": Case(
+        "OpenEphysBinaryRecordingInterface",
+        {"folder_path": str(OPENEPHYS_BINARY), "stream_name": OPENEPHYS_BINARY_STREAM},
+        lambda: se.read_openephys(OPENEPHYS_BINARY, stream_name=OPENEPHYS_BINARY_STREAM),
+        "real: Open Ephys GUI 0.6 binary recording, Rhythm Data stream (SOURCES.md)",
+        {
+            "series": "ElectricalSeries",
+            "groups": {"ElectrodeGroup"},
+            "device": "DeviceEcephys",
+            "session_start_time": "2025-10-31T13:23:53",
         },
     ),
 }
@@ -135,9 +149,21 @@ def truncated_ncs(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"folder_path": str(folder)}, folder
 
 
+def truncated_dat(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """continuous.dat cut inside a sample (the copy keeps the Record Node name, which names the streams)."""
+    folder = Path(shutil.copytree(OPENEPHYS_BINARY, tmp_path / OPENEPHYS_BINARY.name))
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    bad = folder / "experiment1" / "recording2" / "continuous" / "Acquisition_Board-100.Rhythm Data" / "continuous.dat"
+    os.truncate(bad, 1_000_001)
+    return {"folder_path": str(folder), "stream_name": OPENEPHYS_BINARY_STREAM}, folder
+
+
 TRUNCATED = {
     "intan_rhd": ("IntanRecordingInterface", truncated_rhd),
     "neuralynx": ("NeuralynxRecordingInterface", truncated_ncs),
+    "openephys_binary": ("OpenEphysBinaryRecordingInterface", truncated_dat),
 }
 
 
@@ -148,4 +174,12 @@ def test_truncated_file_names_it(services, tmp_path, case):
     out = tmp_path / "out.nwb"
     with pytest.raises(Exception, match=rf"{re.escape(str(named))}: cannot be read"):
         convert(services, {"rec": (interface, source)}, out)
+    assert not out.exists()
+
+
+def test_openephys_binary_needs_a_stream_name_when_it_has_several(services, tmp_path):
+    out = tmp_path / "out.nwb"
+    source = {"folder_path": str(OPENEPHYS_BINARY)}
+    with pytest.raises(Exception, match=r"Record Node 106: several streams, pass stream_name .*Rhythm Data_ADC"):
+        convert(services, {"rec": ("OpenEphysBinaryRecordingInterface", source)}, out)
     assert not out.exists()

@@ -48,6 +48,7 @@ ECEPHYS_DONE = {
 }
 ECEPHYS_DONE |= {"IntanRecordingInterface"}
 ECEPHYS_DONE |= {"NeuralynxRecordingInterface"}
+ECEPHYS_DONE |= {"OpenEphysBinaryRecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
