@@ -23,6 +23,26 @@ INTAN = ECEPHYS / "intan"
 NEURALYNX = ECEPHYS / "neuralynx"
 OPENEPHYS_BINARY = ECEPHYS / "openephys_binary" / "dEMG_Pilot-0012025-10-31_13-23-53_001" / "Record Node 106"
 OPENEPHYS_BINARY_STREAM = "Record Node 106#Acquisition_Board-100.Rhythm Data"
+TDT = ECEPHYS / "tdt" / "Vicon_Runway_Neural-220822-111845"
+TDT_GAIN = 0.5  # uV per stored unit; TDT files do not say it
+
+
+def tdt_case(stream_name: str) -> Case:
+    def read():
+        recording = se.read_tdt(TDT, stream_name=stream_name)
+        recording.set_channel_gains(TDT_GAIN)
+        return recording
+
+    return Case(
+        "TdtRecordingInterface",
+        {"folder_path": str(TDT), "gain": TDT_GAIN, "stream_name": stream_name},
+        read,
+        "real: TDT Synapse tank, RZ2 (SOURCES.md)",
+        {"series": "ElectricalSeries", "groups": {"ElectrodeGroup"}, "device": "DeviceEcephys"},
+        reader_name="read_tdt",
+    )
+
+
 RECORDINGS = {
     "intan_rhd": Case(
         "IntanRecordingInterface",
@@ -63,6 +83,8 @@ RECORDINGS = {
             "session_start_time": "2025-10-31T13:23:53",
         },
     ),
+    "tdt_wav1": tdt_case("Wav1"),
+    "tdt_lfp1": tdt_case("LFP1"),
 }
 
 
@@ -160,10 +182,22 @@ def truncated_dat(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"folder_path": str(folder), "stream_name": OPENEPHYS_BINARY_STREAM}, folder
 
 
+def truncated_tev(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The .tev cut short of the stream data its .tsq indexes."""
+    tank = Path(shutil.copytree(TDT, tmp_path / TDT.name))
+    (bad,) = tank.rglob("*.tev")
+    tank.chmod(0o755)
+    for path in tank.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    os.truncate(bad, 1_000_000)
+    return {"folder_path": str(tank), "gain": TDT_GAIN}, bad
+
+
 TRUNCATED = {
     "intan_rhd": ("IntanRecordingInterface", truncated_rhd),
     "neuralynx": ("NeuralynxRecordingInterface", truncated_ncs),
     "openephys_binary": ("OpenEphysBinaryRecordingInterface", truncated_dat),
+    "tdt": ("TdtRecordingInterface", truncated_tev),
 }
 
 
@@ -172,7 +206,7 @@ def test_truncated_file_names_it(services, tmp_path, case):
     interface, make = TRUNCATED[case]
     source, named = make(tmp_path)
     out = tmp_path / "out.nwb"
-    with pytest.raises(Exception, match=rf"{re.escape(str(named))}: cannot be read"):
+    with pytest.raises(Exception, match=rf"{re.escape(str(named))}: (cannot be read|truncated)"):
         convert(services, {"rec": (interface, source)}, out)
     assert not out.exists()
 

@@ -49,6 +49,7 @@ ECEPHYS_DONE = {
 ECEPHYS_DONE |= {"IntanRecordingInterface"}
 ECEPHYS_DONE |= {"NeuralynxRecordingInterface"}
 ECEPHYS_DONE |= {"OpenEphysBinaryRecordingInterface"}
+ECEPHYS_DONE |= {"TdtRecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
@@ -126,6 +127,7 @@ REQUIRED_IN_NEUROCONV = {
     "CSVEventsInterface": {"timestamps_column", "event_type_column"},
     "BORISInterface": {"observation_name"},
     "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
+    "TdtRecordingInterface": {"gain"},
 }
 
 
