@@ -23,6 +23,7 @@ INTAN = ECEPHYS / "intan"
 NEURALYNX = ECEPHYS / "neuralynx"
 OPENEPHYS_BINARY = ECEPHYS / "openephys_binary" / "dEMG_Pilot-0012025-10-31_13-23-53_001" / "Record Node 106"
 OPENEPHYS_BINARY_STREAM = "Record Node 106#Acquisition_Board-100.Rhythm Data"
+SPIKE2 = ECEPHYS / "spike2" / "DemoData.smr"
 TDT = ECEPHYS / "tdt" / "Vicon_Runway_Neural-220822-111845"
 TDT_GAIN = 0.5  # uV per stored unit; TDT files do not say it
 
@@ -85,6 +86,13 @@ RECORDINGS = {
     ),
     "tdt_wav1": tdt_case("Wav1"),
     "tdt_lfp1": tdt_case("LFP1"),
+    "spike2_smr": Case(
+        "Spike2RecordingInterface",
+        {"file_path": str(SPIKE2)},
+        lambda: se.read_spike2(SPIKE2, stream_id="1"),  # the ECG channel, the file's one channel in mV
+        "real: CED Spike2 demo data, .smr version 3 (SOURCES.md)",
+        {"series": "ElectricalSeries", "groups": {"ElectrodeGroup"}, "device": "DeviceEcephys"},
+    ),
 }
 
 
@@ -193,11 +201,18 @@ def truncated_tev(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"folder_path": str(tank), "gain": TDT_GAIN}, bad
 
 
+def truncated_smr(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    bad = tmp_path / SPIKE2.name
+    bad.write_bytes(SPIKE2.read_bytes()[: SPIKE2.stat().st_size // 2])
+    return {"file_path": str(bad)}, bad
+
+
 TRUNCATED = {
     "intan_rhd": ("IntanRecordingInterface", truncated_rhd),
     "neuralynx": ("NeuralynxRecordingInterface", truncated_ncs),
     "openephys_binary": ("OpenEphysBinaryRecordingInterface", truncated_dat),
     "tdt": ("TdtRecordingInterface", truncated_tev),
+    "spike2_smr": ("Spike2RecordingInterface", truncated_smr),
 }
 
 
@@ -217,3 +232,13 @@ def test_openephys_binary_needs_a_stream_name_when_it_has_several(services, tmp_
     with pytest.raises(Exception, match=r"Record Node 106: several streams, pass stream_name .*Rhythm Data_ADC"):
         convert(services, {"rec": ("OpenEphysBinaryRecordingInterface", source)}, out)
     assert not out.exists()
+
+
+def test_spike2_keeps_the_channels_in_mv():
+    from nwbstream.ecephys.spike2 import Spike2RecordingInterface
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recording = Spike2RecordingInterface(file_path=SPIKE2).recording
+    assert list(recording.get_property("channel_name")) == ["ECG"]  # not EEG (Volt) nor AP WAVE (mmHG)
+    assert recording.get_sampling_frequency() == 200.0

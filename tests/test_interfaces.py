@@ -50,6 +50,7 @@ ECEPHYS_DONE |= {"IntanRecordingInterface"}
 ECEPHYS_DONE |= {"NeuralynxRecordingInterface"}
 ECEPHYS_DONE |= {"OpenEphysBinaryRecordingInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface"}
+ECEPHYS_DONE |= {"Spike2RecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
