@@ -46,9 +46,9 @@ ECEPHYS_DONE = {
     "KiloSortSortingInterface",
     "BlackrockSortingInterface",
 }
-
 ECEPHYS_DONE |= {"PlexonSortingInterface", "CellExplorerSortingInterface"}
-
+ECEPHYS_DONE |= {"IntanRecordingInterface", "NeuralynxRecordingInterface", "OpenEphysBinaryRecordingInterface"}
+ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
@@ -126,6 +126,7 @@ REQUIRED_IN_NEUROCONV = {
     "CSVEventsInterface": {"timestamps_column", "event_type_column"},
     "BORISInterface": {"observation_name"},
     "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
+    "TdtRecordingInterface": {"gain"},
 }
 
 

@@ -1,0 +1,92 @@
+"""Intan RHD/RHS amplifier channels (one .rhd/.rhs file, or info.rhd of the one-file-per-signal-type layout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nwbstream.service import Column
+
+from .recording import BaseRecordingInterface
+
+AMPLIFIER_STREAM = "0"  # neo's stream id of the RHD2000/RHS2000 amplifier channels
+DEVICE_DESCRIPTIONS = {".rhd": "RHD Recording System", ".rhs": "RHS Stim/Recording System"}
+PORT_DESCRIPTION = "Intan headstage port the channel was recorded on."
+
+
+class IntanRecordingInterface(BaseRecordingInterface):
+    display_name = "Intan Amplifier"
+    associated_suffixes = (".rhd", ".rhs")
+    info = "Interface for converting Intan amplifier data."
+
+    def __init__(
+        self,
+        file_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+        ignore_integrity_checks: bool = False,
+        saved_files_are_split: bool = False,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .rhd or .rhs file (info.rhd for the one-file-per-signal-type layout); with
+            saved_files_are_split, any file of the session folder.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key of the ElectricalSeries (default "ElectricalSeries"); the series is named ElectricalSeries.
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        ignore_integrity_checks : bool
+            Read the file even when its timestamps are not continuous.
+        saved_files_are_split : bool
+            The session was saved as several rotated files: concatenate every .rhd/.rhs of the file's folder
+            in file name order.
+        """
+        from spikeinterface.extractors.extractor_classes import (
+            IntanRecordingExtractor,
+            IntanSplitFilesRecordingExtractor,
+        )
+
+        options: dict[str, Any] = {
+            "stream_id": AMPLIFIER_STREAM,
+            "all_annotations": True,
+            "ignore_integrity_checks": ignore_integrity_checks,
+        }
+        path = Path(file_path)
+        if saved_files_are_split:
+            self.recording = IntanSplitFilesRecordingExtractor(folder_path=path.parent, **options)
+        else:
+            self.recording = IntanRecordingExtractor(file_path=path, **options)
+        self.suffix = path.suffix.lower()
+        self.es_key = es_key or "ElectricalSeries"
+
+    def electrical_series_name(self) -> str:
+        return "ElectricalSeries"
+
+    def device_metadata(self) -> dict[str, Any]:
+        return {"name": "Intan", "description": DEVICE_DESCRIPTIONS[self.suffix]}
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        if self.ports():
+            for group in metadata["Ecephys"]["ElectrodeGroup"]:
+                group["description"] = f"Amplifier channels recorded on Intan headstage port {group['name']}."
+        return metadata
+
+    def ports(self) -> list[str] | None:
+        """spikeinterface reads the headstage port of each amplifier channel (A, B, ...) into `group_names`."""
+        ports = self.recording.get_property("group_names")
+        return None if ports is None else [str(p) for p in ports]
+
+    def group_names(self) -> list[str]:
+        """NeuroConv names the electrode groups after the headstage ports."""
+        return self.ports() or super().group_names()
+
+    def extra_electrode_columns(self) -> list[Column]:
+        ports = self.ports()
+        port = [Column("port", PORT_DESCRIPTION, ports)] if ports else []
+        return super().extra_electrode_columns() + port

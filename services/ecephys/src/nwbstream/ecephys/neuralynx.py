@@ -1,0 +1,92 @@
+"""Neuralynx continuous channels (.ncs files of a folder), with the session facts their headers share."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .recording import BaseRecordingInterface
+
+
+class NeuralynxRecordingInterface(BaseRecordingInterface):
+    display_name = "Neuralynx Recording"
+    associated_suffixes = (".ncs", ".nse", ".ntt", ".nev")
+    info = "Interface for Neuralynx recording data."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        stream_name: str | None = None,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            Folder holding the Neuralynx files (.ncs, .nse, .ntt, .nev).
+        stream_name : str, optional
+            Stream to read when the folder has several (channels of one rate and range form a stream).
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import NeuralynxRecordingExtractor
+
+        self.recording = NeuralynxRecordingExtractor(folder_path=folder_path, stream_name=stream_name)
+        self.es_key = es_key or "ElectricalSeries"
+        self.header = _shared_header(self.recording.neo_reader.file_headers)
+
+    def session_start_time(self) -> datetime | None:
+        return self.header.get("recording_opened")
+
+    def device_metadata(self) -> dict[str, Any]:
+        """The acquisition system the headers name, described by the application that recorded."""
+        name = self.header.get("AcquisitionSystem") or self.header.get("HardwareSubSystemType")
+        if name is None:
+            return super().device_metadata()
+        device = {"name": str(name)}
+        if "ApplicationName" in self.header or "ApplicationVersion" in self.header:
+            device["description"] = (
+                f"{self.header.get('ApplicationName', '')} {self.header.get('ApplicationVersion', '')}"
+            )
+        return device
+
+    def get_metadata(self) -> dict[str, Any]:
+        """As NeuroConv: the session UUID as session_id, the other shared header fields as JSON notes."""
+        metadata = super().get_metadata()
+        nwbfile = metadata["NWBFile"]
+        if "SessionUUID" in self.header:
+            nwbfile["session_id"] = str(self.header["SessionUUID"])
+        described = {"SessionUUID", "recording_opened", "AcquisitionSystem", "ApplicationName", "ApplicationVersion"}
+        if "AcquisitionSystem" not in self.header:
+            described -= {"ApplicationName", "ApplicationVersion"}
+            if "HardwareSubSystemType" in self.header:
+                described |= {"HardwareSubSystemType", "ApplicationName", "ApplicationVersion"}
+        notes = {k: str(v) for k, v in self.header.items() if k not in described}
+        nwbfile["notes"] = json.dumps(notes, ensure_ascii=True)
+        return metadata
+
+
+def _shared_header(file_headers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The header fields every .ncs file has with the same value (DSP settings left out), the earliest opening
+    time and the latest closing time."""
+    headers = [h for name, h in file_headers.items() if str(name).lower().endswith(".ncs")]
+    if not headers:
+        return {}
+    first = headers[0]
+    shared = {
+        key: value
+        for key, value in first.items()
+        if not key.lower().startswith("dsp") and all(key in h and h[key] == value for h in headers[1:])
+    }
+    for key, pick in (("recording_opened", min), ("recording_closed", max)):
+        if key not in shared and all(key in h for h in headers):
+            shared[key] = pick(h[key] for h in headers)
+    return shared

@@ -1,0 +1,79 @@
+"""Open Ephys GUI recordings in the binary format (structure.oebin, continuous.dat per stream)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from datetime import datetime
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .recording import BaseRecordingInterface
+
+
+class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
+    display_name = "OpenEphys Binary Recording"
+    associated_suffixes = (".dat", ".oebin", ".npy")
+    info = "Interface for converting binary OpenEphys recording data."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        stream_name: str | None = None,
+        block_index: int | None = None,
+        stub_test: bool = False,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            Folder holding settings.xml and the experiment<n>/recording<n> folders (a Record Node folder).
+        stream_name : str, optional
+            Stream to read when the folder has several (e.g. "Record Node 106#Acquisition_Board-100.Rhythm Data").
+        block_index : int, optional
+            Recording block to read when the folder has several.
+        stub_test : bool
+            Accepted for NeuroConv compatibility; the conversion's stub option cuts the data.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor
+
+        self.settings = _settings_xml(Path(folder_path))
+        streams, _ = OpenEphysBinaryRecordingExtractor.get_streams(folder_path=folder_path)
+        if stream_name is None and len(streams) > 1:
+            raise SourceError(f"{folder_path}: several streams, pass stream_name (one of {streams})")
+        if stream_name is not None and stream_name not in streams:
+            raise SourceError(f"{folder_path}: no stream {stream_name!r} (the streams are {streams})")
+        recording = OpenEphysBinaryRecordingExtractor(
+            folder_path=folder_path, stream_name=stream_name, block_index=block_index
+        )
+        neural = [c for c in recording.get_channel_ids() if "ADC" not in str(c)]
+        # As NeuroConv: analog input (ADC) channels are not electrodes (OpenEphysBinaryAnalogInterface reads them).
+        self.recording = recording if len(neural) == recording.get_num_channels() else recording.select_channels(neural)
+        self.es_key = es_key or "ElectricalSeries"
+
+    def electrical_series_name(self) -> str:
+        return "ElectricalSeries"
+
+    def session_start_time(self) -> datetime | None:
+        date = ElementTree.parse(self.settings).getroot().findtext("./INFO/DATE")
+        return None if date is None else datetime.strptime(date, "%d %b %Y %H:%M:%S")
+
+
+def _settings_xml(folder: Path) -> Path:
+    """The one settings.xml under the folder, which says when the recording started."""
+    found = sorted(folder.rglob("settings.xml"))
+    if len(found) != 1:
+        raise SourceError(
+            f"{folder}: {len(found)} settings.xml files; expected one (pass the Record Node folder, holding "
+            "settings.xml and experiment<n>/recording<n>/continuous)"
+        )
+    return found[0]

@@ -1,0 +1,57 @@
+"""CED Spike2 files (.smr, .smrx): the channels recorded in mV, read with neo instead of CED's sonpy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .recording import BaseRecordingInterface
+
+RAW_UNIT = "mV"  # NeuroConv keeps the channels Spike2 scales to mV: the raw voltage traces
+
+
+class Spike2RecordingInterface(BaseRecordingInterface):
+    display_name = "Spike2 Recording"
+    associated_suffixes = (".smrx",)
+    info = "Interface for Spike2 recording data from CED (Cambridge Electronic Design)."
+    differs_from_neuroconv = (
+        "read with neo's Spike2RawIO, where NeuroConv 0.10.2 needs CED's sonpy (no build for Python 3.11 on "
+        "Linux); the same mV channels are kept"
+    )
+
+    def __init__(
+        self,
+        file_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .smr or .smrx file.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from neo.rawio import Spike2RawIO
+        from spikeinterface.extractors.extractor_classes import Spike2RecordingExtractor
+
+        header = Spike2RawIO(filename=str(file_path))
+        header.parse_header()
+        channels = header.header["signal_channels"]
+        raw = channels[channels["units"] == RAW_UNIT]
+        streams = sorted(set(raw["stream_id"]))
+        if len(streams) != 1:
+            raise SourceError(
+                f"{file_path}: {len(streams)} streams hold channels in {RAW_UNIT} (need one; the channels are "
+                f"{[(str(c['name']), str(c['units']), float(c['sampling_rate'])) for c in channels]})"
+            )
+        recording = Spike2RecordingExtractor(file_path=file_path, stream_id=streams[0])
+        self.recording = recording.select_channels([str(c) for c in raw["id"]])
+        self.es_key = es_key or "ElectricalSeries"
