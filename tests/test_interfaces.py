@@ -48,6 +48,7 @@ ECEPHYS_DONE = {
 }
 ECEPHYS_DONE |= {"PlexonSortingInterface", "CellExplorerSortingInterface"}
 ECEPHYS_DONE |= {"IntanRecordingInterface", "NeuralynxRecordingInterface", "OpenEphysBinaryRecordingInterface"}
+ECEPHYS_DONE |= {"AxonaLFPDataInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
