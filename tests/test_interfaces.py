@@ -50,6 +50,7 @@ ECEPHYS_DONE |= {"PlexonSortingInterface", "CellExplorerSortingInterface"}
 ECEPHYS_DONE |= {"IntanRecordingInterface", "NeuralynxRecordingInterface", "OpenEphysBinaryRecordingInterface"}
 ECEPHYS_DONE |= {"AxonaLFPDataInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
+ECEPHYS_DONE |= {"OpenEphysRecordingInterface"}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}

@@ -1,0 +1,66 @@
+"""Open Ephys GUI recordings in either format: NeuroConv's dispatching entry, which picks the format from the folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .openephys import OpenEphysLegacyRecordingInterface
+from .openephys_binary import OpenEphysBinaryRecordingInterface
+from .recording import BaseRecordingInterface
+
+
+class OpenEphysRecordingInterface(BaseRecordingInterface):
+    display_name = "OpenEphys Recording"
+    associated_suffixes = (".dat", ".oebin", ".npy")
+    info = "Interface for converting any OpenEphys recording data."
+
+    def __init__(
+        self,
+        folder_path: Path,
+        stream_name: str | None = None,
+        block_index: int | None = None,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            Open Ephys folder: .continuous files (legacy format) or continuous.dat files (binary format).
+        stream_name : str, optional
+            Stream to read when the folder has several.
+        block_index : int, optional
+            Recording block to read when the folder has several.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        arguments = dict(folder_path=folder_path, stream_name=stream_name, block_index=block_index)
+        if es_key is not None:
+            arguments["es_key"] = es_key
+        self.format = _format_of(Path(folder_path))(**arguments)
+        self.recording = self.format.recording
+        self.es_key = self.format.es_key
+
+    # The methods the two formats override: this interface writes exactly what the chosen one writes.
+    def electrical_series_name(self) -> str:
+        return self.format.electrical_series_name()
+
+    def session_start_time(self) -> datetime | None:
+        return self.format.session_start_time()
+
+
+def _format_of(folder: Path) -> type[BaseRecordingInterface]:
+    """As NeuroConv: .continuous files mean the legacy format, .dat files the binary one."""
+    if any(folder.rglob("*.continuous")):
+        return OpenEphysLegacyRecordingInterface
+    if any(folder.rglob("*.dat")):
+        return OpenEphysBinaryRecordingInterface
+    raise SourceError(f"{folder}: no .continuous (legacy format) nor .dat (binary format) files")
