@@ -130,9 +130,9 @@ class BasePoseEstimationInterface(BaseDataInterface):
         name, field = dataset_name.rsplit("/", 1)
         index = keypoints.names.index(name)
         if field == "data":
-            return np.asarray(keypoints.positions[:, index, :], dtype="<f8")[selection]
+            return np.asarray(keypoints.positions[:, index, :][selection], dtype="<f8")  # the chunk only
         if field == "confidence" and keypoints.confidence is not None:
-            return np.asarray(keypoints.confidence[:, index], dtype="<f8")[selection]
+            return np.asarray(keypoints.confidence[:, index][selection], dtype="<f8")
         raise KeyError(f"{object_name}/{dataset_name}: no such dataset")
 
 
