@@ -1,0 +1,51 @@
+"""Every ecephys interface's test cases, one module per format, run by tests/test_ecephys_suite.py.
+
+A module here defines `CASES: dict[str, Case]` (case id -> Case with `kind` set); ids are unique across modules.
+Generated fixtures are written by the case's `make` into `generated_folder(name)`, once per test run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import pkgutil
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..cases import Case
+
+
+def all_cases() -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for case_id, case in getattr(module, "CASES", {}).items():
+            if case_id in cases:
+                raise ValueError(f"ecephys case id {case_id!r} is defined twice (second in {module_info.name})")
+            cases[case_id] = case
+    return cases
+
+
+# One folder per run (paths in CASES are known at import, the files are written when a case first needs them).
+GENERATED = Path(tempfile.mkdtemp(prefix="nwbstream-generated-"))
+atexit.register(shutil.rmtree, GENERATED, ignore_errors=True)
+
+
+def generated_folder(name: str, write: Callable[[Path], None]) -> Path:
+    """`GENERATED/name`, written by `write(folder)` the first time (into a scratch folder renamed in place, so a
+    run that dies midway leaves no half-written fixture)."""
+    folder = GENERATED / name
+    if folder.is_dir():
+        return folder
+    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=GENERATED))
+    try:
+        write(scratch)
+        scratch.rename(folder)
+    except OSError:
+        if not folder.is_dir():
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return folder
