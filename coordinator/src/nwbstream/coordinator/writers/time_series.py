@@ -5,7 +5,8 @@ The object's `neurodata_type` picks the class (default TimeSeries). Its placemen
 "processing/behavior/Position": the holder is made of the type `attributes_json["holder_type"]` says, else the type
 its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them). A `timestamps` link
 shares another series' timestamps (an NWB link, as NeuroConv writes a heading beside its position);
-`attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
+`attributes_json["name_suffix"]` is appended to the name the entry gives (a recording's segment number, as
+NeuroConv names one series per segment); `attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
 NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`).
 """
 
@@ -57,8 +58,11 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
         if link_of(obj, "timestamps") is not None
         else timing_arguments(obj, contribution.data)
     )
+    fields_given = {**defaults, **{k: v for k, v in given.items() if k in fields}}
+    if "name" in given:  # one entry names every segment's series: each adds its segment number
+        fields_given["name"] = str(given["name"]) + attributes.get("name_suffix", "")
     series = cls(
-        **{**defaults, **{k: v for k, v in given.items() if k in fields}},
+        **fields_given,
         data=contribution.data["data"],
         **timing,
     )
