@@ -6,8 +6,9 @@ The object's `neurodata_type` picks the class (default TimeSeries). Its placemen
 its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them). A `timestamps` link
 shares another series' timestamps (an NWB link, as NeuroConv writes a heading beside its position);
 `attributes_json["name_suffix"]` is appended to the name the entry gives (a recording's segment number, as
-NeuroConv names one series per segment); `attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
-NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`).
+NeuroConv names one series per segment); `attributes_json["metadata_fields"]` maps series fields to the keys its
+metadata entry gives them under, for NeuroConv layouts where one entry describes several series (`position_name`,
+`angle_reference_frame`).
 """
 
 from __future__ import annotations

@@ -122,7 +122,8 @@ class BaseRecordingAsTimeSeriesInterface(BaseDataInterface):
         gains = recording.get_property("gain_to_physical_unit")
         offsets = recording.get_property("offset_to_physical_unit")
         if units is not None and len(set(units)) > 1:
-            by_unit = {str(u): [str(c) for c, cu in zip(recording.get_channel_ids(), units) if cu == u] for u in units}
+            channels = recording.get_channel_ids()
+            by_unit = {str(u): [str(c) for c, cu in zip(channels, units, strict=True) if cu == u] for u in units}
             raise SourceError(
                 f"{source_label(self.source_data)}: the channels state different units {by_unit}; one TimeSeries "
                 "holds one unit (select the channels of one unit)"
