@@ -46,6 +46,11 @@ def event_plan(configuration: Mapping[str, Any] | None, signals: Sequence[str]) 
     return plan
 
 
+def plan_metadata(metadata_key: str, plan: Sequence[tuple[str, str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """The `Events` metadata of a plan's event types, from the plan alone (no samples read, as NeuroConv seeds it)."""
+    return {metadata_key: {"event_types": {name: {"event_name": name} for name, _, _ in plan}}}
+
+
 def detect(trace: np.ndarray, times: np.ndarray, spec: Mapping[str, Any]) -> EventType:
     """The events of one spec on one sampled signal whose samples fall at `times` (all in memory)."""
     trace = np.asarray(trace)

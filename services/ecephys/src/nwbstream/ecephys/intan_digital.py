@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nwbstream.service import SourceError
-from nwbstream.service.event_detection import detect_in_slabs, event_plan
+from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
 
 from .intan_analog import read_intan_stream
@@ -67,6 +67,9 @@ class IntanDigitalInterface(BaseEventsInterface):
         except ValueError as error:
             raise SourceError(f"{path}: {error}") from None
         self.metadata_key = metadata_key or "intan_digital"
+
+    def get_metadata(self) -> dict[str, Any]:
+        return {"NWBFile": {}, "Events": plan_metadata(self.metadata_key, self.plan)}
 
     def read_events(self) -> dict[str, EventType]:
         found: dict[str, EventType] = {}
