@@ -46,7 +46,15 @@ def read_intan_stream(file_path: Path, stream_name: str, saved_files_are_split: 
         raise SourceError(f"{file_path}: no stream {stream_name!r} in this Intan file (its streams are {streams})")
     if saved_files_are_split:
         return read_split_intan_files(folder_path=file_path.parent, stream_name=stream_name, all_annotations=True)
-    return read_intan(file_path=file_path, stream_name=stream_name, all_annotations=True)
+    recording = read_intan(file_path=file_path, stream_name=stream_name, all_annotations=True)
+    reader = recording.neo_reader
+    if reader.file_format != "header-attached":  # a .dat per signal type: neo reads a short one without a word
+        samples, expected = recording.get_num_samples(), len(reader.get_intan_timestamps())
+        if samples != expected:
+            raise SourceError(
+                f"{file_path}: truncated: the {stream_name!r} file holds {samples} samples, the timestamps {expected}"
+            )
+    return recording
 
 
 class IntanAnalogInterface(BaseRecordingAsTimeSeriesInterface):

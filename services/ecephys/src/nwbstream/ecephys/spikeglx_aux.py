@@ -13,6 +13,7 @@ from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_
 from nwbstream.service.events import BaseEventsInterface, EventType
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
+from .spikeglx import _check_size
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
 SYNC_DESCRIPTION = (
@@ -32,8 +33,11 @@ def file_create_time(meta: dict[str, str]) -> datetime | None:
 
 
 def read_spikeglx_stream(folder_path: Path, stream_id: str) -> Any:
+    """The stream, once its .bin is known to be as long as its .meta says."""
     from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
 
+    for meta_file in folder_path.rglob(f"*.{stream_id.replace('-SYNC', '')}.meta"):
+        _check_size(meta_file)
     streams, _ = SpikeGLXRecordingExtractor.get_streams(folder_path=folder_path)
     if stream_id not in streams:
         raise SourceError(f"{folder_path}: no SpikeGLX stream {stream_id!r} (the folder's streams are {streams})")
