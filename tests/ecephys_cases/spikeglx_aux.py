@@ -65,6 +65,14 @@ def wrong_format(source: dict, stream: str):
 
 
 WORD = "nidq#XD0"
+nidq_series = time_series_check("TimeSeriesNIDQ")
+
+
+def nidq_analog_check(nwbfile, recording) -> None:
+    nidq_series(nwbfile, recording)
+    assert nwbfile.devices["NIDQBoard"].description == "A NIDQ board used in conjunction with SpikeGLX."
+
+
 CASES = {
     "spikeglx-nidq-analog": Case(
         interface="SpikeGLXNIDQInterface",
@@ -75,7 +83,7 @@ CASES = {
         make=make,
         truncate=truncated(NIDQ, "nidq"),
         wrong_format=wrong_format(NIDQ, "nidq"),
-        check=time_series_check("TimeSeriesNIDQ"),
+        check=nidq_analog_check,
         expect={"series": "TimeSeriesNIDQ", "session_start_time": NIDQ_START},
     ),
     "spikeglx-nidq-digital": Case(

@@ -51,7 +51,7 @@ class EDFRecordingInterface(BaseRecordingInterface):
         verbose: bool = False,
         es_key: str | None = None,
         metadata_key: str | None = None,
-        channels_to_skip: list | None = None,
+        channels_to_skip: list[str] | None = None,
         stream_name: str | None = None,
     ):
         """

@@ -61,6 +61,9 @@ class IntanAnalogInterface(BaseRecordingAsTimeSeriesInterface):
     display_name = "Intan Analog"
     associated_suffixes = (".rhd", ".rhs")
     info = "Interface for the non-amplifier analog streams of Intan .rhd/.rhs files, written as a TimeSeries."
+    differs_from_neuroconv = (
+        "the description lists the channel names as plain strings (NeuroConv's shows numpy's repr, np.str_('...'))"
+    )
 
     def __init__(
         self,
@@ -104,6 +107,9 @@ class IntanStimInterface(BaseRecordingAsTimeSeriesInterface):
     associated_suffixes = (".rhs",)
     info = "Interface for the stimulation currents of Intan .rhs files, written as a TimeSeries in stimulus."
     parent_container = "stimulus"
+    differs_from_neuroconv = (
+        "the description lists the channel names as plain strings (NeuroConv's shows numpy's repr, np.str_('...'))"
+    )
 
     def __init__(
         self,

@@ -21,7 +21,8 @@ class OpenEphysBinaryAnalogInterface(BaseRecordingAsTimeSeriesInterface):
     info = "Interface for the analog input (ADC) channels of binary Open Ephys recordings, written as a TimeSeries."
     differs_from_neuroconv = (
         "without stream_name, the folder's one analog (ADC/NI-DAQ) stream is read (NeuroConv reads the first stream "
-        "and fails when it is the neural one)"
+        "and fails when it is the neural one); the description lists the channel names as plain strings (NeuroConv's "
+        "shows numpy's repr, np.str_('...'))"
     )
 
     def __init__(

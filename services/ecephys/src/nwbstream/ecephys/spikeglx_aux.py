@@ -3,6 +3,7 @@ word XD as events, one interface for both as NeuroConv has it) and an imec strea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -16,6 +17,8 @@ from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_sch
 from .spikeglx import _check_size
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
+BOARD_KEY = "spikeglx_nidq_device"  # NeuroConv's key of the board in metadata["Devices"]
+BOARD = {"name": "NIDQBoard", "description": "A NIDQ board used in conjunction with SpikeGLX."}
 SYNC_DESCRIPTION = (
     "Synchronization channel (SY0) from Neuropixel probe {probe} {kind} stream (stream: {stream}). Contains a 16-bit "
     "status word where bit 6 carries a 1 Hz square wave (toggling between 0 and 1 every 0.5 seconds) used for "
@@ -49,8 +52,8 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
     associated_suffixes = (".nidq", ".meta", ".bin")
     info = "Interface for the SpikeGLX NIDQ board: analog channels as TimeSeries, digital lines as events."
     differs_from_neuroconv = (
-        "the NIDQBoard Device is not written (no object of the board links to it); the deprecated "
-        "digital_channel_groups is refused (use detection_configuration)"
+        "the deprecated digital_channel_groups is refused (use detection_configuration); the NIDQBoard device is "
+        "written with the analog series (none when analog_channel_groups is {})"
     )
 
     def __init__(
@@ -144,7 +147,10 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
 
     def get_metadata(self) -> dict[str, Any]:
         start = self.session_start_time()
-        metadata: dict[str, Any] = {"NWBFile": {"session_start_time": start.isoformat()} if start else {}}
+        metadata: dict[str, Any] = {
+            "NWBFile": {"session_start_time": start.isoformat()} if start else {},
+            "Devices": {BOARD_KEY: dict(BOARD)},
+        }
         if self.groups:
             metadata["TimeSeries"] = {self.metadata_key: {key: self.group_entry(key) for key in self.groups}}
         if self.plan:
@@ -152,14 +158,14 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         return metadata
 
     def get_metadata_schema(self) -> dict[str, Any]:
-        schema = time_series_metadata_schema([], "Events")
+        schema = time_series_metadata_schema([], "Events", "Devices")
         entries = time_series_metadata_schema(list(self.groups))["properties"]["TimeSeries"]
         schema["properties"]["TimeSeries"]["properties"][self.metadata_key] = entries
         return schema
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
         series = [
-            spec
+            replace(spec, attributes={**spec.attributes, "device_metadata_key": BOARD_KEY})
             for key, channels in self.groups.items()
             for spec in self.time_series(
                 self.recording.select_channels(channels), f"{self.metadata_key}/{key}", self.group_entry(key), stub
