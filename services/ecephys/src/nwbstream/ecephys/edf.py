@@ -3,15 +3,22 @@ for auxiliary signals, as a TimeSeries (EDFAnalogInterface). A stream is the cha
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import SourceError
+from nwbstream.service.chunks import Selection
 
 from .analog import BaseRecordingAsTimeSeriesInterface
 from .recording import BaseRecordingInterface
 
+# pyedflib refuses to open a file that is open already, and neo opens it for every chunk it reads: two interfaces
+# of one file (recording and analog channels, read in parallel) take turns, one lock per file.
+FILE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -19,14 +26,16 @@ def read_edf_stream(file_path: Path, stream_name: str | None) -> Any:
     """One stream of the file, channels named by their labels; several streams need `stream_name`."""
     from spikeinterface.extractors.extractor_classes import EDFRecordingExtractor
 
-    streams, _ = EDFRecordingExtractor.get_streams(file_path=str(file_path))
+    with FILE_LOCKS[str(file_path)]:
+        streams, _ = EDFRecordingExtractor.get_streams(file_path=str(file_path))
     if stream_name is None and len(streams) > 1:
         raise SourceError(f"{file_path}: channels of several sampling rates; pass stream_name (one of {streams})")
     if stream_name is not None and stream_name not in streams:
         raise SourceError(f"{file_path}: no stream {stream_name!r} (the file's streams are {streams})")
-    return EDFRecordingExtractor(
-        file_path=str(file_path), stream_name=stream_name, all_annotations=True, use_names_as_ids=True
-    )
+    with FILE_LOCKS[str(file_path)]:
+        return EDFRecordingExtractor(
+            file_path=str(file_path), stream_name=stream_name, all_annotations=True, use_names_as_ids=True
+        )
 
 
 def birth_date(text: str) -> str | None:
@@ -78,6 +87,10 @@ class EDFRecordingInterface(BaseRecordingInterface):
 
     def electrical_series_name(self) -> str:
         return self.es_key
+
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        with FILE_LOCKS[str(self.file_path)]:
+            return super().read(object_name, dataset_name, selection)
 
     def session_start_time(self) -> datetime | None:
         return self.header.get("startdate")
@@ -133,6 +146,11 @@ class EDFAnalogInterface(BaseRecordingAsTimeSeriesInterface):
             raise SourceError(f"{path}: no channel(s) {missing} (the stream's channels are {labels})")
         self.recording = recording.select_channels(channels_to_include) if channels_to_include else recording
         self.metadata_key = metadata_key
+        self.file_path = path
+
+    def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        with FILE_LOCKS[str(self.file_path)]:
+            return super().read(object_name, dataset_name, selection)
 
     def time_series_entry(self) -> dict[str, str]:
         return {
