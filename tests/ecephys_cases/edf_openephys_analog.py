@@ -32,6 +32,29 @@ def read_edf(path: Path, stream_name: str, channels: list[str] | None = None):
     return read
 
 
+def read_bdf():
+    """pyedflib's 24-bit samples (neo 0.14.6 wraps them into int16) with neo's names, rate and scaling."""
+    import numpy as np
+    import pyedflib
+    from spikeinterface.core import NumpyRecording
+
+    scaled_by = read_edf(BDF, BDF_STREAM)()
+    edf = pyedflib.EdfReader(str(BDF))
+    try:
+        labels = edf.getSignalLabels()
+        samples = [edf.readSignal(labels.index(str(c)), digital=True) for c in scaled_by.get_channel_ids()]
+    finally:
+        edf.close()
+    recording = NumpyRecording(
+        [np.stack(samples, axis=1).astype(np.int32)],
+        sampling_frequency=scaled_by.get_sampling_frequency(),
+        channel_ids=scaled_by.get_channel_ids(),
+    )
+    for key in ("physical_unit", "gain_to_physical_unit", "offset_to_physical_unit"):
+        recording.set_property(key, scaled_by.get_property(key))
+    return recording
+
+
 def read_oe_adc():
     from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor
 
@@ -103,8 +126,9 @@ CASES = {
     "edf-analog-bdf": Case(
         interface="EDFAnalogInterface",
         source=BDF_ANALOG,
-        read=read_edf(BDF, BDF_STREAM),
-        fixture="real: pyedflib's test_generator.bdf (SOURCES.md), its 1000 Hz stream",
+        read=read_bdf,
+        reader_name="pyedflib EdfReader",
+        fixture="real: pyedflib's test_generator.bdf (SOURCES.md), its 1000 Hz stream (24-bit samples)",
         kind="analog",
         truncate=truncated_file(BDF_ANALOG),
         wrong_format=wrong_file(BDF_ANALOG),

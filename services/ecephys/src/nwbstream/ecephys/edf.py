@@ -19,6 +19,7 @@ from .recording import BaseRecordingInterface
 # pyedflib refuses to open a file that is open already, and neo opens it for every chunk it reads: two interfaces
 # of one file (recording and analog channels, read in parallel) take turns, one lock per file.
 FILE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+BDF_MAGIC = b"\xffBIOSEMI"  # how a BDF file (24-bit samples) starts; an EDF file starts with "0       "
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -33,9 +34,48 @@ def read_edf_stream(file_path: Path, stream_name: str | None) -> Any:
     if stream_name is not None and stream_name not in streams:
         raise SourceError(f"{file_path}: no stream {stream_name!r} (the file's streams are {streams})")
     with FILE_LOCKS[str(file_path)]:
-        return EDFRecordingExtractor(
+        recording = EDFRecordingExtractor(
             file_path=str(file_path), stream_name=stream_name, all_annotations=True, use_names_as_ids=True
         )
+    with open(file_path, "rb") as file:
+        if file.read(len(BDF_MAGIC)) == BDF_MAGIC:
+            return with_24_bit_samples(recording, file_path)
+    return recording
+
+
+def with_24_bit_samples(recording: Any, file_path: Path) -> Any:
+    """A BDF stream read as int32: neo 0.14.6 reads BDF's 24-bit samples into int16 (wrapping every sample beyond
+    +-32767), so the samples come from pyedflib directly; names, rate and scaling stay neo's."""
+    from spikeinterface.core import BaseRecording, BaseRecordingSegment
+
+    reader = recording.neo_reader
+    signals = reader.stream_idx_to_chidx[reader.header["signal_streams"]["id"].tolist().index(recording.stream_id)]
+
+    class Segment(BaseRecordingSegment):
+        def get_num_samples(self) -> int:
+            return recording.get_num_samples()
+
+        def get_traces(self, start_frame, end_frame, channel_indices):
+            from pyedflib import EdfReader
+
+            start, stop = start_frame or 0, recording.get_num_samples() if end_frame is None else end_frame
+            chosen = signals[channel_indices if channel_indices is not None else slice(None)]
+            traces = np.empty((stop - start, len(chosen)), dtype=np.int32)
+            edf = EdfReader(str(file_path))
+            try:
+                for column, signal in enumerate(chosen):
+                    buffer = np.empty(stop - start, dtype=np.int32)
+                    edf.read_digital_signal(int(signal), start, stop - start, buffer)
+                    traces[:, column] = buffer
+            finally:
+                edf.close()
+            return traces
+
+    wide = BaseRecording(recording.get_sampling_frequency(), recording.get_channel_ids(), np.int32)
+    recording.copy_metadata(wide)
+    wide.add_recording_segment(Segment(sampling_frequency=recording.get_sampling_frequency(), t_start=0.0))
+    wide.neo_reader = reader
+    return wide
 
 
 def birth_date(text: str) -> str | None:
@@ -53,6 +93,10 @@ class EDFRecordingInterface(BaseRecordingInterface):
     display_name = "EDF Recording"
     associated_suffixes = (".edf",)
     info = "Interface for European Data Format (EDF) recording data."
+    differs_from_neuroconv = (
+        "a BDF file's 24-bit samples are written as int32, read with pyedflib (NeuroConv, through neo 0.14.6, wraps "
+        "them into int16)"
+    )
 
     def __init__(
         self,
@@ -115,6 +159,10 @@ class EDFAnalogInterface(BaseRecordingAsTimeSeriesInterface):
     display_name = "EDF Analog"
     associated_suffixes = (".edf",)
     info = "Interface for the auxiliary (non-electrode) signals of EDF files, written as a TimeSeries."
+    differs_from_neuroconv = (
+        "a BDF file's 24-bit samples are written as int32, read with pyedflib (NeuroConv, through neo 0.14.6, wraps "
+        "them into int16)"
+    )
 
     def __init__(
         self,
