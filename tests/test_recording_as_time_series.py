@@ -20,7 +20,9 @@ SOURCE = {"file_path": "/data/two_segments.edf"}
 def analog_interface(recording):
     """EDFAnalogInterface with its reader replaced by an in-memory recording."""
     interface = EDFAnalogInterface.__new__(EDFAnalogInterface)
-    interface.__dict__.update(recording=recording, metadata_key="edf_analog", source_data=SOURCE)
+    interface.__dict__.update(
+        recording=recording, metadata_key="edf_analog", source_data=SOURCE, file_path=SOURCE["file_path"]
+    )
     return interface
 
 
