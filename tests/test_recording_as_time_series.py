@@ -38,7 +38,7 @@ def two_segments(units=("uV", "uV")):
 def test_one_series_per_segment_named_timed_and_read_as_neuroconv():
     interface = analog_interface(two_segments())
     specs = interface.describe()
-    assert [s.name for s in specs] == ["TimeSeriesAnalogEDF0", "TimeSeriesAnalogEDF1"]
+    assert [s.name for s in specs] == ["TimeSeriesAnalogEDF0", "TimeSeriesAnalogEDF1"]  # in the plan
     assert [s.timing.starting_time for s in specs] == [3.0, 10.0]
     assert [s.dataset("data").shape for s in specs] == [(100, 2), (50, 2)]
     assert specs[0].attributes | {"description": ""} == {
@@ -46,8 +46,7 @@ def test_one_series_per_segment_named_timed_and_read_as_neuroconv():
         "conversion": 0.5,
         "offset": 1.0,
         "description": "",
-        "name_suffix": "0",
-        "segment_index": 0,
+        "segment": [0, 2],
     }
     second = interface.read("TimeSeriesAnalogEDF1", "data", (slice(10, 20), slice(0, 2)))
     np.testing.assert_array_equal(second, -np.arange(100, dtype="int16").reshape(50, 2)[10:20])
@@ -61,6 +60,7 @@ def test_channels_of_different_units_are_refused_with_the_file():
 
 
 def test_the_entry_renames_every_segment_keeping_its_number():
+    """The coordinator's TimeSeries writer names each segment's series by the entry, adding the segment number."""
     from nwbstream.coordinator.writers import Contribution, WriteContext, writer_for
     from pynwb import NWBFile
 
@@ -73,7 +73,7 @@ def test_the_entry_renames_every_segment_keeping_its_number():
     assert sorted(nwbfile.acquisition) == ["Aux0", "Aux1"]
     assert nwbfile.acquisition["Aux1"].starting_time == 10.0
     assert nwbfile.acquisition["Aux1"].unit == "mV"  # the entry's word over the recording's
-    assert json.loads(obj.attributes_json)["name_suffix"] == "1"
+    assert json.loads(obj.attributes_json)["segment"] == [1, 2]
 
 
 CONFIGURATION = {

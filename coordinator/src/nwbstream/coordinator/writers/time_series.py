@@ -5,11 +5,10 @@ The object's `neurodata_type` picks the class (default TimeSeries). Its placemen
 "processing/behavior/Position": the holder is made of the type `attributes_json["holder_type"]` says, else the type
 its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them). A `timestamps` link
 shares another series' timestamps (an NWB link, as NeuroConv writes a heading beside its position);
-`attributes_json["name_suffix"]` is appended to the name the entry gives (a recording's segment number, as
-NeuroConv names one series per segment); `attributes_json["metadata_fields"]` maps series fields to the keys its
-metadata entry gives them under, for NeuroConv layouts where one entry describes several series (`position_name`,
-`angle_reference_frame`); `attributes_json["device_metadata_key"]` names a top-level `Devices` entry to write too
-(NeuroConv's NIDQ board: a device no series links to, as TimeSeries have no device).
+`attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
+NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`);
+`attributes_json["device_metadata_key"]` names a top-level `Devices` entry to write too (NeuroConv's NIDQ board: a
+device no series links to, as TimeSeries have no device).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from pynwb.misc import IntervalSeries
 from ..errors import ConversionError
 from .context import WriteContext, link_of
 from .registry import Contribution, Written, writes
-from .series import series_datasets, timing_arguments
+from .series import segment_name, series_datasets, timing_arguments
 from .typed_devices import typed_device
 
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "continuity"}
@@ -55,17 +54,16 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
     cls, fields = SERIES_TYPES[obj.neurodata_type or "TimeSeries"]
     attributes = json.loads(obj.attributes_json or "{}")
     given = {**attributes, **entry_fields(ctx.entry(obj.metadata_key), attributes.get("metadata_fields"))}
+    if "name" in given:
+        given["name"] = segment_name(given["name"], attributes)
     defaults = {"name": obj.name} if cls is IntervalSeries else {"name": obj.name, "unit": "n.a."}
     timing = (
         {"timestamps": ctx.linked_object(contribution.source, obj, "timestamps")}
         if link_of(obj, "timestamps") is not None
         else timing_arguments(obj, contribution.data)
     )
-    fields_given = {**defaults, **{k: v for k, v in given.items() if k in fields}}
-    if "name" in given:  # one entry names every segment's series: each adds its segment number
-        fields_given["name"] = str(given["name"]) + attributes.get("name_suffix", "")
     series = cls(
-        **fields_given,
+        **{**defaults, **{k: v for k, v in given.items() if k in fields}},
         data=contribution.data["data"],
         **timing,
     )

@@ -9,16 +9,15 @@ unit 'n.a.' with no scaling, as NeuroConv does.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, SourceError, Timing
+from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
 from nwbstream.service.interface import source_label
 from nwbstream.service.schemas import base_metadata_schema
 
-from .recording import STUB_SECONDS, _clean_label
+from .recording import BaseRecordingInterface, _clean_label
 
 TIME_SERIES_FIELDS = ("name", "description", "unit", "conversion", "offset", "comments")
 
@@ -76,40 +75,42 @@ class BaseRecordingAsTimeSeriesInterface(BaseDataInterface):
         return self.time_series(self.recording, self.metadata_key, self.time_series_entry(), stub)
 
     def time_series(self, recording: Any, metadata_key: str, entry: dict[str, str], stub: bool) -> list[NwbObjectSpec]:
-        """One TimeSeries per segment of `recording`: the entry's name, with the segment number appended
-        (zero-padded to ceil(log10(segments)) digits) when there are several, as NeuroConv names them."""
-        segments = recording.get_num_segments()
-        width = math.ceil(math.log10(segments)) if segments > 1 else 0
-        rate = float(recording.get_sampling_frequency())
+        """One TimeSeries per segment of `recording` (channels of `self.recording`, on its clock), timed as the
+        recording says; with several segments the coordinator adds each one's number to the entry's name, as
+        NeuroConv names them."""
+        count = recording.get_num_segments()
         dtype = np.dtype(recording.get_dtype()).newbyteorder("<")
         attributes = {**self._scaling(recording), "description": entry["description"]}
         specs = []
         if self._sources is None:
             self._sources = {}
-        for segment in range(segments):
-            n_samples = recording.get_num_samples(segment_index=segment)
-            if stub:
-                n_samples = min(n_samples, int(rate * STUB_SECONDS))
-            suffix = f"{segment:0{width}}" if segments > 1 else ""
+        for index in range(count):
+            name = entry["name"] if count == 1 else f"{entry['name']}{index}"  # unique in the plan; written by entry
+            # The electrode series' per-segment length and timing (rate and start, or timestamps), reused as they
+            # are: they read only `self.recording`, whose segments and clock `recording` shares.
+            n_samples = BaseRecordingInterface._segment_samples(self, index, stub)
+            timing, timestamps = BaseRecordingInterface._segment_timing(self, index, n_samples)
             specs.append(
                 NwbObjectSpec(
                     kind=Kind.TIME_SERIES,
-                    name=entry["name"] + suffix,
+                    name=name,
                     metadata_key=f"TimeSeries/{metadata_key}",
-                    timing=Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=segment))),
-                    datasets=[DatasetSpec("data", dtype, (n_samples, recording.get_num_channels()))],
-                    attributes={**attributes, "name_suffix": suffix, "segment_index": segment},
+                    timing=timing,
+                    datasets=[DatasetSpec("data", dtype, (n_samples, recording.get_num_channels())), *timestamps],
+                    attributes={**attributes, **({"segment": [index, count]} if count > 1 else {})},
                     placement=self.parent_container,
                 )
             )
-            self._sources[entry["name"] + suffix] = (recording, segment)
+            self._sources[name] = (recording, index)
         return specs
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
-        rows, columns = selection
         if self._sources is None or object_name not in self._sources:
             self.describe()
         recording, segment = self._sources[object_name]
+        if dataset_name == "timestamps":
+            return np.asarray(recording.get_times(segment_index=segment)[selection], dtype="<f8")
+        rows, columns = selection
         channel_ids = recording.get_channel_ids()[columns]
         return recording.get_traces(
             segment_index=segment, start_frame=rows.start, end_frame=rows.stop, channel_ids=channel_ids
