@@ -112,7 +112,7 @@ CASES = {
         truncate=truncated({"file_path": str(RHS)}),
         wrong_format=wrong_format({"file_path": str(RHS)}),
         check=time_series_check("TimeSeriesIntanStim", container="stimulus"),
-        expect={"series": "TimeSeriesIntanStim"},
+        expect={"series": "TimeSeriesIntanStim", "parent": "stimulus"},
     ),
     "intan-digital-ofps": Case(
         interface="IntanDigitalInterface",
@@ -122,7 +122,10 @@ CASES = {
         kind="digital",
         truncate=truncated_ofps,
         wrong_format=wrong_format({"file_path": str(OFPS)}),
-        check=edges_check({f"DIGITAL-IN-{n}": (f"DIGITAL-IN-{n}", None) for n in (12, 13, 14, 15)}),
+        check=edges_check(
+            read_stream(OFPS, "USB board digital input channel"),
+            {f"DIGITAL-IN-{n}": (f"DIGITAL-IN-{n}", None) for n in (12, 13, 14, 15)},
+        ),
         expect={},
     ),
     "intan-digital-rhs": Case(
@@ -134,7 +137,10 @@ CASES = {
         make=make_rhs,
         truncate=truncated({"file_path": str(RHS)}),
         wrong_format=wrong_format({"file_path": str(RHS)}),
-        check=edges_check({"DIGITAL-IN-01": ("DIGITAL-IN-01", None), "DIGITAL-IN-02": ("DIGITAL-IN-02", None)}),
+        check=edges_check(
+            read_stream(RHS, "USB board digital input channel"),
+            {"DIGITAL-IN-01": ("DIGITAL-IN-01", None), "DIGITAL-IN-02": ("DIGITAL-IN-02", None)},
+        ),
         expect={},
     ),
 }

@@ -95,7 +95,7 @@ CASES = {
         make=make,
         truncate=truncated(NIDQ, "nidq"),
         wrong_format=wrong_format(NIDQ, "nidq"),
-        check=edges_check({f"XD0Bit{bit}HighPeriod": (WORD, bit) for bit in range(8)}),
+        check=edges_check(read("nidq"), {f"XD0Bit{bit}HighPeriod": (WORD, bit) for bit in range(8)}),
         expect={"session_start_time": NIDQ_START},
     ),
     "spikeglx-sync": Case(

@@ -14,7 +14,7 @@ from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_
 from nwbstream.service.events import BaseEventsInterface, EventType
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
-from .spikeglx import _check_size
+from .spikeglx import _check_meta
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
 BOARD_KEY = "spikeglx_nidq_device"  # NeuroConv's key of the board in metadata["Devices"]
@@ -40,7 +40,7 @@ def read_spikeglx_stream(folder_path: Path, stream_id: str) -> Any:
     from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
 
     for meta_file in folder_path.rglob(f"*.{stream_id.replace('-SYNC', '')}.meta"):
-        _check_size(meta_file)
+        _check_meta(meta_file)
     streams, _ = SpikeGLXRecordingExtractor.get_streams(folder_path=folder_path)
     if stream_id not in streams:
         raise SourceError(f"{folder_path}: no SpikeGLX stream {stream_id!r} (the folder's streams are {streams})")
