@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from ..analog_checks import edges_check, time_series_check
 from ..cases import Case
 from ..conftest import META_ONLY
@@ -73,6 +75,28 @@ def nidq_analog_check(nwbfile, recording) -> None:
     assert nwbfile.devices["NIDQBoard"].description == "A NIDQ board used in conjunction with SpikeGLX."
 
 
+LEGACY = {
+    "folder_path": str(FOLDER),
+    "digital_channel_groups": {"camera": {"channels": {"nidq#XD0": {"labels_map": {0: "exposure_end", 1: "frame"}}}}},
+}
+
+
+def legacy_check(nwbfile, recording) -> None:
+    """NeuroConv's deprecated digital_channel_groups: line 0's rising edges ('frame') and falling edges
+    ('exposure_end') as rows of one table, 'Camera', in time order."""
+    recording = read("nidq")() if recording is None else recording
+    line = (recording.get_traces(channel_ids=[WORD])[:, 0].astype(np.int64)) & 1
+    steps = np.diff(line)
+    times = recording.get_times()
+    edges = sorted(
+        [(times[f], "frame") for f in np.flatnonzero(steps > 0) + 1]
+        + [(times[f], "exposure_end") for f in np.flatnonzero(steps < 0) + 1]
+    )
+    table = nwbfile.events["Camera"]
+    np.testing.assert_allclose(table["timestamp"][:], [t for t, _ in edges])
+    assert list(table["event_type"][:]) == [label for _, label in edges]
+
+
 CASES = {
     "spikeglx-nidq-analog": Case(
         interface="SpikeGLXNIDQInterface",
@@ -96,6 +120,16 @@ CASES = {
         truncate=truncated(NIDQ, "nidq"),
         wrong_format=wrong_format(NIDQ, "nidq"),
         check=edges_check(read("nidq"), {f"XD0Bit{bit}HighPeriod": (WORD, bit) for bit in range(8)}),
+        expect={"session_start_time": NIDQ_START},
+    ),
+    "spikeglx-nidq-digital-groups": Case(
+        interface="SpikeGLXNIDQInterface",
+        source=LEGACY,
+        read=read("nidq"),
+        fixture=FIXTURE,
+        kind="digital",
+        make=make,
+        check=legacy_check,
         expect={"session_start_time": NIDQ_START},
     ),
     "spikeglx-sync": Case(

@@ -12,6 +12,7 @@ from typing import Any
 from nwbstream.service import NwbObjectSpec, SourceError
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
+from nwbstream.service.names import camel_case
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
 from .spikeglx import _check_meta
@@ -52,8 +53,9 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
     associated_suffixes = (".nidq", ".meta", ".bin")
     info = "Interface for the SpikeGLX NIDQ board: analog channels as TimeSeries, digital lines as events."
     differs_from_neuroconv = (
-        "the deprecated digital_channel_groups is refused (use detection_configuration); the NIDQBoard device is "
-        "written with the analog series (none when analog_channel_groups is {})"
+        "the NIDQBoard device is written with the analog series (none when analog_channel_groups is {}); metadata "
+        "of the deprecated digital_channel_groups is given in the layout the events are written from (Events."
+        "EventTables), not NeuroConv's older per-group layout"
     )
 
     def __init__(
@@ -78,15 +80,15 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
             {group key: {"channels": ["XA0", ...]}}: one TimeSeries per group; default every analog channel
             (XA, MA) in one TimeSeriesNIDQ; {} writes none.
         digital_channel_groups : dict, optional
-            Deprecated in NeuroConv (superseded by detection_configuration); refused here.
+            Deprecated in NeuroConv (use detection_configuration): {group key: {"channels": {"XD5": {"labels_map":
+            {0: "off label", 1: "on label"}}}}}: each group's line as its rising and falling edges in one table.
         detection_configuration : dict, optional
             {"XD0": [{"signal_conditioning": {"bits": [n]}, "detection": ...}, ...], "XA0": [...]} (NeuroConv's
             layout); default every line of the digital word as a 'high_period'; {} writes no events.
         """
-        if digital_channel_groups is not None:
+        if digital_channel_groups is not None and detection_configuration is not None:
             raise SourceError(
-                f"{folder_path}: digital_channel_groups is deprecated (NeuroConv 0.10) and not supported by nwbstream; "
-                "pass detection_configuration"
+                f"{folder_path}: pass detection_configuration or the deprecated digital_channel_groups, not both"
             )
         self.recording = read_spikeglx_stream(Path(folder_path), "nidq")
         info = self.recording.neo_reader.signals_info_dict[(0, "nidq")]
@@ -102,6 +104,10 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
                 "NeuroConv) reads one word of lines 0-15"
             )
         self.groups = self._analog_groups(analog_channel_groups, Path(folder_path))
+        self.legacy_tables: dict[str, dict[str, str]] = {}  # digital_channel_groups: table entry by group key
+        self.legacy_types: dict[str, dict[str, str]] = {}  # and each edge's event type entry, by its id
+        if digital_channel_groups is not None:
+            detection_configuration = self._legacy_configuration(digital_channel_groups, Path(folder_path))
         if detection_configuration is None:
             detection_configuration = {
                 word: [{"signal_conditioning": {"bits": [bit]}, "detection": "high_period"} for bit in bits]
@@ -114,6 +120,25 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
             )
         except ValueError as error:
             raise SourceError(f"{folder_path}: {error}") from None
+
+    def _legacy_configuration(self, groups: dict, folder: Path) -> dict[str, list[dict]]:
+        """NeuroConv's reading of the deprecated digital_channel_groups: a group's line gives a rising edge event
+        (labelled labels_map[1]) and a falling one (labels_map[0]), rows of one table named after the group."""
+        if groups and not self.words:
+            raise SourceError(f"{folder}: digital_channel_groups given, but the board saved no digital word")
+        specs = []
+        for key, group in groups.items():
+            channel, settings = next(iter(group["channels"].items()))
+            line_name = str(channel).split("#")[-1]
+            labels = {int(value): str(label) for value, label in (settings.get("labels_map") or {}).items()}
+            name = f"EventsNIDQDigitalChannel{line_name}" if key.startswith("nidq#") else camel_case(key)
+            self.legacy_tables[key] = {"table_name": name, "description": f"On and Off Events from channel {line_name}"}
+            for detection, label in (("rising", labels.get(1, f"{key}_on")), ("falling", labels.get(0, f"{key}_off"))):
+                event_id = f"{key}_{label}"
+                bits = {"bits": [int(line_name[2:])]}
+                specs.append({"signal_conditioning": bits, "detection": detection, "event_name": event_id})
+                self.legacy_types[event_id] = {"event_name": label, "table_metadata_key": key}
+        return {next(iter(self.words)): specs} if specs else {}
 
     def _analog_groups(self, groups: dict | None, folder: Path) -> dict[str, list[Any]]:
         if groups is None:
@@ -141,7 +166,7 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
                 "description": f"Analog data from the NIDQ board. Channels are {names} in that order.",
             }
         return {
-            "name": "".join(part[:1].upper() + part[1:] for part in key.split("_")),
+            "name": camel_case(key),
             "description": f"Analog data from NIDQ board, group '{key}'. Channels are {names} in that order.",
         }
 
@@ -153,7 +178,10 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         }
         if self.groups:
             metadata["TimeSeries"] = {self.metadata_key: {key: self.group_entry(key) for key in self.groups}}
-        if self.plan:
+        if self.legacy_tables:
+            events = {"EventTables": self.legacy_tables, self.metadata_key: {"event_types": self.legacy_types}}
+            metadata["Events"] = events
+        elif self.plan:
             metadata["Events"] = plan_metadata(self.metadata_key, self.plan)
         return metadata
 
