@@ -19,8 +19,6 @@ from nwbstream.service.schemas import base_metadata_schema
 
 from .recording import BaseRecordingInterface, _clean_label
 
-TIME_SERIES_FIELDS = ("name", "description", "unit", "conversion", "offset", "comments")
-
 
 def time_series_metadata_schema(keys: list[str], *open_sections: str) -> dict[str, Any]:
     """NWBFile and Subject, a `TimeSeries` entry per key, and any `open_sections` (e.g. Events) left open."""
