@@ -51,6 +51,14 @@ ECEPHYS_DONE |= {"IntanRecordingInterface", "NeuralynxRecordingInterface", "Open
 ECEPHYS_DONE |= {"AxonaLFPDataInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
 ECEPHYS_DONE |= {"OpenEphysRecordingInterface"}
+ECEPHYS_DONE |= {
+    "PlexonRecordingInterface",
+    "PlexonLFPInterface",
+    "Plexon2RecordingInterface",
+    "SpikeGadgetsRecordingInterface",
+    "WhiteMatterRecordingInterface",
+    "AlphaOmegaRecordingInterface",
+}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
@@ -129,6 +137,7 @@ REQUIRED_IN_NEUROCONV = {
     "BORISInterface": {"observation_name"},
     "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
     "TdtRecordingInterface": {"gain"},
+    "WhiteMatterRecordingInterface": {"num_channels"},
 }
 
 
