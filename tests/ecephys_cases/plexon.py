@@ -1,4 +1,5 @@
-"""Plexon .plx continuous channels (wideband and low-pass streams) on a generated file.
+"""Plexon .plx files: sorted units of the real files, and the wideband and low-pass continuous streams of a
+generated file (neo's PlexonRawIO).
 
 The real .plx files (ecephys/plexon) have no continuous data (their slow channels are disabled), so the recording
 cases read a file written to Plexon's published layout by tests/fixtures/ecephys/plexon_plx.py.
@@ -15,16 +16,35 @@ import spikeinterface.extractors as se
 from ..cases import Case
 from ..conftest import ECEPHYS
 from ..fixtures.ecephys.plexon_plx import DATA_BLOCK_HEADER, START, write_plx
-from . import GENERATED, generated_folder
+from . import GENERATED, cut_copy, generated_folder, junk_copy
 
+PLEXON = ECEPHYS / "plexon"
+SPIKE_COUNTS = {"explore1.plx": [2112, 642, 228, 279], "postfwd5.plx": [15, 462, 133, 86]}
 NAME = "plexon.plx"
+PLX = GENERATED / "plexon" / NAME
 FIXTURE = (
     "generated: .plx (version 106) with WB, FP and AI continuous channels and a disabled one, to Plexon's "
     "published layout, checked by reading it back with neo's PlexonRawIO"
 )
 
 
-PLX = GENERATED / "plexon" / NAME
+def sorting(name: str) -> Case:
+    path = PLEXON / name
+
+    def check_counts(nwbfile, sorting) -> None:
+        """Four units with the spike counts neo's PlexonRawIO finds (counted independently of the writer)."""
+        assert [len(nwbfile.units["spike_times"][row]) for row in range(4)] == SPIKE_COUNTS[name]
+
+    return Case(
+        "PlexonSortingInterface",
+        {"file_path": str(path)},
+        lambda: se.read_plexon_sorting(path),
+        "real: Plexon .plx with 4 sorted units (SOURCES.md)",
+        kind="sorting",
+        truncate=lambda tmp: ({"file_path": str(p := cut_copy(path, tmp, keep=path.stat().st_size // 3))}, p),
+        wrong_format=lambda tmp: ({"file_path": str(p := junk_copy(name, tmp))}, p),
+        check=check_counts,
+    )
 
 
 def plx_file() -> Path:
@@ -44,7 +64,7 @@ def wrong_format(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"file_path": str(bad)}, bad
 
 
-def plexon_case(interface: str, stream_name: str, series: str) -> Case:
+def recording(interface: str, stream_name: str, series: str) -> Case:
     return Case(
         interface,
         {"file_path": str(PLX)},
@@ -64,6 +84,8 @@ def plexon_case(interface: str, stream_name: str, series: str) -> Case:
 
 
 CASES = {
-    "plexon_wideband": plexon_case("PlexonRecordingInterface", "WB-Wideband", "ElectricalSeries"),
-    "plexon_lfp": plexon_case("PlexonLFPInterface", "FPl-Low Pass Filtered", "ElectricalSeriesLF"),
+    "plexon_sorting_explore1": sorting("explore1.plx"),
+    "plexon_sorting_postfwd5": sorting("postfwd5.plx"),
+    "plexon_wideband": recording("PlexonRecordingInterface", "WB-Wideband", "ElectricalSeries"),
+    "plexon_lfp": recording("PlexonLFPInterface", "FPl-Low Pass Filtered", "ElectricalSeriesLF"),
 }
