@@ -59,4 +59,5 @@ def folder_case(name: str, count: int, what: str) -> Case:
 
 CASES = {
     "alphaomega_one_recording": folder_case("alphaomega_one", 1, "one file, four RAW channels"),
+    "alphaomega_two_recordings": folder_case("alphaomega_two", 2, "two files, two recordings: two segments"),
 }

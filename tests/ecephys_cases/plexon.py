@@ -64,7 +64,7 @@ def wrong_format(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return {"file_path": str(bad)}, bad
 
 
-def recording(interface: str, stream_name: str, series: str) -> Case:
+def recording(interface: str, stream_name: str, series: str, parent: str = "acquisition") -> Case:
     return Case(
         interface,
         {"file_path": str(PLX)},
@@ -72,6 +72,7 @@ def recording(interface: str, stream_name: str, series: str) -> Case:
         FIXTURE,
         {
             "series": series,
+            "parent": parent,
             "device": "DeviceEcephys",
             "groups": {"ElectrodeGroup"},
             "session_start_time": START.isoformat(),
@@ -87,5 +88,7 @@ CASES = {
     "plexon_sorting_explore1": sorting("explore1.plx"),
     "plexon_sorting_postfwd5": sorting("postfwd5.plx"),
     "plexon_wideband": recording("PlexonRecordingInterface", "WB-Wideband", "ElectricalSeries"),
-    "plexon_lfp": recording("PlexonLFPInterface", "FPl-Low Pass Filtered", "ElectricalSeriesLF"),
+    "plexon_lfp": recording(
+        "PlexonLFPInterface", "FPl-Low Pass Filtered", "ElectricalSeriesLF", "processing/ecephys/LFP"
+    ),
 }
