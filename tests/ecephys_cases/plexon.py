@@ -65,6 +65,13 @@ def wrong_format(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def recording(interface: str, stream_name: str, series: str, parent: str = "acquisition") -> Case:
+    other = "FPl-Low Pass Filtered" if stream_name == "WB-Wideband" else "WB-Wideband"
+    bad_arguments = [
+        ({"file_path": str(PLX), "stream_name": other}, f"stream '{other}' is not read by {interface}"),
+        ({"file_path": str(PLX), "stream_name": "SPKC"}, "no continuous data in stream 'SPKC'"),
+        # the real files' slow channels hold no data: no stream at all
+        ({"file_path": str(PLEXON / "explore1.plx")}, f"explore1.plx: no continuous data in stream '{stream_name}'"),
+    ]
     return Case(
         interface,
         {"file_path": str(PLX)},
@@ -76,6 +83,7 @@ def recording(interface: str, stream_name: str, series: str, parent: str = "acqu
             "device": "DeviceEcephys",
             "groups": {"ElectrodeGroup"},
             "session_start_time": START.isoformat(),
+            "bad_arguments": bad_arguments,
         },
         kind="recording",
         make=plx_file,

@@ -48,6 +48,10 @@ def spikegadgets_case(stream_id: str) -> Case:
             "device": "DeviceEcephys",
             "groups": {"ElectrodeGroup"},
             "session_start_time": CREATED.isoformat(),
+            "bad_arguments": [
+                ({"file_path": str(REC), "stream_id": stream_id, "gains": [0.1, 0.2, 0.3]}, "3 gains given for"),
+                ({"file_path": str(REC), "stream_id": "MCU"}, r"session1\.rec: .*MCU"),
+            ],
         },
         kind="recording",
         make=rec_file,

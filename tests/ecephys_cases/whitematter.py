@@ -42,7 +42,18 @@ CASES = {
         lambda: se.read_whitematter(BIN, RATE, NUM_CHANNELS, channel_ids=CHANNEL_IDS),
         "generated: eCube headstage .bin (uint64 timestamp header + interleaved int16), checked by reading it "
         "back with spikeinterface's WhiteMatterRecordingExtractor",
-        {"series": "ElectricalSeries", "device": "DeviceEcephys", "groups": {"ElectrodeGroup"}},
+        {
+            "series": "ElectricalSeries",
+            "device": "DeviceEcephys",
+            "groups": {"ElectrodeGroup"},
+            "bad_arguments": [
+                (
+                    {**SOURCE, "num_channels": 7, "channel_ids": None},
+                    "not a 8-byte header plus whole frames of 14 bytes",
+                ),
+                ({**SOURCE, "channel_ids": CHANNEL_IDS[:3]}, f"{FILE_NAME}: 3 channel_ids given for num_channels=32"),
+            ],
+        },
         kind="recording",
         make=bin_file,
         truncate=truncated,

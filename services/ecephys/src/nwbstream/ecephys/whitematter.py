@@ -48,6 +48,8 @@ class WhiteMatterRecordingInterface(BaseRecordingInterface):
         from spikeinterface.extractors.extractor_classes import WhiteMatterRecordingExtractor
 
         extractor = WhiteMatterRecordingExtractor
+        if channel_ids is not None and len(channel_ids) != num_channels:
+            raise SourceError(f"{file_path}: {len(channel_ids)} channel_ids given for num_channels={num_channels}")
         _check_whole_frames(Path(file_path), extractor.FILE_OFFSET, num_channels * 2)
         self.recording = extractor(
             file_path=file_path,
