@@ -32,19 +32,20 @@ class PlexonSortingInterface(BaseSortingInterface):
         self.sorting = read_plexon_sorting(file_path=file_path)
 
 
-WIDEBAND = "WB-Wideband"
-LOW_PASS = "FPl-Low Pass Filtered"
 # neo names each stream after the prefix of its channel names; NeuroConv refuses the other interface's streams.
-NOT_WIDEBAND = ("FPl-Low Pass Filtered", "SPKC-High Pass Filtered", "AI-Auxiliary Input")
-NOT_LOW_PASS = ("WB-Wideband", "SPKC-High Pass Filtered", "AI-Auxiliary Input")
+WIDEBAND, LOW_PASS = "WB-Wideband", "FPl-Low Pass Filtered"
+HIGH_PASS, AUXILIARY = "SPKC-High Pass Filtered", "AI-Auxiliary Input"
 PLX_MAGIC = b"PLEX"  # the first four bytes of every .plx file
 
 
+# Known reader defect, kept as NeuroConv has it: neo 0.14.6's PlexonRawIO returns zeros for the part of a read that
+# falls in a channel's last data block when the read ends at the stream's last sample (its cut at the block's end is
+# empty), so the last block of every channel is written as zeros, by NeuroConv and here alike.
 class PlexonRecordingInterface(BaseRecordingInterface):
     display_name = "Plexon Recording"
     associated_suffixes = (".plx",)
     info = "Interface for Plexon recording data (the wideband continuous channels of a .plx file)."
-    refused_streams: ClassVar[tuple[str, ...]] = NOT_WIDEBAND
+    refused_streams: ClassVar[tuple[str, ...]] = (LOW_PASS, HIGH_PASS, AUXILIARY)
     default_es_key: ClassVar[str] = "ElectricalSeries"
 
     def __init__(
@@ -94,7 +95,7 @@ class PlexonLFPInterface(PlexonRecordingInterface):
     display_name = "Plexon LFP Recording"
     info = "Interface for Plexon low-pass filtered data (the FP continuous channels of a .plx file)."
     write_as = "lfp"
-    refused_streams = NOT_LOW_PASS
+    refused_streams = (WIDEBAND, HIGH_PASS, AUXILIARY)
     default_es_key = "ElectricalSeriesLF"
 
     def __init__(
