@@ -65,24 +65,23 @@ def detect_in_slabs(
     plan: Sequence[tuple[str, str, Mapping[str, Any]]],
     slab: int = SLAB_SAMPLES,
 ) -> dict[str, EventType]:
-    """Every event type of `plan` (from `event_plan`), reading each signal slab by slab: `read(signal, start,
-    stop)` gives samples [start, stop), `time_of(frames)` their times. A signal is read once for all its specs
-    (twice when a spec cuts it at its midpoint, which needs its range first), never whole."""
+    """Every event type of `plan` (from `event_plan`), reading the signals slab by slab, never whole: `read(signal,
+    start, stop)` gives samples [start, stop), `time_of(frames)` their times. Each slab is asked for every signal in
+    turn (a reader whose signals share a file can keep the slab it read last), once for all of a signal's specs,
+    after a first pass for the range of the signals a spec cuts at their midpoint."""
+    slabs = [(start, min(start + slab, n_samples)) for start in range(0, n_samples, slab)]
     by_signal: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     for name, signal, spec in plan:
         by_signal.setdefault(signal, []).append((name, spec))
-    found: dict[str, EventType] = {}
-    for signal, specs in by_signal.items():
-        slabs = [(start, min(start + slab, n_samples)) for start in range(0, n_samples, slab)]
-        midpoint = _midpoint(signal, read, slabs) if any(_cuts_at_midpoint(s) for _, s in specs) else None
-        edges = {name: _Edges(spec["signal_conditioning"], midpoint) for name, spec in specs}
-        for start, stop in slabs:
+    cut_at_midpoint = [signal for signal, specs in by_signal.items() if any(_cuts_at_midpoint(s) for _, s in specs)]
+    midpoints = _midpoints(read, slabs, cut_at_midpoint)
+    edges = {name: _Edges(spec["signal_conditioning"], midpoints.get(signal)) for name, signal, spec in plan}
+    for start, stop in slabs:
+        for signal, specs in by_signal.items():
             samples = np.asarray(read(signal, start, stop))
-            for finder in edges.values():
-                finder.feed(samples, start)
-        for name, spec in specs:
-            found[name] = edges[name].events(spec["detection"], time_of)
-    return found
+            for name, _ in specs:
+                edges[name].feed(samples, start)
+    return {name: edges[name].events(spec["detection"], time_of) for name, _, spec in plan}
 
 
 class _Edges:
@@ -126,15 +125,18 @@ def _cuts_at_midpoint(spec: Mapping[str, Any]) -> bool:
     return spec["signal_conditioning"].get("binarize") == "midpoint"
 
 
-def _midpoint(signal: str, read: Callable[[str, int, int], np.ndarray], slabs: list[tuple[int, int]]) -> float:
-    """Halfway between the signal's lowest and highest sample (exact Python numbers: no overflow)."""
-    low, high = np.inf, -np.inf
-    for start, stop in slabs:
-        samples = np.asarray(read(signal, start, stop))
-        if np.isnan(samples.astype(float)).any():
-            raise ValueError("signal_conditioning 'binarize': 'midpoint' of a signal with NaN; give a number")
-        low, high = min(low, samples.min().item()), max(high, samples.max().item())
-    return (low + high) / 2
+def _midpoints(
+    read: Callable[[str, int, int], np.ndarray], slabs: list[tuple[int, int]], signals: list[str]
+) -> dict[str, float]:
+    """Halfway between each signal's lowest and highest sample (exact Python numbers: no overflow)."""
+    low, high = dict.fromkeys(signals, np.inf), dict.fromkeys(signals, -np.inf)
+    for start, stop in slabs if signals else []:
+        for signal in signals:
+            samples = np.asarray(read(signal, start, stop))
+            if np.isnan(samples.astype(float)).any():
+                raise ValueError("signal_conditioning 'binarize': 'midpoint' of a signal with NaN; give a number")
+            low[signal], high[signal] = min(low[signal], samples.min().item()), max(high[signal], samples.max().item())
+    return {signal: (low[signal] + high[signal]) / 2 for signal in signals}
 
 
 def _condition(samples: np.ndarray, conditioning: Mapping[str, Any], midpoint: float | None) -> np.ndarray:

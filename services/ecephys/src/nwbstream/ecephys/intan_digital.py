@@ -3,10 +3,12 @@ one per line, read off the lines' edges as NeuroConv 0.10's IntanDigitalInterfac
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import SourceError
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
@@ -76,7 +78,7 @@ class IntanDigitalInterface(BaseEventsInterface):
         for recording in self.recordings.values():
             plan = [(name, line, spec) for name, line, spec in self.plan if self.line_of[line][0] is recording]
             found |= detect_in_slabs(
-                partial(_line_samples, recording),
+                _line_reader(recording, sorted({line for _, line, _ in plan})),
                 recording.get_num_samples(segment_index=0),
                 partial(recording.sample_index_to_time, segment_index=0),
                 plan,
@@ -84,5 +86,13 @@ class IntanDigitalInterface(BaseEventsInterface):
         return {name: found[name] for name, _, _ in self.plan}
 
 
-def _line_samples(recording: Any, line: str, start: int, stop: int) -> Any:
-    return recording.get_traces(segment_index=0, start_frame=start, end_frame=stop, channel_ids=[line])[:, 0]
+def _line_reader(recording: Any, lines: list[str]) -> Callable[[str, int, int], np.ndarray]:
+    """Samples of one line of a digital word: the word's lines are read together, a slab at a time, and the slab
+    read last is kept for the next line asking for it (one read of the word per slab, not one per line)."""
+    column = {line: index for index, line in enumerate(lines)}
+
+    @lru_cache(maxsize=1)
+    def slab(start: int, stop: int) -> np.ndarray:
+        return recording.get_traces(segment_index=0, start_frame=start, end_frame=stop, channel_ids=lines)
+
+    return lambda line, start, stop: slab(start, stop)[:, column[line]]
