@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 
 from nwbstream.service import Column, SourceError
 
+from .binary import check_whole_frames
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
@@ -99,7 +100,7 @@ class NeuroScopeRecordingInterface(BaseRecordingInterface):
 
         path = Path(file_path)
         self.xml = NeuroScopeXml(Path(xml_file_path) if xml_file_path else default_xml_path(path))
-        _check_whole_frames(path, self.xml.number_of_channels())
+        check_whole_frames(path, self.xml.number_of_channels())
         recording = NeuroScopeRecordingExtractor(file_path=path, xml_file_path=self.xml.path)
         recording = self._at_file_rate(recording, path)
         if gain:
@@ -229,19 +230,6 @@ class NeuroScopeSortingInterface(BaseSortingInterface):
         if start is not None:
             metadata["NWBFile"]["session_start_time"] = start.isoformat()
         return metadata
-
-
-def _check_whole_frames(path: Path, n_channels: int) -> None:
-    """int16 samples of every channel in turn: a size that is not a whole number of frames is a cut file."""
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
-    frame = 2 * n_channels
-    size = path.stat().st_size
-    if size % frame:
-        raise SourceError(
-            f"{path}: truncated or not NeuroScope data: {size} bytes is not a whole number of "
-            f"{n_channels}-channel int16 frames"
-        )
 
 
 def _check_res_clu_pairs(folder: Path) -> None:
