@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from nwbstream.service import SourceError
 
+from .neo_sorting import SpikeSeconds, sorting_from_seconds
 from .sorting import BaseSortingInterface
 
 HEADER_SIZE = 16384  # Neuralynx's text header
@@ -56,7 +57,14 @@ class NeuralynxSortingInterface(BaseSortingInterface):
         if reader.header["spike_channels"].size == 0:
             raise SourceError(f"{folder_path}: no spikes (no .nse/.ntt file with records)")
         rate = float(sampling_frequency) if sampling_frequency else _stream_rate(reader, folder_path, stream_id)
-        self.sorting = neo_spike_times(reader, rate)
+        self.sorting = sorting_from_seconds(
+            rate,
+            np.arange(reader.header["spike_channels"].size),  # as spikeinterface numbers them
+            [
+                (float(reader.segment_t_start(0, index)), _times_in(reader, index))
+                for index in range(reader.segment_count(0))
+            ],
+        )
         opened = [h["recording_opened"] for h in reader.file_headers.values() if "recording_opened" in h]
         self.opened = min(opened) if opened else None
 
@@ -97,26 +105,11 @@ def _stream_rate(reader: Any, folder_path: Path, stream_id: str | None) -> float
     return next(iter(rates.values()))
 
 
-def neo_spike_times(reader: Any, rate: float) -> Any:
-    """Every spike channel of `reader` as a spikeinterface unit (ids 0.., as spikeinterface numbers them): neo's
-    times in seconds, counted in samples at `rate` from each segment's start. (Classes made here: spikeinterface
-    is imported by the interfaces that use it, when they open a source.)"""
-    from spikeinterface.core import BaseSorting, BaseSortingSegment
+def _times_in(reader: Any, segment: int) -> SpikeSeconds:
+    """neo's times of a unit's spikes in one segment, in seconds from the session's start."""
 
-    class Segment(BaseSortingSegment):
-        def __init__(self, index: int):
-            BaseSortingSegment.__init__(self, t_start=float(reader.segment_t_start(0, index)))
-            self.index = index
+    def seconds(unit: int) -> np.ndarray:
+        stamps = reader.get_spike_timestamps(block_index=0, seg_index=segment, spike_channel_index=unit)
+        return reader.rescale_spike_timestamp(stamps, dtype="float64")
 
-        def get_unit_spike_train(self, unit_id, start_frame=None, end_frame=None) -> np.ndarray:
-            stamps = reader.get_spike_timestamps(block_index=0, seg_index=self.index, spike_channel_index=unit_id)
-            seconds = reader.rescale_spike_timestamp(stamps, dtype="float64") - self._t_start
-            frames = np.round(seconds * rate).astype("int64")
-            lo = 0 if start_frame is None else start_frame
-            hi = np.iinfo("int64").max if end_frame is None else end_frame
-            return frames[(frames >= lo) & (frames < hi)]
-
-    sorting = BaseSorting(rate, np.arange(reader.header["spike_channels"].size))
-    for index in range(reader.segment_count(0)):
-        sorting.add_sorting_segment(Segment(index))
-    return sorting
+    return seconds
