@@ -141,13 +141,6 @@ class NeuroScopeRecordingInterface(BaseRecordingInterface):
     def session_start_time(self) -> datetime | None:
         return self.xml.session_start_time()
 
-    def get_metadata(self) -> dict[str, Any]:
-        metadata = super().get_metadata()
-        for group in metadata["Ecephys"]["ElectrodeGroup"]:
-            group["description"] = f"{group['name']} electrodes."
-        return metadata
-
-
 class NeuroScopeLFPInterface(NeuroScopeRecordingInterface):
     display_name = "NeuroScope LFP"
     associated_suffixes = (".lfp", ".eeg", ".xml")
