@@ -75,7 +75,9 @@ class CellExplorerRecordingInterface(BaseRecordingInterface):
     associated_suffixes = (".dat", ".session", ".sessionInfo", ".mat")
     info = "Interface for CellExplorer recording data (the session's .dat described by its session.mat)."
     differs_from_neuroconv = (
-        "a binary whose size is not a whole number of frames is refused; Kilosort's chanMap.mat is not read"
+        "the traces are scaled by session.mat's leastSignificantBit (NeuroConv 0.10.2 with spikeinterface 0.105 "
+        "writes conversion 1: a binary reader without offsets has no scaleable traces there); a binary whose size "
+        "is not a whole number of frames is refused; Kilosort's chanMap.mat is not read"
     )
     rate_key: ClassVar[str] = "sr"  # the session.mat field with this binary's sampling rate
     suffix: ClassVar[str] = ".dat"
@@ -170,3 +172,6 @@ class CellExplorerLFPInterface(CellExplorerRecordingInterface):
     rate_key = "srLfp"
     suffix = ".lfp"
     default_es_key = "ElectricalSeriesLFP"
+    differs_from_neuroconv = (
+        "NeuroConv 0.10.2 cannot write it (its add_to_nwbfile passes starting_time, which its base no longer takes); "
+    ) + CellExplorerRecordingInterface.differs_from_neuroconv

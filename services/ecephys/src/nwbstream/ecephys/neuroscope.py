@@ -141,6 +141,7 @@ class NeuroScopeRecordingInterface(BaseRecordingInterface):
     def session_start_time(self) -> datetime | None:
         return self.xml.session_start_time()
 
+
 class NeuroScopeLFPInterface(NeuroScopeRecordingInterface):
     display_name = "NeuroScope LFP"
     associated_suffixes = (".lfp", ".eeg", ".xml")
