@@ -42,7 +42,7 @@ def reader(suffix: str, rate_key: str):
             channel_ids=[str(c) for c in range(1, n_channels + 1)],
         )
         coordinates = extracellular["chanCoords"]
-        recording.set_property("location", np.column_stack([coordinates["x"], coordinates["y"]]))
+        recording.set_dummy_probe_from_locations(np.column_stack([coordinates["x"], coordinates["y"]]))
         groups = extracellular["electrodeGroups"]["channels"]
         recording.set_property("group_name", [f"Group {g + 1}" for g, channels in enumerate(groups) for _ in channels])
         return recording
@@ -107,7 +107,7 @@ CASES = {
         truncate=truncate(".lfp"),
         wrong_format=session_not_mat,
         check=check_lfp,
-        expect={**EXPECT, "series": "ElectricalSeriesLFP"},
+        expect={**EXPECT, "series": "ElectricalSeriesLFP", "parent": "processing/ecephys/LFP"},
         reader_name="BinaryRecordingExtractor",
     ),
 }

@@ -137,7 +137,7 @@ CASES = {
         truncate=truncate_data(".lfp"),
         wrong_format=xml_not_neuroscope(".lfp"),
         check=check_lfp,
-        expect={**EXPECT, "series": "ElectricalSeriesLFP"},
+        expect={**EXPECT, "series": "ElectricalSeriesLFP", "parent": "processing/ecephys/LFP"},
         reader_name="read_binary",
     ),
     "neuroscope_sorting": Case(

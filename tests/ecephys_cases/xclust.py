@@ -18,6 +18,12 @@ def make() -> Path:
     return generated_folder("xclust", fixture.write_cel_files)
 
 
+def read():
+    """The reader's units under their unit_name property, the names NeuroConv writes (BL1_cluster_1)."""
+    sorting = XClustSortingExtractor(folder_path=FOLDER, sampling_frequency=fixture.RATE)
+    return sorting.rename_units(sorting.get_property("unit_name"))
+
+
 def truncate(tmp_path: Path) -> tuple[dict, Path]:
     make()
     folder = Path(shutil.copytree(FOLDER, tmp_path / "xclust"))
@@ -36,7 +42,7 @@ def wrong_format(tmp_path: Path) -> tuple[dict, Path]:
 
 
 def check_clusters(nwbfile, sorting) -> None:
-    assert list(nwbfile.units["unit_name"][:]) == ["BL1_1", "BL1_2", "ESA23D_1"]
+    assert list(nwbfile.units["unit_name"][:]) == ["BL1_cluster_1", "BL1_cluster_2", "ESA23D_cluster_1"]
     assert list(nwbfile.units["cluster_id"][:]) == ["1", "2", "1"]
     assert [len(nwbfile.units["spike_times"][row]) for row in range(3)] == list(fixture.CLUSTERS.values())
 
@@ -45,10 +51,11 @@ CASES = {
     "xclust_cel": Case(
         "XClustSortingInterface",
         {"folder_path": str(FOLDER), "sampling_frequency": fixture.RATE},
-        lambda: XClustSortingExtractor(folder_path=FOLDER, sampling_frequency=fixture.RATE),
+        read,
         "generated: XClust .CEL text files (header, Cluster and Fields lines, seconds), checked by reading them "
         "back with spikeinterface XClustSortingExtractor",
         kind="sorting",
+        reader_name="XClustSortingExtractor",
         make=make,
         truncate=truncate,
         wrong_format=wrong_format,

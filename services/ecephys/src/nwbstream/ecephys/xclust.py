@@ -14,10 +14,7 @@ class XClustSortingInterface(BaseSortingInterface):
     display_name = "XClust Sorting"
     associated_suffixes = (".CEL",)
     info = "Interface for XClust (.CEL) spike sorting data."
-    differs_from_neuroconv = (
-        "units are named by spikeinterface's unit ids (BL1_1) where NeuroConv writes the reader's unit_name "
-        "property (BL1_cluster_1); a .CEL whose last row is cut short is refused"
-    )
+    differs_from_neuroconv = "a .CEL with a row cut short, or data before its Fields line, is refused"
     property_descriptions: ClassVar[dict[str, str]] = {
         "cluster_id": "The cluster number of the .CEL header (repeats across session types)."
     }
@@ -49,9 +46,11 @@ class XClustSortingInterface(BaseSortingInterface):
         files = sorted(Path(folder_path).glob("*.CEL")) if folder_path is not None else map(Path, file_path_list)
         for path in files:
             _check_rows(path)
-        self.sorting = XClustSortingExtractor(
+        sorting = XClustSortingExtractor(
             folder_path=folder_path, file_path_list=file_path_list, sampling_frequency=sampling_frequency
         )
+        # NeuroConv names units by the reader's unit_name ("BL1_cluster_1"), not its ids ("BL1_1")
+        self.sorting = sorting.rename_units(sorting.get_property("unit_name"))
 
 
 def _check_rows(path: Path) -> None:
