@@ -19,6 +19,7 @@ LFP = SESSION / f"{fixture.SESSION}.lfp"
 XML = SESSION / f"{fixture.SESSION}.xml"
 NEURAL = [str(c) for group in fixture.SPIKE_GROUPS for c in group]  # NeuroConv keeps the spike-detection channels
 FIXTURE = "generated: NeuroScope .xml + int16 {what} (published layout), checked by reading it back with {reader}"
+INTAN_GAIN = 0.195
 EXPECT = {
     "series": "ElectricalSeries",
     "device": "DeviceEcephys",
@@ -33,6 +34,13 @@ def make() -> Path:
 
 def read_dat():
     return se.read_neuroscope_recording(DAT).select_channels(NEURAL)
+
+
+def read_dat_with_gain():
+    """NeuroConv's `gain` (microvolts per step, here Intan's) replaces the .xml's range-derived gain."""
+    recording = read_dat()
+    recording.set_channel_gains(INTAN_GAIN)
+    return recording
 
 
 def read_lfp():
@@ -107,6 +115,18 @@ def check_lfp(nwbfile, recording) -> None:
     check_shanks(nwbfile, recording)
 
 
+def check_gain(nwbfile, recording) -> None:
+    assert nwbfile.acquisition["ElectricalSeries"].conversion == INTAN_GAIN * 1e-6
+    check_shanks(nwbfile, recording)
+
+
+def check_without_mua_and_shank_2(nwbfile, sorting) -> None:
+    # shank 1's clusters 2, 3, 4 (0 noise and 1 multi-unit left out), numbered as spikeinterface numbers every
+    # cluster of the shank from 1 (noise and multi-unit included)
+    assert list(nwbfile.units["unit_name"][:]) == ["3", "4", "5"]
+    assert list(nwbfile.units["group"][:]) == [1, 1, 1]
+
+
 def check_units(nwbfile, sorting) -> None:
     # shank 1: clusters 1-4 (0 is noise), shank 2: clusters 1, 2, 5; the group column is each unit's shank
     assert list(nwbfile.units["group"][:]) == [1, 1, 1, 1, 2, 2, 2]
@@ -124,6 +144,17 @@ CASES = {
         truncate=truncate_data(".dat"),
         wrong_format=xml_not_neuroscope(".dat"),
         check=check_shanks,
+        expect=EXPECT,
+        reader_name="NeuroScopeRecordingExtractor",
+    ),
+    "neuroscope_dat_gain": Case(
+        "NeuroScopeRecordingInterface",
+        {"file_path": str(DAT), "gain": INTAN_GAIN, "xml_file_path": str(XML)},
+        read_dat_with_gain,
+        FIXTURE.format(what=".dat", reader="spikeinterface NeuroScopeRecordingExtractor (neo)"),
+        kind="recording",
+        make=make,
+        check=check_gain,
         expect=EXPECT,
         reader_name="NeuroScopeRecordingExtractor",
     ),
@@ -150,6 +181,17 @@ CASES = {
         truncate=truncate_clu,
         wrong_format=res_not_text,
         check=check_units,
+        expect={"session_start_time": "2021-03-04T00:00:00"},
+        reader_name="NeuroScopeSortingExtractor",
+    ),
+    "neuroscope_sorting_sorted_only": Case(
+        "NeuroScopeSortingInterface",
+        {"folder_path": str(SESSION), "keep_mua_units": False, "exclude_shanks": [2]},
+        lambda: se.read_neuroscope_sorting(folder_path=SESSION, keep_mua_units=False, exclude_shanks=[2]),
+        FIXTURE.format(what=".res/.clu/.fet", reader="spikeinterface NeuroScopeSortingExtractor"),
+        kind="sorting",
+        make=make,
+        check=check_without_mua_and_shank_2,
         expect={"session_start_time": "2021-03-04T00:00:00"},
         reader_name="NeuroScopeSortingExtractor",
     ),

@@ -18,10 +18,16 @@ def make() -> Path:
     return generated_folder("xclust", fixture.write_cel_files)
 
 
-def read():
-    """The reader's units under their unit_name property, the names NeuroConv writes (BL1_cluster_1)."""
-    sorting = XClustSortingExtractor(folder_path=FOLDER, sampling_frequency=fixture.RATE)
-    return sorting.rename_units(sorting.get_property("unit_name"))
+def reader(**source):
+    def read():
+        """The reader's units under their unit_name property, the names NeuroConv writes (BL1_cluster_1)."""
+        sorting = XClustSortingExtractor(**source, sampling_frequency=fixture.RATE)
+        return sorting.rename_units(sorting.get_property("unit_name"))
+
+    return read
+
+
+ESA_FILES = [str(FOLDER / "ESA23D~1.CEL"), str(FOLDER / "BL1~2.CEL")]
 
 
 def truncate(tmp_path: Path) -> tuple[dict, Path]:
@@ -47,11 +53,15 @@ def check_clusters(nwbfile, sorting) -> None:
     assert [len(nwbfile.units["spike_times"][row]) for row in range(3)] == list(fixture.CLUSTERS.values())
 
 
+def check_file_order(nwbfile, sorting) -> None:
+    assert list(nwbfile.units["unit_name"][:]) == ["ESA23D_cluster_1", "BL1_cluster_2"]  # the list's order
+
+
 CASES = {
     "xclust_cel": Case(
         "XClustSortingInterface",
         {"folder_path": str(FOLDER), "sampling_frequency": fixture.RATE},
-        read,
+        reader(folder_path=FOLDER),
         "generated: XClust .CEL text files (header, Cluster and Fields lines, seconds), checked by reading them "
         "back with spikeinterface XClustSortingExtractor",
         kind="sorting",
@@ -60,5 +70,16 @@ CASES = {
         truncate=truncate,
         wrong_format=wrong_format,
         check=check_clusters,
+    ),
+    "xclust_cel_files": Case(
+        "XClustSortingInterface",
+        {"file_path_list": ESA_FILES, "sampling_frequency": fixture.RATE},
+        reader(file_path_list=ESA_FILES),
+        "generated: XClust .CEL text files (header, Cluster and Fields lines, seconds), checked by reading them "
+        "back with spikeinterface XClustSortingExtractor",
+        kind="sorting",
+        reader_name="XClustSortingExtractor",
+        make=make,
+        check=check_file_order,
     ),
 }
