@@ -18,7 +18,7 @@ DAT = SESSION / f"{fixture.SESSION}.dat"
 LFP = SESSION / f"{fixture.SESSION}.lfp"
 XML = SESSION / f"{fixture.SESSION}.xml"
 NEURAL = [str(c) for group in fixture.SPIKE_GROUPS for c in group]  # NeuroConv keeps the spike-detection channels
-FIXTURE = "generated: NeuroScope .xml + int16 {what} (published layout), checked by reading it back with {reader}"
+FIXTURE = "generated: NeuroScope .xml + {what} (published layout), checked by reading it back with {reader}"
 INTAN_GAIN = 0.195
 EXPECT = {
     "series": "ElectricalSeries",
@@ -138,7 +138,7 @@ CASES = {
         "NeuroScopeRecordingInterface",
         {"file_path": str(DAT)},
         read_dat,
-        FIXTURE.format(what=".dat", reader="spikeinterface NeuroScopeRecordingExtractor (neo)"),
+        FIXTURE.format(what="int16 .dat", reader="spikeinterface NeuroScopeRecordingExtractor (neo)"),
         kind="recording",
         make=make,
         truncate=truncate_data(".dat"),
@@ -151,7 +151,7 @@ CASES = {
         "NeuroScopeRecordingInterface",
         {"file_path": str(DAT), "gain": INTAN_GAIN, "xml_file_path": str(XML)},
         read_dat_with_gain,
-        FIXTURE.format(what=".dat", reader="spikeinterface NeuroScopeRecordingExtractor (neo)"),
+        FIXTURE.format(what="int16 .dat", reader="spikeinterface NeuroScopeRecordingExtractor (neo)"),
         kind="recording",
         make=make,
         check=check_gain,
@@ -162,7 +162,7 @@ CASES = {
         "NeuroScopeLFPInterface",
         {"file_path": str(LFP)},
         read_lfp,
-        FIXTURE.format(what=".lfp", reader="spikeinterface read_binary at the .xml's lfpSamplingRate"),
+        FIXTURE.format(what="int16 .lfp", reader="spikeinterface read_binary at the .xml's lfpSamplingRate"),
         kind="recording",
         make=make,
         truncate=truncate_data(".lfp"),
@@ -175,7 +175,7 @@ CASES = {
         "NeuroScopeSortingInterface",
         {"folder_path": str(SESSION)},
         lambda: se.read_neuroscope_sorting(folder_path=SESSION),
-        FIXTURE.format(what=".res/.clu/.fet", reader="spikeinterface NeuroScopeSortingExtractor"),
+        FIXTURE.format(what="text .res/.clu/.fet", reader="spikeinterface NeuroScopeSortingExtractor"),
         kind="sorting",
         make=make,
         truncate=truncate_clu,
@@ -188,7 +188,7 @@ CASES = {
         "NeuroScopeSortingInterface",
         {"folder_path": str(SESSION), "keep_mua_units": False, "exclude_shanks": [2]},
         lambda: se.read_neuroscope_sorting(folder_path=SESSION, keep_mua_units=False, exclude_shanks=[2]),
-        FIXTURE.format(what=".res/.clu/.fet", reader="spikeinterface NeuroScopeSortingExtractor"),
+        FIXTURE.format(what="text .res/.clu/.fet", reader="spikeinterface NeuroScopeSortingExtractor"),
         kind="sorting",
         make=make,
         check=check_without_mua_and_shank_2,
