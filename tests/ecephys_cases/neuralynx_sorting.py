@@ -74,6 +74,9 @@ CASES = {
         wrong_format=wrong_format,
         check=check_units,
         reader_name="NeuralynxRawIO",
-        expect={"session_start_time": "2022-03-15T14:02:07.500000"},
+        expect={
+            "session_start_time": "2022-03-15T14:02:07.500000",
+            "bad_arguments": [({"folder_path": str(FOLDER), "stream_id": "9"}, "no stream '9'")],
+        },
     ),
 }

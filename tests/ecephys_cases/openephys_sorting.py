@@ -75,6 +75,12 @@ CASES = {
         wrong_format=wrong_format,
         check=check_units,
         reader_name="OpenEphysRawIO",
-        expect={"session_start_time": "2022-03-15T14:02:07"},
+        expect={
+            "session_start_time": "2022-03-15T14:02:07",
+            "bad_arguments": [
+                ({"folder_path": str(FOLDER), "recording_id": 3}, "no recording 3"),
+                ({"folder_path": str(FOLDER), "experiment_id": 1}, "experiment_id 1"),
+            ],
+        },
     ),
 }

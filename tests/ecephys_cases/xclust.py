@@ -70,6 +70,14 @@ CASES = {
         truncate=truncate,
         wrong_format=wrong_format,
         check=check_clusters,
+        expect={
+            "bad_arguments": [
+                (
+                    {"folder_path": str(FOLDER), "file_path_list": ESA_FILES, "sampling_frequency": fixture.RATE},
+                    "give either folder_path or file_path_list",
+                )
+            ]
+        },
     ),
     "xclust_cel_files": Case(
         "XClustSortingInterface",
