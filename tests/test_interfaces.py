@@ -60,6 +60,17 @@ ECEPHYS_DONE |= {
     "AlphaOmegaRecordingInterface",
 }
 ECEPHYS_DONE |= {
+    "NeuroScopeRecordingInterface",
+    "NeuroScopeLFPInterface",
+    "NeuroScopeSortingInterface",
+    "CellExplorerRecordingInterface",
+    "CellExplorerLFPInterface",
+    "MdaSortingInterface",
+    "XClustSortingInterface",
+    "NeuralynxSortingInterface",
+    "OpenEphysSortingInterface",
+}
+ECEPHYS_DONE |= {
     "SpikeGLXNIDQInterface",
     "SpikeGLXSyncChannelInterface",
     "IntanAnalogInterface",
