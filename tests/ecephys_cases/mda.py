@@ -12,6 +12,7 @@ from ..fixtures.ecephys import mda as fixture
 from . import GENERATED, generated_folder
 
 FIRINGS = GENERATED / "mda" / "firings.mda"
+LATE_FIRINGS = GENERATED / "mda-late" / "firings.mda"  # no spike in a stub's first 2 s: the stub's units are empty
 
 
 def make() -> Path:
@@ -50,3 +51,11 @@ CASES = {
         check=check_peak_channels,
     ),
 }
+CASES["mda_firings_late_start"] = Case(
+    "MdaSortingInterface",
+    {"file_path": str(LATE_FIRINGS), "sampling_frequency": fixture.RATE},
+    lambda: se.read_mda_sorting(LATE_FIRINGS, sampling_frequency=fixture.RATE),
+    "written with spikeinterface (MdaSortingExtractor.write_sorting), read back with read_mda_sorting",
+    kind="sorting",
+    make=lambda: generated_folder("mda-late", lambda folder: fixture.write_firings(folder, first_second=5.0)),
+)
