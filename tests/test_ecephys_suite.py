@@ -55,19 +55,26 @@ def series_names(base: str, count: int) -> list[str]:
 def written_series(nwbfile, case: Case, extractor) -> list:
     parent = case.expect.get("parent", "acquisition")
     names = series_names(case.expect.get("series", "ElectricalSeries"), extractor.get_num_segments())
-    if parent == "acquisition":
-        return [nwbfile.acquisition[name] for name in names]
+    if parent in ("acquisition", "stimulus"):
+        return [getattr(nwbfile, parent)[name] for name in names]
     module, holder = parent.split("/")[1:]
     return [nwbfile.processing[module][holder][name] for name in names]
 
 
 def assert_traces(series, recording, segment: int, n_samples: int | None = None) -> None:
     """Raw values equal; the series' conversion gives the reader's scaled values (computed in float64 from the
-    reader's raw values, gains and offsets)."""
+    reader's raw values, gains and offsets): volts for an ElectricalSeries, the reader's physical unit for an
+    analog TimeSeries (NeuroConv writes those in the unit the reader states: V, mV, uV, A)."""
     expected = recording.get_traces(segment_index=segment, end_frame=n_samples)
     assert series.data.shape == expected.shape
     assert series.data.dtype == expected.dtype
     np.testing.assert_array_equal(series.data[:], expected)
+    if series.neurodata_type == "TimeSeries" and recording.get_property("physical_unit") is not None:
+        assert series.unit == str(recording.get_property("physical_unit")[0])
+        physical = expected[:200].astype(float) * recording.get_property("gain_to_physical_unit")
+        physical += recording.get_property("offset_to_physical_unit")
+        np.testing.assert_allclose(series.data[:200] * series.conversion + series.offset, physical, rtol=1e-6)
+        return
     gains = recording.get_channel_gains()
     if gains is None or not recording.has_scaleable_traces():
         return

@@ -17,7 +17,7 @@ from nwbstream.service.chunks import Selection
 from nwbstream.service.interface import source_label
 from nwbstream.service.schemas import base_metadata_schema
 
-from .recording import BaseRecordingInterface, _clean_label
+from .recording import clean_label, segment_samples, segment_timing
 
 
 def time_series_metadata_schema(keys: list[str], *open_sections: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ class BaseRecordingAsTimeSeriesInterface(BaseDataInterface):
         return {"name": "TimeSeries", "description": "no description"}
 
     def channel_names(self) -> list[str]:
-        return [_clean_label(c) for c in self.recording.get_channel_ids()]
+        return [clean_label(c) for c in self.recording.get_channel_ids()]
 
     def get_metadata(self) -> dict[str, Any]:
         return {"NWBFile": {}, "TimeSeries": {self.metadata_key: self.time_series_entry()}}
@@ -84,10 +84,8 @@ class BaseRecordingAsTimeSeriesInterface(BaseDataInterface):
             self._sources = {}
         for index in range(count):
             name = entry["name"] if count == 1 else f"{entry['name']}{index}"  # unique in the plan; written by entry
-            # The electrode series' per-segment length and timing (rate and start, or timestamps), reused as they
-            # are: they read only `self.recording`, whose segments and clock `recording` shares.
-            n_samples = BaseRecordingInterface._segment_samples(self, index, stub)
-            timing, timestamps = BaseRecordingInterface._segment_timing(self, index, n_samples)
+            n_samples = segment_samples(recording, index, stub)
+            timing, timestamps = segment_timing(recording, index, n_samples)
             specs.append(
                 NwbObjectSpec(
                     kind=Kind.TIME_SERIES,

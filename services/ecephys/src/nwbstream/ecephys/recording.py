@@ -59,7 +59,7 @@ class BaseRecordingInterface(BaseDataInterface):
 
     def channel_names(self) -> list[str]:
         if "channel_name" in self.recording.get_property_keys():
-            return [_clean_label(n) for n in self.recording.get_property("channel_name")]
+            return [clean_label(n) for n in self.recording.get_property("channel_name")]
         return [str(c) for c in self.recording.get_channel_ids()]
 
     def extra_electrode_columns(self) -> list[Column]:
@@ -126,8 +126,8 @@ class BaseRecordingInterface(BaseDataInterface):
         attributes = {**self._scaling(), "write_as": self.write_as}
         specs = []
         for index, name in enumerate(self._segment_object_names()):
-            n_samples = self._segment_samples(index, stub)
-            timing, timestamps = self._segment_timing(index, n_samples)
+            n_samples = segment_samples(recording, index, stub)
+            timing, timestamps = segment_timing(recording, index, n_samples)
             specs.append(
                 NwbObjectSpec(
                     kind=Kind.ELECTRICAL_SERIES,
@@ -160,24 +160,6 @@ class BaseRecordingInterface(BaseDataInterface):
         base = self.electrical_series_name()
         count = self.recording.get_num_segments()
         return [base] if count == 1 else [f"{base}{index}" for index in range(count)]
-
-    def _segment_samples(self, index: int, stub: bool) -> int:
-        n_samples = self.recording.get_num_samples(segment_index=index)
-        return min(n_samples, int(self.recording.get_sampling_frequency() * STUB_SECONDS)) if stub else n_samples
-
-    def _segment_timing(self, index: int, n_samples: int) -> tuple[Timing, list[DatasetSpec]]:
-        """A rate and start, or (times the reader holds that are not on a grid) a timestamps dataset."""
-        recording = self.recording
-        if not recording.has_time_vector(segment_index=index):
-            rate = float(recording.get_sampling_frequency())
-            return Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=index))), []
-        times = recording.get_times(segment_index=index)[:n_samples]
-        rate = regular_rate(times)
-        if rate:
-            return Timing(rate=rate, starting_time=float(times[0])), []
-        return Timing(timestamps_dataset="timestamps"), [
-            DatasetSpec("timestamps", np.dtype("<f8"), (n_samples,), time_valued=True)
-        ]
 
     def _electrode_columns(self) -> list[Column]:
         n = self.recording.get_num_channels()
@@ -220,6 +202,26 @@ class BaseRecordingInterface(BaseDataInterface):
         }
 
 
-def _clean_label(label: Any) -> str:
+def segment_samples(recording: Any, index: int, stub: bool) -> int:
+    """How many samples of segment `index` a conversion writes (a stub: its first STUB_SECONDS)."""
+    n_samples = recording.get_num_samples(segment_index=index)
+    return min(n_samples, int(recording.get_sampling_frequency() * STUB_SECONDS)) if stub else n_samples
+
+
+def segment_timing(recording: Any, index: int, n_samples: int) -> tuple[Timing, list[DatasetSpec]]:
+    """A rate and start, or (times the reader holds that are not on a grid) a timestamps dataset."""
+    if not recording.has_time_vector(segment_index=index):
+        rate = float(recording.get_sampling_frequency())
+        return Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=index))), []
+    times = recording.get_times(segment_index=index)[:n_samples]
+    rate = regular_rate(times)
+    if rate:
+        return Timing(rate=rate, starting_time=float(times[0])), []
+    return Timing(timestamps_dataset="timestamps"), [
+        DatasetSpec("timestamps", np.dtype("<f8"), (n_samples,), time_valued=True)
+    ]
+
+
+def clean_label(label: Any) -> str:
     """Some Blackrock headers carry bytes after the NUL that ends an electrode label: cut at the NUL."""
     return str(label).split("\x00", 1)[0].strip()
