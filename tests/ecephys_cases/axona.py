@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import spikeinterface.extractors as se
 
 from ..cases import Case
 from ..conftest import ECEPHYS
 from ..fixtures.ecephys.axona_bin import write_axona_raw
+from ..fixtures.ecephys.axona_units import RECORD, SECONDS, write_unit_trial
 from . import GENERATED, generated_folder
 
 TRIAL = ECEPHYS / "axona" / "r1838_10-12-14"
 REAL_SET = TRIAL / "83812141.set"
 RAW = GENERATED / "axona_raw"
 BIN = RAW / "83812141.bin"
+UNITS = GENERATED / "axona_units"
+UNIT_SET = UNITS / REAL_SET.name
+PRETRIGGER = 10  # samples before the trigger: the r1838 .set predates DacqUSB's pretrigSamps field
 
 
 def raw_truncated(folder: Path) -> tuple[dict, Path]:
@@ -43,6 +49,41 @@ def check_raw(nwbfile, recording) -> None:
     assert nwbfile.devices["Axona"].description == "Axona DacqUSB, sw_version=1.0.2"
 
 
+def unit_mode_traces():
+    """The trial as NeuroConv meant it, noise left out: each cut-out of the tetrode file, parsed here from its
+    bytes with numpy, at its spike time (48 kHz samples of a 96 kHz timebase), on zeros; the .set's gains."""
+    raw = (UNITS / "83812141.5").read_bytes()
+    start = raw.index(b"data_start") + len(b"data_start")
+    n_spikes = int(re.search(rb"^num_spikes (\d+)", raw[:start], re.M).group(1))
+    records = np.frombuffer(raw[start : start + n_spikes * 4 * RECORD.itemsize], dtype=RECORD).reshape(-1, 4)
+    traces = np.zeros((SECONDS * 48000, 4), dtype=np.int8)
+    for spike in records:
+        first = spike["time"][0] // 2 - PRETRIGGER
+        traces[first : first + 50] = spike["samples"].T
+    recording = se.NumpyRecording([traces], sampling_frequency=48000.0, channel_ids=["5a", "5b", "5c", "5d"])
+    set_text = UNIT_SET.read_text(encoding="latin-1")
+    gains = [float(re.search(rf"^gain_ch_{c} (\d+)", set_text, re.M).group(1)) for c in range(16, 20)]
+    recording.set_channel_gains([1000 * 1500 / (g * 128) for g in gains])  # ADC_fullscale_mv 1500, 8 bits
+    recording.set_channel_offsets(0.0)
+    return recording
+
+
+def units_truncated(folder: Path) -> tuple[dict, Path]:
+    """The tetrode file cut inside its records."""
+    shutil.copyfile(UNIT_SET, folder / UNIT_SET.name)
+    path = folder / "83812141.5"
+    path.write_bytes((UNITS / path.name).read_bytes()[:-2000])
+    return {"file_path": str(folder / UNIT_SET.name)}, path
+
+
+def units_wrong_format(folder: Path) -> tuple[dict, Path]:
+    """A .set that is no DacqUSB .set."""
+    path = folder / UNIT_SET.name
+    path.write_text("hello\n")
+    shutil.copyfile(UNITS / "83812141.5", folder / "83812141.5")
+    return {"file_path": str(path)}, path
+
+
 CASES = {
     "axona_raw": Case(
         "AxonaRecordingInterface",
@@ -61,5 +102,22 @@ CASES = {
         truncate=raw_truncated,
         wrong_format=raw_wrong_format,
         check=check_raw,
-    )
+    ),
+    "axona_units": Case(
+        "AxonaUnitRecordingInterface",
+        {"file_path": str(UNIT_SET), "noise_std": 0.0},
+        unit_mode_traces,
+        "real: the r1838 .set and tetrode-5 file (SOURCES.md), cut to their first 10 s (header counts edited)",
+        {
+            "series": "ElectricalSeries",
+            "device": "Axona",
+            "groups": {"5"},
+            "session_start_time": "2010-12-14T10:44:07",
+        },
+        reader_name="numpy on the tetrode file's records",
+        kind="recording",
+        make=lambda: generated_folder("axona_units", lambda folder: write_unit_trial(folder, REAL_SET)),
+        truncate=units_truncated,
+        wrong_format=units_wrong_format,
+    ),
 }

@@ -15,13 +15,19 @@ DATA_END = b"\r\ndata_end"
 SAMPLE_TYPES = {1: np.dtype("i1"), 2: np.dtype(">i2")}  # .eeg holds one byte a sample, .egf two (big-endian)
 
 
+def parse_header(text: bytes) -> dict[str, str]:
+    """DacqUSB headers (.set, and .eeg/.N before "data_start") are lines of a key, a space, and its value."""
+    lines = text.decode("latin-1").splitlines()
+    return {key: value for key, _, value in (line.partition(" ") for line in lines if " " in line.strip())}
+
+
 def read_lfp_file(path: Path) -> tuple[float, np.ndarray]:
     """The sampling rate and samples of one .eeg/.egf file: header text lines, "data_start", samples, "data_end"."""
     raw = path.read_bytes()
     start = raw.find(DATA_START)
     if start < 0:
         raise SourceError(f"{path}: cannot be read: no 'data_start' (not an Axona .eeg/.egf file)")
-    header = dict(line.split(" ", 1) for line in raw[:start].decode("latin-1").splitlines() if " " in line.strip())
+    header = parse_header(raw[:start])
     try:
         rate = float(header["sample_rate"].split()[0])
         sample_type = SAMPLE_TYPES[int(header["bytes_per_sample"])]
