@@ -51,6 +51,15 @@ ECEPHYS_DONE |= {"IntanRecordingInterface", "NeuralynxRecordingInterface", "Open
 ECEPHYS_DONE |= {"AxonaLFPDataInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
 ECEPHYS_DONE |= {"OpenEphysRecordingInterface"}
+ECEPHYS_DONE |= {
+    "AxonRecordingInterface",
+    "AxonaRecordingInterface",
+    "AxonaUnitRecordingInterface",
+    "BiocamRecordingInterface",
+    "MaxOneRecordingInterface",
+    "MCSRawRecordingInterface",
+    "MEArecRecordingInterface",
+}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}
