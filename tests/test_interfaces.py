@@ -52,6 +52,14 @@ ECEPHYS_DONE |= {"AxonaLFPDataInterface"}
 ECEPHYS_DONE |= {"TdtRecordingInterface", "Spike2RecordingInterface"}
 ECEPHYS_DONE |= {"OpenEphysRecordingInterface"}
 ECEPHYS_DONE |= {
+    "PlexonRecordingInterface",
+    "PlexonLFPInterface",
+    "Plexon2RecordingInterface",
+    "SpikeGadgetsRecordingInterface",
+    "WhiteMatterRecordingInterface",
+    "AlphaOmegaRecordingInterface",
+}
+ECEPHYS_DONE |= {
     "AxonRecordingInterface",
     "AxonaRecordingInterface",
     "AxonaUnitRecordingInterface",
@@ -138,6 +146,7 @@ REQUIRED_IN_NEUROCONV = {
     "BORISInterface": {"observation_name"},
     "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
     "TdtRecordingInterface": {"gain"},
+    "WhiteMatterRecordingInterface": {"num_channels"},
 }
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.dict_layout import to_list_layout
@@ -147,3 +149,18 @@ def test_a_device_nothing_refers_to_stays_top_level_and_is_refused_unless_consum
     with pytest.raises(ConversionError, match="metadata Devices/camera: nothing refers to device 'Camera'"):
         validate_metadata(merged, {"type": "object"}, {})
     validate_metadata(merged, {"type": "object", "properties": {"Devices": {"type": "object"}}}, {})
+
+
+def test_a_start_time_without_zone_is_written_local_and_the_user_told():
+    import datetime as dt
+
+    from dateutil.tz import tzlocal
+    from nwbstream.coordinator.writers import make_nwbfile
+
+    with pytest.warns(UserWarning, match=r"NWBFile/session_start_time 2020-01-01T12:00:00 has no time zone"):
+        nwbfile = make_nwbfile({"NWBFile": {"session_start_time": "2020-01-01T12:00:00"}})
+    assert nwbfile.session_start_time == dt.datetime(2020, 1, 1, 12, tzinfo=tzlocal())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a zone given: nothing to say
+        nwbfile = make_nwbfile({"NWBFile": {"session_start_time": "2020-01-01T12:00:00-05:00"}})
+    assert nwbfile.session_start_time.utcoffset() == dt.timedelta(hours=-5)

@@ -49,3 +49,26 @@ def generated_folder(name: str, write: Callable[[Path], None]) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return folder
+
+
+def cut_copy(original: Path, folder: Path, keep: int | None = None) -> Path:
+    """A copy of `original` in `folder` holding only its first `keep` bytes (default: half)."""
+    data = original.read_bytes()
+    copy = folder / original.name
+    copy.write_bytes(data[: len(data) // 2 if keep is None else keep])
+    return copy
+
+
+def junk_copy(name: str, folder: Path) -> Path:
+    """A file named as the format names its files, holding text of no format at all."""
+    copy = folder / name
+    copy.write_bytes(b"this is not a recording, only text under the format's file name\n" * 64)
+    return copy
+
+
+def writable_copy(original: Path, folder: Path) -> Path:
+    """A copy of a folder of the read-only test data, writable so that a test may damage one of its files."""
+    copy = Path(shutil.copytree(original, folder / original.name))
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return copy

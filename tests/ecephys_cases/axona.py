@@ -1,4 +1,6 @@
-"""Axona DacqUSB: the real trial's .set with a generated .bin, read back by neo's AxonaRawIO."""
+"""Axona DacqUSB: LFP (.eeg) of the real r1838 recording checked against the file's bytes parsed with numpy alone;
+raw (.set + .bin) of the real trial's .set with a generated .bin, read back by neo's AxonaRawIO; unit mode (.set + .N)
+of the real trial's tetrode file."""
 
 from __future__ import annotations
 
@@ -8,15 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import spikeinterface.extractors as se
+from spikeinterface.core import NumpyRecording
 
 from ..cases import Case
 from ..conftest import ECEPHYS
 from ..fixtures.ecephys.axona_bin import write_axona_raw
 from ..fixtures.ecephys.axona_units import RECORD, SECONDS, write_unit_trial
-from . import GENERATED, generated_folder
+from . import GENERATED, cut_copy, generated_folder
 
-TRIAL = ECEPHYS / "axona" / "r1838_10-12-14"
-REAL_SET = TRIAL / "83812141.set"
+AXONA = ECEPHYS / "axona" / "r1838_10-12-14"
+EEG = AXONA / "83812141.eeg"
+EEG_SAMPLES = 300250  # SOURCES.md: 250 Hz, 300250 one-byte samples
+REAL_SET = AXONA / "83812141.set"
+
 RAW = GENERATED / "axona_raw"
 BIN = RAW / "83812141.bin"
 UNITS = GENERATED / "axona_units"
@@ -60,7 +66,7 @@ def unit_mode_traces():
     for spike in records:
         first = spike["time"][0] // 2 - PRETRIGGER
         traces[first : first + 50] = spike["samples"].T
-    recording = se.NumpyRecording([traces], sampling_frequency=48000.0, channel_ids=["5a", "5b", "5c", "5d"])
+    recording = NumpyRecording([traces], sampling_frequency=48000.0, channel_ids=["5a", "5b", "5c", "5d"])
     set_text = UNIT_SET.read_text(encoding="latin-1")
     gains = [float(re.search(rf"^gain_ch_{c} (\d+)", set_text, re.M).group(1)) for c in range(16, 20)]
     recording.set_channel_gains([1000 * 1500 / (g * 128) for g in gains])  # ADC_fullscale_mv 1500, 8 bits
@@ -84,7 +90,41 @@ def units_wrong_format(folder: Path) -> tuple[dict, Path]:
     return {"file_path": str(path)}, path
 
 
+def read_eeg_bytes() -> NumpyRecording:
+    """The samples between "data_start" and "\\r\\ndata_end", as int8, straight from the file, at 250 Hz."""
+    raw = EEG.read_bytes()
+    first = raw.index(b"data_start") + len(b"data_start")
+    last = raw.rindex(b"\r\ndata_end")
+    samples = np.frombuffer(raw[first:last], dtype=np.int8)
+    return NumpyRecording([samples[:, None]], sampling_frequency=250.0)
+
+
+def check_lfp(nwbfile, recording) -> None:
+    series = nwbfile.processing["ecephys"]["LFP"]["ElectricalSeriesLFP"]
+    assert series.data.shape == (EEG_SAMPLES, 1)
+    assert series.conversion == 1.0
+    assert len(series.electrodes.table) == 1
+
+
+def foreign_eeg(tmp):
+    bad = tmp / EEG.name
+    bad.write_bytes(b"not an Axona file\r\n" * 10)
+    return {"file_path": str(bad)}, bad
+
+
 CASES = {
+    "axona_lfp": Case(
+        "AxonaLFPDataInterface",
+        {"file_path": str(EEG)},
+        read_eeg_bytes,
+        "real: Axona DacqUSB .eeg, 250 Hz (SOURCES.md)",
+        {"series": "ElectricalSeriesLFP", "parent": "processing/ecephys/LFP"},
+        reader_name="numpy on the raw .eeg bytes",
+        kind="recording",
+        truncate=lambda tmp: ({"file_path": str(p := cut_copy(EEG, tmp, keep=100_000))}, p),
+        wrong_format=foreign_eeg,
+        check=check_lfp,
+    ),
     "axona_raw": Case(
         "AxonaRecordingInterface",
         {"file_path": str(BIN)},

@@ -15,7 +15,7 @@ from ..errors import ConversionError
 from .context import WriteContext
 from .devices import add_device
 from .registry import Contribution, Written, writes
-from .series import series_datasets, timing_arguments
+from .series import segment_name, series_datasets, timing_arguments
 from .tables import table_columns
 
 # NeuroConv's write_as values, and where each puts the series
@@ -61,7 +61,7 @@ def add_electrical_series(ctx: WriteContext, contribution: Contribution) -> Writ
     keys = list(zip(table["group_name"].data, table["channel_name"].data, strict=True))
     index = {key: i for i, key in enumerate(keys)}
     region = [index[(r["group_name"], r["channel_name"])] for r in _rows(obj)]
-    name = series_metadata.get("name", obj.name)
+    name = segment_name(series_metadata["name"], attributes) if "name" in series_metadata else obj.name
     series = ElectricalSeries(
         name=name,
         description=series_metadata.get("description", f"Acquisition traces for the {name}."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hdmf.container import AbstractContainer
@@ -20,6 +21,15 @@ def timing_arguments(obj: pb.NwbObject, data: dict[str, Any]) -> dict[str, Any]:
     if timing.rate <= 0:
         raise ConversionError(f"{obj.name}: neither a sampling rate nor timestamps")
     return {"rate": timing.rate, "starting_time": timing.starting_time}
+
+
+def segment_name(name: str, attributes: dict[str, Any]) -> str:
+    """NeuroConv's name for segment i of n of one recording: the series name + i, zero-padded to ceil(log10 n)
+    digits. Services name their objects uniquely already; this applies the rule to a name the metadata gives."""
+    if "segment" not in attributes:
+        return name
+    index, count = attributes["segment"]
+    return f"{name}{index:0{math.ceil(math.log10(count))}}"
 
 
 def series_datasets(series: AbstractContainer, obj: pb.NwbObject, data_name: str = "data") -> dict[str, tuple]:

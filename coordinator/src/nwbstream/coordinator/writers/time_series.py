@@ -20,7 +20,7 @@ from pynwb.misc import IntervalSeries
 from ..errors import ConversionError
 from .context import WriteContext, link_of
 from .registry import Contribution, Written, writes
-from .series import series_datasets, timing_arguments
+from .series import segment_name, series_datasets, timing_arguments
 
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "continuity"}
 SERIES_TYPES = {
@@ -51,6 +51,8 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
     cls, fields = SERIES_TYPES[obj.neurodata_type or "TimeSeries"]
     attributes = json.loads(obj.attributes_json or "{}")
     given = {**attributes, **entry_fields(ctx.entry(obj.metadata_key), attributes.get("metadata_fields"))}
+    if "name" in given:
+        given["name"] = segment_name(given["name"], attributes)
     defaults = {"name": obj.name} if cls is IntervalSeries else {"name": obj.name, "unit": "n.a."}
     timing = (
         {"timestamps": ctx.linked_object(contribution.source, obj, "timestamps")}

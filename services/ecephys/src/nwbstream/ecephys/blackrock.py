@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 from datetime import datetime
 from pathlib import Path
+
+from nwbstream.service import SourceError
 
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
@@ -13,6 +16,10 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     display_name = "Blackrock Recording"
     associated_suffixes = (".ns0", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6")
     info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
+    differs_from_neuroconv = (
+        "electrode labels are cut at their first NUL, so files whose labels carry bytes after it convert "
+        "(NeuroConv 0.10.2 fails on them)"
+    )
 
     def __init__(
         self,
@@ -47,6 +54,7 @@ class BlackrockSortingInterface(BaseSortingInterface):
     display_name = "Blackrock Sorting"
     associated_suffixes = (".nev",)
     info = "Interface for Blackrock sorting data (spikes in the .nev file)."
+    differs_from_neuroconv = "a .nev that ends inside a data packet is refused as truncated (NeuroConv reads it)"
 
     def __init__(
         self,
@@ -69,6 +77,20 @@ class BlackrockSortingInterface(BaseSortingInterface):
         """
         from spikeinterface.extractors import read_blackrock_sorting
 
+        require_whole_packets(Path(file_path))
         self.sorting = read_blackrock_sorting(
             file_path=file_path, sampling_frequency=sampling_frequency, nsx_to_load=nsx_to_load
         )
+
+
+def require_whole_packets(path: Path) -> None:
+    """A .nev holds fixed-size packets after its headers; a file ending inside one was cut short, and neo would
+    read what is there without a word."""
+    with open(path, "rb") as file:
+        head = file.read(20)
+    if len(head) < 20 or head[:8] != b"NEURALEV":
+        return  # not a NEV file: the reader says so
+    header_bytes, packet_bytes = struct.unpack("<II", head[12:20])
+    extra = (path.stat().st_size - header_bytes) % packet_bytes if packet_bytes else 0
+    if extra:
+        raise SourceError(f"{path}: truncated (ends {extra} bytes into a {packet_bytes}-byte data packet)")

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nwbstream.service import SourceError
+
 from .recording import BaseRecordingInterface
 
 
@@ -39,6 +41,8 @@ class NeuralynxRecordingInterface(BaseRecordingInterface):
         """
         from spikeinterface.extractors.extractor_classes import NeuralynxRecordingExtractor
 
+        for ncs in sorted(Path(folder_path).glob("*.ncs")):
+            _check_ncs_header(ncs)
         self.recording = NeuralynxRecordingExtractor(folder_path=folder_path, stream_name=stream_name)
         self.es_key = es_key or "ElectricalSeries"
         self.header = _shared_header(self.recording.neo_reader.file_headers)
@@ -90,3 +94,15 @@ def _shared_header(file_headers: dict[str, dict[str, Any]]) -> dict[str, Any]:
         if key not in shared and all(key in h for h in headers):
             shared[key] = pick(h[key] for h in headers)
     return shared
+
+
+NCS_HEADER_BYTES = 16 * 1024
+
+
+def _check_ncs_header(path: Path) -> None:
+    """Every Neuralynx file opens with a 16 KiB text header; neo passes over a file without one, which would
+    drop its channel from the recording without a word."""
+    with open(path, "rb") as file:
+        head = file.read(NCS_HEADER_BYTES)
+    if len(head) < NCS_HEADER_BYTES or not head.startswith(b"######"):
+        raise SourceError(f"{path}: not a Neuralynx .ncs file (no 16 KiB '######' header)")

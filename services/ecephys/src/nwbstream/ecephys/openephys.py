@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from nwbstream.service import SourceError
+
 from .recording import BaseRecordingInterface
 
 
@@ -37,6 +39,8 @@ class OpenEphysLegacyRecordingInterface(BaseRecordingInterface):
         """
         from spikeinterface.extractors.neoextractors import OpenEphysLegacyRecordingExtractor
 
+        for continuous in sorted(Path(folder_path).glob("*.continuous")):
+            _check_continuous(continuous)
         self.recording = OpenEphysLegacyRecordingExtractor(
             folder_path=folder_path, stream_name=stream_name, block_index=block_index
         )
@@ -47,3 +51,18 @@ class OpenEphysLegacyRecordingInterface(BaseRecordingInterface):
         if not created:
             return None
         return datetime.strptime(created.strip("'\""), "%d-%b-%Y %H:%M:%S")
+
+
+HEADER_BYTES = 1024  # the text header of every .continuous file
+RECORD_BYTES = 2070  # timestamp, sample count, recording number, 1024 samples, end marker
+
+
+def _check_continuous(path: Path) -> None:
+    """A .continuous is a text header then whole 2070-byte records; neo drops a partial last record silently."""
+    with open(path, "rb") as file:
+        header = file.read(HEADER_BYTES)
+    if b"header.sampleRate" not in header:
+        raise SourceError(f"{path}: not an Open Ephys .continuous file (no header.sampleRate in its header)")
+    extra = (path.stat().st_size - HEADER_BYTES) % RECORD_BYTES
+    if extra:
+        raise SourceError(f"{path}: truncated (ends {extra} bytes into a {RECORD_BYTES}-byte record)")

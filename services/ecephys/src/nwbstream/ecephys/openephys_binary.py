@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ElementTree
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,8 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
         from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor
 
         self.settings = _settings_xml(Path(folder_path))
+        for oebin in sorted(Path(folder_path).rglob("structure.oebin")):
+            _check_continuous_files(oebin)
         streams, _ = OpenEphysBinaryRecordingExtractor.get_streams(folder_path=folder_path)
         if stream_name is None and len(streams) > 1:
             raise SourceError(f"{folder_path}: several streams, pass stream_name (one of {streams})")
@@ -77,3 +80,19 @@ def _settings_xml(folder: Path) -> Path:
             "settings.xml and experiment<n>/recording<n>/continuous)"
         )
     return found[0]
+
+
+def _check_continuous_files(oebin: Path) -> None:
+    """structure.oebin must be JSON, and each continuous.dat it lists a whole number of samples of its channels
+    (a cut .dat fails in neo with a message about data-type sizes that names no file)."""
+    try:
+        structure = json.loads(oebin.read_text(errors="replace"))
+    except json.JSONDecodeError as error:
+        raise SourceError(f"{oebin}: not an Open Ephys structure.oebin (not JSON: {error})") from None
+    for stream in structure.get("continuous", []):
+        dat = oebin.parent / "continuous" / stream.get("folder_name", "").strip("/") / "continuous.dat"
+        sample_bytes = 2 * int(stream.get("num_channels", 0))
+        if dat.exists() and sample_bytes and dat.stat().st_size % sample_bytes:
+            raise SourceError(
+                f"{dat}: truncated: {dat.stat().st_size} bytes is not a whole number of {sample_bytes}-byte samples"
+            )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+from nwbstream.service import SourceError
+
 from .sorting import BaseSortingInterface
 
 # Column meanings as Kilosort's save_to_phy and phy's cluster views define them.
@@ -43,6 +46,7 @@ class PhySortingInterface(BaseSortingInterface):
         """
         from spikeinterface.extractors import read_phy
 
+        require_readable_arrays(Path(folder_path))
         self.sorting = read_phy(folder_path, exclude_cluster_groups=exclude_cluster_groups)
 
 
@@ -65,4 +69,15 @@ class KiloSortSortingInterface(BaseSortingInterface):
         """
         from spikeinterface.extractors import read_kilosort
 
+        require_readable_arrays(Path(folder_path))
         self.sorting = read_kilosort(folder_path, keep_good_only=keep_good_only)
+
+
+def require_readable_arrays(folder: Path) -> None:
+    """Every .npy of the folder opens as an array of the size its header states (mapped, not read), so that a cut
+    or foreign file is named rather than reported as a failure of the folder."""
+    for path in sorted(folder.glob("*.npy")):
+        try:
+            np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise SourceError(f"{path}: cannot be read as a NumPy array ({error})") from None

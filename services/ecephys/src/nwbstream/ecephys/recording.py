@@ -17,6 +17,7 @@ from nwbstream.service import (
     Timing,
 )
 from nwbstream.service.chunks import Selection
+from nwbstream.service.timing import regular_rate
 
 from .metadata import ecephys_metadata_schema
 
@@ -116,29 +117,34 @@ class BaseRecordingInterface(BaseDataInterface):
         return ecephys_metadata_schema(series_keys=[self.es_key])
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
+        """One series per segment (the coordinator names them as NeuroConv does: base name + segment number)."""
         recording = self.recording
-        require_one_segment(recording, self.source_data)
-        rate = float(recording.get_sampling_frequency())
-        n_samples = recording.get_num_samples(segment_index=0)
-        if stub:
-            n_samples = min(n_samples, int(rate * STUB_SECONDS))
+        count = recording.get_num_segments()
         n_channels = recording.get_num_channels()
         dtype = np.dtype(recording.get_dtype()).newbyteorder("<")
-        shape = (n_samples, n_channels)
-        data = DatasetSpec("data", dtype, shape)
-        return [
-            NwbObjectSpec(
-                kind=Kind.ELECTRICAL_SERIES,
-                name=self.electrical_series_name(),
-                metadata_key=f"Ecephys/{self.es_key}",
-                timing=Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=0))),
-                tables=[Table("electrodes", self._electrode_columns())],
-                datasets=[data],
-                attributes={**self._scaling(), "write_as": self.write_as},
+        tables = [Table("electrodes", self._electrode_columns())]
+        attributes = {**self._scaling(), "write_as": self.write_as}
+        specs = []
+        for index, name in enumerate(self._segment_object_names()):
+            n_samples = self._segment_samples(index, stub)
+            timing, timestamps = self._segment_timing(index, n_samples)
+            specs.append(
+                NwbObjectSpec(
+                    kind=Kind.ELECTRICAL_SERIES,
+                    name=name,
+                    metadata_key=f"Ecephys/{self.es_key}",
+                    timing=timing,
+                    tables=tables,
+                    datasets=[DatasetSpec("data", dtype, (n_samples, n_channels)), *timestamps],
+                    attributes={**attributes, **({"segment": [index, count]} if count > 1 else {})},
+                )
             )
-        ]
+        return specs
 
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
+        segment = self._segment_object_names().index(object_name)
+        if dataset_name == "timestamps":
+            return np.asarray(self.recording.get_times(segment_index=segment)[selection], dtype="<f8")
         rows, columns = selection
         channel_ids = self.recording.get_channel_ids()
         if (columns.start or 0) != 0 or (columns.stop or len(channel_ids)) != len(channel_ids):
@@ -146,8 +152,32 @@ class BaseRecordingInterface(BaseDataInterface):
         else:
             channel_ids = None
         return self.recording.get_traces(
-            segment_index=0, start_frame=rows.start, end_frame=rows.stop, channel_ids=channel_ids
+            segment_index=segment, start_frame=rows.start, end_frame=rows.stop, channel_ids=channel_ids
         )
+
+    def _segment_object_names(self) -> list[str]:
+        """Unique object names for the plan; the written names come from the metadata (see `describe`)."""
+        base = self.electrical_series_name()
+        count = self.recording.get_num_segments()
+        return [base] if count == 1 else [f"{base}{index}" for index in range(count)]
+
+    def _segment_samples(self, index: int, stub: bool) -> int:
+        n_samples = self.recording.get_num_samples(segment_index=index)
+        return min(n_samples, int(self.recording.get_sampling_frequency() * STUB_SECONDS)) if stub else n_samples
+
+    def _segment_timing(self, index: int, n_samples: int) -> tuple[Timing, list[DatasetSpec]]:
+        """A rate and start, or (times the reader holds that are not on a grid) a timestamps dataset."""
+        recording = self.recording
+        if not recording.has_time_vector(segment_index=index):
+            rate = float(recording.get_sampling_frequency())
+            return Timing(rate=rate, starting_time=float(recording.get_start_time(segment_index=index))), []
+        times = recording.get_times(segment_index=index)[:n_samples]
+        rate = regular_rate(times)
+        if rate:
+            return Timing(rate=rate, starting_time=float(times[0])), []
+        return Timing(timestamps_dataset="timestamps"), [
+            DatasetSpec("timestamps", np.dtype("<f8"), (n_samples,), time_valued=True)
+        ]
 
     def _electrode_columns(self) -> list[Column]:
         n = self.recording.get_num_channels()
@@ -168,7 +198,10 @@ class BaseRecordingInterface(BaseDataInterface):
         return columns + self.extra_electrode_columns()
 
     def _scaling(self) -> dict[str, Any]:
-        """NWB's data-to-volts: data * conversion * channel_conversion + offset (the offset is one scalar)."""
+        """NWB's data-to-volts: data * conversion * channel_conversion + offset (the offset is one scalar); a
+        recording without gains is written as it is (NeuroConv's defaults: conversion 1, offset 0)."""
+        if not self.recording.has_scaleable_traces():
+            return {"conversion": 1.0, "offset": 0.0, "channel_conversion": None}
         gains = np.asarray(self.recording.get_channel_gains(), dtype=float)
         offsets = np.asarray(self.recording.get_channel_offsets(), dtype=float)
         if not np.allclose(offsets, offsets[0]):
@@ -187,12 +220,3 @@ class BaseRecordingInterface(BaseDataInterface):
 def _clean_label(label: Any) -> str:
     """Some Blackrock headers carry bytes after the NUL that ends an electrode label: cut at the NUL."""
     return str(label).split("\x00", 1)[0].strip()
-
-
-def require_one_segment(extractor: Any, source_data: Any) -> None:
-    """Segments would need one series each, or a timestamps gap; until then, refuse rather than drop them."""
-    if extractor.get_num_segments() != 1:
-        raise SourceError(
-            f"{source_data}: {extractor.get_num_segments()} segments; nwbstream writes one-segment "
-            "recordings and sortings (pass block_index / the segment's own folder)"
-        )

@@ -9,7 +9,7 @@ from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, NwbO
 from nwbstream.service.chunks import Selection
 
 from .metadata import ecephys_metadata_schema
-from .recording import STUB_SECONDS, require_one_segment
+from .recording import STUB_SECONDS
 
 UNIT_NAME_DESCRIPTION = "Unique reference for each unit."
 SPIKE_TIMES_DESCRIPTION = "The spike times of each unit, in seconds."
@@ -40,7 +40,6 @@ class BaseSortingInterface(BaseDataInterface):
         return ecephys_metadata_schema(with_units=True)
 
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
-        require_one_segment(self.sorting, self.source_data)
         times, ends = self._concatenated_spike_times(stub)
         self._spike_times = times
         unit_ids = self.sorting.get_unit_ids()
@@ -67,15 +66,21 @@ class BaseSortingInterface(BaseDataInterface):
         return self._spike_times[selection]
 
     def _concatenated_spike_times(self, stub: bool) -> tuple[np.ndarray, list[int]]:
-        """All spike times in seconds, unit after unit, and the end of each unit's run."""
-        fs = float(self.sorting.get_sampling_frequency())
+        """All spike times in seconds on the session clock, unit after unit (each unit's segments one after the
+        other, as NeuroConv writes them), and the end of each unit's run."""
+        sorting = self.sorting
+        stub_frames = int(float(sorting.get_sampling_frequency()) * STUB_SECONDS)
         trains = []
-        for unit_id in self.sorting.get_unit_ids():
-            frames = np.asarray(self.sorting.get_unit_spike_train(unit_id=unit_id, segment_index=0))
-            seconds = np.sort(frames.astype(np.float64) / fs)
-            if stub:
-                seconds = seconds[seconds < STUB_SECONDS]
-            trains.append(seconds)
+        for unit_id in sorting.get_unit_ids():
+            per_segment = []
+            for segment in range(sorting.get_num_segments()):
+                frames = np.asarray(sorting.get_unit_spike_train(unit_id=unit_id, segment_index=segment))
+                seconds = np.asarray(
+                    sorting.get_unit_spike_train(unit_id=unit_id, segment_index=segment, return_times=True),
+                    dtype=np.float64,
+                )
+                per_segment.append(np.sort(seconds[frames < stub_frames] if stub else seconds))
+            trains.append(np.concatenate(per_segment))
         ends = np.cumsum([t.size for t in trains]).astype(int).tolist()
         return (np.concatenate(trains) if trains else np.zeros(0)), ends
 

@@ -44,7 +44,7 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         from spikeinterface.extractors import read_spikeglx
 
         for meta_file in Path(folder_path).rglob(f"*.{stream_id}.meta"):
-            _check_size(meta_file)
+            _check_meta(meta_file)
         self.recording = read_spikeglx(folder_path, stream_id=stream_id)
         info = self.recording.neo_reader.signals_info_dict[(0, stream_id)]
         self.meta: dict[str, str] = info["meta"]
@@ -95,11 +95,15 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         return columns
 
 
-def _check_size(meta_file: Path) -> None:
-    """A .bin shorter or longer than its .meta's fileSizeBytes is truncated or damaged: say so before neo reads it."""
-    match = re.search(r"^fileSizeBytes=(\d+)", meta_file.read_text(errors="replace"), re.M)
+def _check_meta(meta_file: Path) -> None:
+    """A .meta without the lines SpikeGLX always writes is not one; a .bin shorter or longer than its fileSizeBytes
+    is truncated or damaged: say so before neo reads them."""
+    text = meta_file.read_text(errors="replace")
+    match = re.search(r"^fileSizeBytes=(\d+)", text, re.M)
+    if not match or not re.search(r"^nSavedChans=\d+", text, re.M):
+        raise SourceError(f"{meta_file}: not a SpikeGLX .meta file (no fileSizeBytes or nSavedChans line)")
     bin_file = meta_file.with_suffix(".bin")
-    if not match or not bin_file.exists():
+    if not bin_file.exists():
         return
     expected, actual = int(match.group(1)), bin_file.stat().st_size
     if actual != expected:

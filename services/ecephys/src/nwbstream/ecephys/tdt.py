@@ -52,6 +52,8 @@ class TdtRecordingInterface(BaseRecordingInterface):
         """
         from spikeinterface.extractors.extractor_classes import TdtRecordingExtractor
 
+        for tsq in sorted(Path(folder_path).rglob("*.tsq")):
+            _check_tsq(tsq)
         chosen = {"stream_name": stream_name} if stream_name is not None else {"stream_id": stream_id}
         self.recording = TdtRecordingExtractor(folder_path=folder_path, **chosen)
         self.recording.set_channel_gains(gain)
@@ -71,3 +73,15 @@ def _check_tev_holds_its_records(reader) -> None:
             raise SourceError(
                 f"{tev.filename}: truncated: {tev.size} bytes, but its .tsq indexes stream data up to byte {ends.max()}"
             )
+
+
+TSQ_RECORD_BYTES = 40
+START_MARK = 0x8801  # the event type of the record that opens a block
+
+
+def _check_tsq(path: Path) -> None:
+    """A .tsq is 40-byte records, the second of which marks the block's start."""
+    with open(path, "rb") as file:
+        head = file.read(2 * TSQ_RECORD_BYTES)
+    if len(head) < 2 * TSQ_RECORD_BYTES or int.from_bytes(head[44:48], "little", signed=True) != START_MARK:
+        raise SourceError(f"{path}: not a TDT .tsq file (no block-start record)")

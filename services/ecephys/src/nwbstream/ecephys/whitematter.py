@@ -1,0 +1,72 @@
+"""WhiteMatter .bin files: interleaved int16 samples after a short header, read as spikeinterface reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .recording import BaseRecordingInterface
+
+
+class WhiteMatterRecordingInterface(BaseRecordingInterface):
+    display_name = "WhiteMatter Recording"
+    associated_suffixes = (".bin",)
+    info = "Interface for WhiteMatter binary recordings (interleaved int16 samples)."
+
+    def __init__(
+        self,
+        file_path: Path,
+        sampling_frequency: float,
+        num_channels: int,
+        channel_ids: list[str | int] | None = None,
+        is_filtered: bool | None = None,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .bin file.
+        sampling_frequency : float
+            Samples per second per channel: the file does not carry it.
+        num_channels : int
+            Channels interleaved in the file: the file does not carry it.
+        channel_ids : list, optional
+            One id per channel (default 0 .. num_channels - 1).
+        is_filtered : bool, optional
+            Whether the traces were filtered before they were saved.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import WhiteMatterRecordingExtractor
+
+        extractor = WhiteMatterRecordingExtractor
+        if channel_ids is not None and len(channel_ids) != num_channels:
+            raise SourceError(f"{file_path}: {len(channel_ids)} channel_ids given for num_channels={num_channels}")
+        _check_whole_frames(Path(file_path), extractor.FILE_OFFSET, num_channels * 2)
+        self.recording = extractor(
+            file_path=file_path,
+            sampling_frequency=sampling_frequency,
+            num_channels=num_channels,
+            channel_ids=channel_ids,
+            is_filtered=is_filtered,
+        )
+        self.es_key = es_key or "ElectricalSeries"
+
+
+def _check_whole_frames(path: Path, header_bytes: int, frame_bytes: int) -> None:
+    """The file has no length field: a size that is not the header plus whole frames is the only sign that
+    it was cut short, or is not a recording of that many channels."""
+    size = path.stat().st_size
+    if size < header_bytes or (size - header_bytes) % frame_bytes:
+        raise SourceError(
+            f"{path}: {size} bytes is not a {header_bytes}-byte header plus whole frames of {frame_bytes} bytes "
+            "(int16 x num_channels): the file is truncated or is not a WhiteMatter recording of that many channels"
+        )
