@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import spikeinterface.extractors as se
 
 from ..cases import Case
@@ -27,11 +28,16 @@ def wrong_format(folder: Path) -> tuple[dict, Path]:
     return {"file_path": str(path)}, path
 
 
+def check(nwbfile, recording) -> None:
+    """Each channel's ADC input, as the header numbers them."""
+    np.testing.assert_array_equal(nwbfile.electrodes["nADCNum"][:], recording.get_property("nADCNum"))
+
+
 def axon_case(name: str, fixture: str, start: str) -> Case:
     return Case(
         "AxonRecordingInterface",
         {"file_path": str(ABF / name)},
-        lambda: se.read_axon(ABF / name),
+        lambda: se.read_axon(ABF / name, all_annotations=True),
         fixture,
         {
             "series": "ElectricalSeriesRaw",
@@ -42,6 +48,7 @@ def axon_case(name: str, fixture: str, start: str) -> Case:
         kind="recording",
         truncate=truncated(name),
         wrong_format=wrong_format,
+        check=check,
     )
 
 

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from nwbstream.service import Column
+
 from .recording import BaseRecordingInterface
 
 DEVICE = {
@@ -13,6 +16,7 @@ DEVICE = {
     "description": "Axon Instruments (now Molecular Devices) data acquisition system (pCLAMP/AxoScope)",
 }
 SERIES_NAME = "ElectricalSeriesRaw"  # NeuroConv's name for this interface's series
+ADC_DESCRIPTION = "The ADC input of the digitizer the channel was recorded on (the ABF header's nADCNum)."
 
 
 class AxonRecordingInterface(BaseRecordingInterface):
@@ -42,12 +46,17 @@ class AxonRecordingInterface(BaseRecordingInterface):
         """
         from spikeinterface.extractors.extractor_classes import AxonRecordingExtractor
 
-        self.recording = AxonRecordingExtractor(file_path=file_path)
+        self.recording = AxonRecordingExtractor(file_path=file_path, all_annotations=True)
         self.es_key = es_key or "ElectricalSeries"
         self.series_name = es_key or SERIES_NAME
 
     def electrical_series_name(self) -> str:
         return self.series_name
+
+    def extra_electrode_columns(self) -> list[Column]:
+        """As NeuroConv: the ADC input of each channel."""
+        adc = Column("nADCNum", ADC_DESCRIPTION, np.asarray(self.recording.get_property("nADCNum"), dtype=np.int64))
+        return [*super().extra_electrode_columns(), adc]
 
     def session_start_time(self) -> datetime:
         """ABF2 keeps the start date and the time of day in ms (NeuroConv rounds it to the second); ABF1 only

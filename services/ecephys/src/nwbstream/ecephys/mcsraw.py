@@ -15,6 +15,7 @@ class MCSRawRecordingInterface(BaseRecordingInterface):
     display_name = "MCSRaw Recording"
     associated_suffixes = (".raw",)
     info = "Interface for MCSRaw recording data."
+    differs_from_neuroconv = "a .raw whose last frame misses channels is refused (neo drops the partial frame)"
 
     def __init__(
         self,
