@@ -11,11 +11,12 @@ import spikeinterface.extractors as se
 
 from ..cases import Case
 from ..conftest import ECEPHYS
-from ..fixtures.ecephys.biocam import FIRST_CHANNEL, N_CHANNELS, write_brw
+from ..fixtures.ecephys.biocam import BRW4_FRAMES, FIRST_CHANNEL, N_CHANNELS, write_brw, write_brw4
 from . import GENERATED, generated_folder
 
 REAL = ECEPHYS / "biocam" / "truncated_brw.brw"
 BRW = GENERATED / "biocam" / "fixture.brw"
+BRW4 = GENERATED / "biocam4" / "fixture_v4.brw"
 
 
 def truncated(folder: Path) -> tuple[dict, Path]:
@@ -47,6 +48,25 @@ def check(nwbfile, recording) -> None:
     assert list(nwbfile.electrodes["channel_name"][:]) == [f"ch{row}-{col}" for row, col in chip]
 
 
+def brw4_truncated(folder: Path) -> tuple[dict, Path]:
+    """A BRW 4 whose well holds a frame less than its table of contents says (a recording stopped short)."""
+    import h5py
+
+    path = folder / BRW4.name
+    shutil.copyfile(BRW4, path)
+    with h5py.File(path, "r+") as brw:
+        raw = brw["Well_A1/Raw"][:]
+        del brw["Well_A1/Raw"]
+        brw["Well_A1/Raw"] = raw[: -len(brw["Well_A1/StoredChIdxs"])]
+    return {"file_path": str(path)}, path
+
+
+def check_brw4(nwbfile, recording) -> None:
+    """The frame count is the table of contents' and the channels the 4 x 4 grid neo lays the stored ones on."""
+    assert nwbfile.acquisition["ElectricalSeries"].data.shape == (BRW4_FRAMES, 16)
+    assert list(nwbfile.electrodes["channel_name"][:]) == [f"ch{r}-{c}" for r in range(1, 5) for c in range(1, 5)]
+
+
 CASES = {
     "biocam": Case(
         "BiocamRecordingInterface",
@@ -60,5 +80,18 @@ CASES = {
         truncate=truncated,
         wrong_format=wrong_format,
         check=check,
-    )
+    ),
+    "biocam_brw4": Case(
+        "BiocamRecordingInterface",
+        {"file_path": str(BRW4)},
+        lambda: se.read_biocam(BRW4),
+        "generated: BRW 4.x layout (ExperimentSettings JSON, TOC, Well_A1 Raw and StoredChIdxs), checked by "
+        "reading it back with neo BiocamRawIO",
+        {"series": "ElectricalSeries", "device": "DeviceEcephys", "groups": {"ElectrodeGroup0"}},
+        kind="recording",
+        make=lambda: generated_folder("biocam4", write_brw4),
+        truncate=brw4_truncated,
+        wrong_format=wrong_format,
+        check=check_brw4,
+    ),
 }
