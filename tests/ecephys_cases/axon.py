@@ -63,4 +63,14 @@ CASES = {
         "real: ABF1, 6 sweeps of two channels (pyABF test data, SOURCES.md)",
         "2005-02-10T15:52:55",
     ),
+    "axon_abf2_17_sweeps": axon_case(
+        "171116sh_0018.abf",
+        "real: ABF2, 17 sweeps of one channel: series numbered 00..16 (pyABF test data, SOURCES.md)",
+        "2017-11-16T14:08:11",
+    ),
+    "axon_pclamp11_10_sweeps": axon_case(
+        "2018_12_09_pCLAMP11_0001.abf",
+        "real: ABF2 from pCLAMP 11, 10 sweeps of one channel in A (pyABF test data, SOURCES.md)",
+        "2018-12-09T01:31:38",
+    ),
 }
