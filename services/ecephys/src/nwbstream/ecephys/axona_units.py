@@ -15,12 +15,10 @@ from typing import Any
 import numpy as np
 from nwbstream.service import Column, SourceError
 
-from .axona import parse_header
+from .axona import DataFile, parse_header
 from .axona_raw import TETRODE_DESCRIPTION, trial_metadata, trial_start
 from .recording import BaseRecordingInterface
 
-DATA_START = b"data_start"
-DATA_END = b"\r\ndata_end"
 CHANNELS_PER_TETRODE = 4
 DEFAULT_PRETRIGGER = 10  # samples before the trigger in a cut-out, when the .set predates its pretrigSamps field
 NOISE_BLOCK = 1 << 16  # noise is drawn per block of this many samples, seeded by the block's index
@@ -28,36 +26,28 @@ NOISE_SEED = 0
 
 
 class TetrodeFile:
-    """One tetrode's .N file: its header, and its spikes' times (timebase ticks) and int8 cut-outs."""
+    """One tetrode's .N file: its spikes' times (timebase ticks) and int8 cut-outs, and the rates they are at."""
 
     def __init__(self, path: Path):
-        raw = path.read_bytes()
-        start = raw.find(DATA_START)
-        if start < 0:
-            raise SourceError(f"{path}: cannot be read: no 'data_start' (not an Axona tetrode file)")
-        self.header = parse_header(raw[:start])
+        file = DataFile(path, "tetrode")
+        self.header = file.header
         try:
-            n_spikes = int(self.header["num_spikes"])
-            n_channels = int(self.header["num_chans"])
-            n_samples = int(self.header["samples_per_spike"])
-            self.timebase = float(self.header["timebase"].split()[0])
-            self.rate = float(self.header["sample_rate"].split()[0])
-        except (KeyError, ValueError) as error:
-            raise SourceError(f"{path}: cannot be read: header field {error} missing or malformed") from error
-        if n_channels != CHANNELS_PER_TETRODE or int(self.header.get("bytes_per_sample", "1")) != 1:
+            n_spikes = int(file.field("num_spikes"))
+            n_channels = int(file.field("num_chans"))
+            n_samples = int(file.field("samples_per_spike"))
+            bytes_per_sample = int(file.header.get("bytes_per_sample", "1"))
+            self.timebase = float(file.field("timebase").split()[0])
+            self.rate = float(file.field("sample_rate").split()[0])
+        except ValueError as error:
+            raise SourceError(f"{path}: cannot be read: header field malformed: {error}") from error
+        if n_channels != CHANNELS_PER_TETRODE or bytes_per_sample != 1:
             raise SourceError(
-                f"{path}: {n_channels} channels of {self.header.get('bytes_per_sample')} bytes "
-                "a sample: only tetrode files of one byte a sample are read"
+                f"{path}: {n_channels} channels of {bytes_per_sample} bytes a sample: only tetrode files of "
+                "one byte a sample are read"
             )
         record = np.dtype([("time", ">i4"), ("samples", "i1", (n_samples,))])
-        first = start + len(DATA_START)
-        last = first + n_spikes * n_channels * record.itemsize
-        if raw[last : last + len(DATA_END)] != DATA_END:
-            raise SourceError(
-                f"{path}: truncated: the header says {n_spikes} spikes, but 'data_end' does not follow them "
-                f"({len(raw) - first} bytes after data_start)"
-            )
-        records = np.frombuffer(raw[first:last], dtype=record).reshape(n_spikes, n_channels)
+        data = file.data(n_spikes * n_channels * record.itemsize, f"{n_spikes} spikes")
+        records = np.frombuffer(data, dtype=record).reshape(n_spikes, n_channels)
         self.times = records["time"][:, 0].astype(np.int64)
         self.waveforms = np.ascontiguousarray(records["samples"])  # spikes x channels x samples
 
@@ -70,7 +60,8 @@ def tetrode_files(set_file: Path) -> dict[int, Path]:
 def unit_mode_recording(
     tetrodes: dict[int, TetrodeFile], n_samples: int, rate: float, pretrigger: int, noise_std: float
 ):
-    """A spikeinterface recording of the tetrodes' channels (int8, in the cut-outs' own steps), named 5a..5d."""
+    """A spikeinterface recording of the tetrodes' channels (int8, in the cut-outs' own steps), named as neo names
+    Axona channels: the tetrode's number and a letter (5a .. 5d)."""
     from spikeinterface.core import BaseRecording, BaseRecordingSegment
 
     # Where each cut-out starts, in samples of the recording.
