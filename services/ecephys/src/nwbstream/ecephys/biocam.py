@@ -51,9 +51,7 @@ class BiocamRecordingInterface(BaseRecordingInterface):
 
     def extra_electrode_columns(self) -> list[Column]:
         """As NeuroConv: each channel's place on the chip, as neo counts it."""
-        chip = [
-            Column(n, d, np.asarray(self.recording.get_property(n), dtype=np.int16)) for n, d in CHIP_COLUMNS.items()
-        ]
+        chip = [Column(n, d, np.asarray(self.recording.get_property(n))) for n, d in CHIP_COLUMNS.items()]
         return [*super().extra_electrode_columns(), *chip]
 
 
