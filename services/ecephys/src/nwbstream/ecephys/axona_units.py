@@ -143,6 +143,8 @@ class AxonaUnitRecordingInterface(BaseRecordingInterface):
             raise SourceError(f"{set_file.parent}: the tetrode files differ in sampling rate {sorted(rates)}")
         rate = rates.pop()
         duration = float(next(iter(tetrodes.values())).header.get("duration", self.set_header.get("duration", "0")))
+        if duration <= 0:
+            raise SourceError(f"{set_file}: the trial's duration is not given (by its tetrode files or its .set)")
         pretrigger = int(self.set_header.get("pretrigSamps", DEFAULT_PRETRIGGER))
         self.recording = unit_mode_recording(tetrodes, int(duration * rate), rate, pretrigger, noise_std)
         self.recording.set_channel_gains(self._microvolts_per_step(list(tetrodes)))
