@@ -13,7 +13,7 @@ from pathlib import Path
 
 # The release nwbstream is held against, with the extras of every interface the bench and the checks convert.
 NEUROCONV_REQUIREMENT = (
-    "neuroconv[spikeglx,phy,ophys,fiber_photometry,behavior,icephys,image,text,events,medpc_legacy,dandi]==0.10.2"
+    "neuroconv[ecephys,ophys,fiber_photometry,behavior,icephys,image,text,events,medpc_legacy,dandi]==0.10.2"
 )
 VENV_NAME = "neuroconv-venv"
 _INSTALLED_MARKER = ".bench-installed"

@@ -102,8 +102,11 @@ def assert_electrodes(series, recording, case: Case) -> None:
     assert [electrodes["channel_name"][r] for r in rows] == names
     if "groups" in case.expect:
         assert {electrodes["group_name"][r] for r in rows} == case.expect["groups"]
-    if recording.has_probe() or "location" in recording.get_property_keys():
-        positions = np.asarray(recording.get_channel_locations(), dtype=float)[:, :2]
+    positions = recording.get_property("location")
+    if positions is None and recording.has_probe():
+        positions = recording.get_channel_locations()
+    if positions is not None:
+        positions = np.asarray(positions, dtype=float)[:, :2]
         written = np.array([[electrodes["rel_x"][r], electrodes["rel_y"][r]] for r in rows])
         np.testing.assert_allclose(written, positions)
 
@@ -123,7 +126,8 @@ def expected_spike_trains(sorting, stub: bool = False) -> list[np.ndarray]:
 
 
 def assert_units(units, sorting, stub: bool = False) -> None:
-    assert list(units["unit_name"][:]) == [str(u) for u in sorting.get_unit_ids()]
+    names = sorting.get_property("unit_name")  # a reader's own names win over the ids, as in NeuroConv
+    assert list(units["unit_name"][:]) == [str(u) for u in (sorting.get_unit_ids() if names is None else names)]
     for row, train in enumerate(expected_spike_trains(sorting, stub)):
         np.testing.assert_allclose(units["spike_times"][row], train, rtol=0, atol=1e-9)
     for name in sorting.get_property_keys():

@@ -60,6 +60,27 @@ ECEPHYS_DONE |= {
     "AlphaOmegaRecordingInterface",
 }
 ECEPHYS_DONE |= {
+    "NeuroScopeRecordingInterface",
+    "NeuroScopeLFPInterface",
+    "NeuroScopeSortingInterface",
+    "CellExplorerRecordingInterface",
+    "CellExplorerLFPInterface",
+    "MdaSortingInterface",
+    "XClustSortingInterface",
+    "NeuralynxSortingInterface",
+    "OpenEphysSortingInterface",
+}
+ECEPHYS_DONE |= {
+    "SpikeGLXNIDQInterface",
+    "SpikeGLXSyncChannelInterface",
+    "IntanAnalogInterface",
+    "IntanDigitalInterface",
+    "IntanStimInterface",
+    "OpenEphysBinaryAnalogInterface",
+    "EDFRecordingInterface",
+    "EDFAnalogInterface",
+}
+ECEPHYS_DONE |= {
     "AxonRecordingInterface",
     "AxonaRecordingInterface",
     "AxonaUnitRecordingInterface",
@@ -147,6 +168,7 @@ REQUIRED_IN_NEUROCONV = {
     "MoseqKeyPointsInterface": {"sampling_frequency_hz"},
     "TdtRecordingInterface": {"gain"},
     "WhiteMatterRecordingInterface": {"num_channels"},
+    "IntanAnalogInterface": {"stream_name"},
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
@@ -108,6 +109,10 @@ def dependency_order(objects: Sequence[BulkObject]) -> list[BulkObject]:
 
 
 def _data_io(layout: DatasetLayout, backend: Backend):
+    """The dataset laid out and left empty for its chunks; one with no element (a stub's spike times before the
+    first spike) is written as it is, since HDF5 chunks only what has a size."""
+    if 0 in layout.shape:
+        return np.zeros(layout.shape, layout.dtype)
     placeholder = LayoutOnlyData(layout.shape, layout.dtype, layout.chunk_shape)
     if backend == "hdf5":
         return H5DataIO(data=placeholder, **layout.hdf5_options())

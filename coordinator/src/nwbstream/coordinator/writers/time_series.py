@@ -6,7 +6,9 @@ The object's `neurodata_type` picks the class (default TimeSeries). Its placemen
 its name says (Position, CompassDirection, BehavioralEpochs, ... as NeuroConv names them). A `timestamps` link
 shares another series' timestamps (an NWB link, as NeuroConv writes a heading beside its position);
 `attributes_json["metadata_fields"]` maps series fields to the keys its metadata entry gives them under, for
-NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`).
+NeuroConv layouts where one entry describes several series (`position_name`, `angle_reference_frame`);
+`attributes_json["device_metadata_key"]` names a top-level `Devices` entry to write too (NeuroConv's NIDQ board: a
+device no series links to, as TimeSeries have no device).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..errors import ConversionError
 from .context import WriteContext, link_of
 from .registry import Contribution, Written, writes
 from .series import segment_name, series_datasets, timing_arguments
+from .typed_devices import typed_device
 
 SERIES_FIELDS = {"name", "description", "comments", "unit", "conversion", "offset", "resolution", "continuity"}
 SERIES_TYPES = {
@@ -64,6 +67,8 @@ def add_time_series(ctx: WriteContext, contribution: Contribution) -> Written:
         data=contribution.data["data"],
         **timing,
     )
+    if attributes.get("device_metadata_key"):  # a board NeuroConv writes beside its series, linked from nothing
+        typed_device(ctx.nwbfile, ctx.metadata, attributes["device_metadata_key"])
     placement = obj.placement or "acquisition"
     holder_type = HOLDER_TYPES.get(attributes.get("holder_type", holder_name(placement)))
     ctx.place(series, placement, holder_type=holder_type, metadata_key=obj.metadata_key)

@@ -1,12 +1,17 @@
-"""CellExplorer's `{session}.spikes.cellinfo.mat`: one unit per entry of its `spikes` struct."""
+"""CellExplorer sessions: the `{session}.session.mat` that describes the `.dat`/`.lfp` binaries beside it, and
+the `{session}.spikes.cellinfo.mat` whose `spikes` struct holds one unit per entry."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+from nwbstream.service import Column
 from nwbstream.service.errors import SourceError
 
+from .binary import check_whole_frames
+from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
 CELL_TYPES = {"pE": "excitatory", "pI": "inhibitory", "[]": "unclassified"}  # CellExplorer's CellClass labels
@@ -63,3 +68,110 @@ class CellExplorerSortingInterface(BaseSortingInterface):
         metadata = super().get_metadata()
         metadata["NWBFile"]["session_id"] = self.session_id
         return metadata
+
+
+class CellExplorerRecordingInterface(BaseRecordingInterface):
+    display_name = "CellExplorer Recording"
+    associated_suffixes = (".dat", ".session", ".sessionInfo", ".mat")
+    info = "Interface for CellExplorer recording data (the session's .dat described by its session.mat)."
+    differs_from_neuroconv = (
+        "the traces are scaled by session.mat's leastSignificantBit (NeuroConv 0.10.2 with spikeinterface 0.105 "
+        "writes conversion 1: a binary reader without offsets has no scaleable traces there); a binary whose size "
+        "is not a whole number of frames is refused; Kilosort's chanMap.mat is not read"
+    )
+    rate_key: ClassVar[str] = "sr"  # the session.mat field with this binary's sampling rate
+    suffix: ClassVar[str] = ".dat"
+    default_es_key: ClassVar[str] = "ElectricalSeries"
+
+    def __init__(
+        self,
+        folder_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        folder_path : Path
+            The session folder: it holds `{folder name}.session.mat` and the binary named like it.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries.
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from pymatreader import read_mat
+        from spikeinterface.core import BinaryRecordingExtractor
+
+        folder = Path(folder_path)
+        session_file = folder / f"{folder.name}.session.mat"
+        if not session_file.is_file():
+            raise SourceError(f"{session_file}: no such file (a CellExplorer session folder holds one)")
+        skipped = ["animal", "behavioralTracking", "timeSeries", "spikeSorting", "epochs"]
+        try:
+            session = read_mat(str(session_file), ignore_fields=skipped).get("session")
+        except Exception as error:  # scipy/h5py say many things about a file that is not a MAT file
+            raise SourceError(
+                f"{session_file}: cannot be read as a MAT file: {type(error).__name__}: {error}"
+            ) from error
+        if not isinstance(session, dict) or "extracellular" not in session:
+            raise SourceError(f"{session_file}: has no session.extracellular struct (not a CellExplorer session)")
+        extracellular = session["extracellular"]
+        n_channels = int(extracellular["nChannels"])
+        dtype = np.dtype(str(extracellular["precision"]))
+        binary = folder / f"{folder.name}{self.suffix}"
+        check_whole_frames(binary, n_channels, dtype)
+        self.recording = BinaryRecordingExtractor(
+            file_paths=[binary],
+            sampling_frequency=float(extracellular[self.rate_key]),
+            num_channels=n_channels,
+            dtype=dtype,
+            gain_to_uV=np.full(n_channels, float(extracellular["leastSignificantBit"])),
+            offset_to_uV=np.zeros(n_channels),
+            channel_ids=[str(c + 1) for c in range(n_channels)],  # CellExplorer numbers channels from 1
+        )
+        self.es_key = es_key or self.default_es_key
+        self._set_channel_properties(extracellular, session.get("brainRegions", {}))
+
+    def _set_channel_properties(self, extracellular: dict[str, Any], regions: dict[str, Any]) -> None:
+        """Positions (chanCoords), groups (electrodeGroups: "Group 1", ...) and brain regions, as NeuroConv reads
+        them; a channel in several regions gets their names joined by " - "."""
+        recording = self.recording
+        if "chanCoords" in extracellular:
+            coordinates = extracellular["chanCoords"]
+            positions = np.column_stack([coordinates["x"], coordinates["y"]]).astype("float32")
+            # spikeinterface keeps positions on a probe: one of bare contacts at chanCoords
+            recording.set_dummy_probe_from_locations(positions)
+        if "electrodeGroups" in extracellular:
+            channels = extracellular["electrodeGroups"]["channels"]
+            channels = channels if isinstance(channels, list) else [channels]
+            ids = [str(int(c)) for group in channels for c in np.atleast_1d(group)]
+            labels = [f"Group {g + 1}" for g, group in enumerate(channels) for _ in np.atleast_1d(group)]
+            recording.set_property("group_name", labels, ids=ids)
+        area: dict[str, str] = {}
+        for region_id, region in regions.items():
+            name = region.get("brainRegion", region_id)
+            for channel in np.atleast_1d(region["channels"]):
+                key = str(int(channel))
+                area[key] = f"{area[key]} - {name}" if key in area else name
+        if area:
+            recording.set_property("brain_area", list(area.values()), ids=list(area))
+
+    def extra_electrode_columns(self) -> list[Column]:
+        """The probe is only chanCoords' positions: its contact ids are not CellExplorer's, so no electrode_name."""
+        return []
+
+
+class CellExplorerLFPInterface(CellExplorerRecordingInterface):
+    display_name = "CellExplorer LFP"
+    associated_suffixes = (".lfp", ".session", ".mat")
+    info = "Interface for CellExplorer LFP recording data (the session's .lfp at its srLfp rate)."
+    write_as = "lfp"
+    rate_key = "srLfp"
+    suffix = ".lfp"
+    default_es_key = "ElectricalSeriesLFP"
+    differs_from_neuroconv = (
+        "NeuroConv 0.10.2 cannot write it (its add_to_nwbfile passes starting_time, which its base no longer takes); "
+    ) + CellExplorerRecordingInterface.differs_from_neuroconv

@@ -67,8 +67,13 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
         return "ElectricalSeries"
 
     def session_start_time(self) -> datetime | None:
-        date = ElementTree.parse(self.settings).getroot().findtext("./INFO/DATE")
-        return None if date is None else datetime.strptime(date, "%d %b %Y %H:%M:%S")
+        return settings_start_time(self.settings)
+
+
+def settings_start_time(settings: Path) -> datetime | None:
+    """When the recording started, as settings.xml says (INFO/DATE, local time without a zone)."""
+    date = ElementTree.parse(settings).getroot().findtext("./INFO/DATE")
+    return None if date is None else datetime.strptime(date, "%d %b %Y %H:%M:%S")
 
 
 def _settings_xml(folder: Path) -> Path:

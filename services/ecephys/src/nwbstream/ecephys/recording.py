@@ -191,8 +191,11 @@ class BaseRecordingInterface(BaseDataInterface):
             Column("group_name", ELECTRODE_COLUMNS["group_name"], self.group_names()),
             Column("location", ELECTRODE_COLUMNS["location"], locations),
         ]
-        if self.recording.has_probe() or "location" in self.recording.get_property_keys():
-            positions = np.asarray(self.recording.get_channel_locations(), dtype=float)
+        positions = self.recording.get_property("location")  # set by readers without a probe
+        if positions is None and self.recording.has_probe():
+            positions = self.recording.get_channel_locations()
+        if positions is not None:
+            positions = np.asarray(positions, dtype=float)
             columns.append(Column("rel_x", ELECTRODE_COLUMNS["rel_x"], positions[:, 0]))
             columns.append(Column("rel_y", ELECTRODE_COLUMNS["rel_y"], positions[:, 1]))
         return columns + self.extra_electrode_columns()

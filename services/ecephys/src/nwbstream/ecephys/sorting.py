@@ -42,9 +42,8 @@ class BaseSortingInterface(BaseDataInterface):
     def describe(self, stub: bool = False) -> list[NwbObjectSpec]:
         times, ends = self._concatenated_spike_times(stub)
         self._spike_times = times
-        unit_ids = self.sorting.get_unit_ids()
         columns = [
-            Column("unit_name", UNIT_NAME_DESCRIPTION, [str(u) for u in unit_ids]),
+            Column("unit_name", UNIT_NAME_DESCRIPTION, self._unit_names()),
             Column("spike_times", SPIKE_TIMES_DESCRIPTION, dataset="spike_times", index=ends),
         ]
         for name in self._property_names():
@@ -83,6 +82,11 @@ class BaseSortingInterface(BaseDataInterface):
             trains.append(np.concatenate(per_segment))
         ends = np.cumsum([t.size for t in trains]).astype(int).tolist()
         return (np.concatenate(trains) if trains else np.zeros(0)), ends
+
+    def _unit_names(self) -> list[str]:
+        """The reader's `unit_name` property when it sets one (as NeuroConv writes it), else the unit ids."""
+        names = self.sorting.get_property("unit_name")
+        return [str(n) for n in (self.sorting.get_unit_ids() if names is None else names)]
 
     def _property_names(self) -> list[str]:
         """Unit properties with one scalar per unit (arrays per unit, e.g. templates, are left out)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nwbstream.service import SourceError
+from nwbstream.service.names import camel_case
 
 from .abf_file import AbfFile
 from .base import BaseIcephysInterface
@@ -16,7 +17,6 @@ from .recordings import (
     Recording,
     RecordingsObject,
     SeriesPlan,
-    camel_case,
     run_columns,
     unit_conversion,
 )

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 from nwbstream.service import SourceError
+from nwbstream.service.names import camel_case
 
 from .base import BaseIcephysInterface, check_files
 from .bruker_cycles import Cycle, read_cycle
@@ -18,7 +19,6 @@ from .recordings import (
     RecordingsObject,
     SeriesPlan,
     Sweeps,
-    camel_case,
     run_columns,
     unit_conversion,
 )

@@ -62,11 +62,6 @@ def unit_conversion(unit: str) -> float:
     return 1.0
 
 
-def camel_case(name: str) -> str:
-    """NeuroConv's to_camel_case: parts split on `_` and `-`; an all-uppercase part kept, others capitalized."""
-    return "".join(part if part.isupper() else part.capitalize() for part in name.replace("-", "_").split("_"))
-
-
 @dataclass(frozen=True)
 class Sweeps:
     """One signal cut into sweeps: each sweep's sample count and start time, read through `read`."""

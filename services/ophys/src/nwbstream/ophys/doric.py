@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
-from .event_detection import detect, event_plan
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 

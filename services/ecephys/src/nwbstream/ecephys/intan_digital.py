@@ -1,0 +1,98 @@
+"""Intan digital lines (board digital inputs and outputs of an .rhd/.rhs file) as events: NWB 2.9 EventsTables,
+one per line, read off the lines' edges as NeuroConv 0.10's IntanDigitalInterface reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from nwbstream.service import SourceError
+from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
+from nwbstream.service.events import BaseEventsInterface, EventType
+
+from .intan_analog import read_intan_stream
+
+DIGITAL_STREAMS = ("USB board digital input channel", "USB board digital output channel")
+
+
+class IntanDigitalInterface(BaseEventsInterface):
+    display_name = "Intan Digital"
+    associated_suffixes = (".rhd", ".rhs")
+    info = "Interface for Intan digital TTL lines, written as events (edge times)."
+
+    def __init__(
+        self,
+        file_path: Path,
+        detection_configuration: dict | None = None,
+        metadata_key: str | None = None,
+        verbose: bool = False,
+        saved_files_are_split: bool = False,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .rhd or .rhs file; with saved_files_are_split, any file of the session folder.
+        detection_configuration : dict, optional
+            {line name as the header names it (e.g. 'DIGITAL-IN-01'): [spec, ...]} (NeuroConv's layout); default
+            every line of the file as a 'high_period' (onset at the rising edge, duration to the falling one).
+        metadata_key : str, optional
+            Key of this interface's entry in metadata["Events"] (default 'intan_digital').
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        saved_files_are_split : bool
+            The session was saved as several rotated files: concatenate every .rhd/.rhs of the file's folder
+            in file name order.
+        """
+        from spikeinterface.extractors import get_neo_streams
+
+        path = Path(file_path)
+        streams, _ = get_neo_streams("intan", file_path=str(path))
+        self.recordings = {
+            name: read_intan_stream(path, name, saved_files_are_split) for name in DIGITAL_STREAMS if name in streams
+        }
+        self.line_of: dict[str, tuple[Any, Any]] = {
+            str(channel): (recording, channel)
+            for recording in self.recordings.values()
+            for channel in recording.get_channel_ids()
+        }
+        if not self.line_of:
+            raise SourceError(
+                f"{path}: no digital channels (the header lists only the lines enabled at acquisition; "
+                f"this file's streams are {streams})"
+            )
+        try:
+            self.plan = event_plan(detection_configuration, list(self.line_of))
+        except ValueError as error:
+            raise SourceError(f"{path}: {error}") from None
+        self.metadata_key = metadata_key or "intan_digital"
+
+    def get_metadata(self) -> dict[str, Any]:
+        return {"NWBFile": {}, "Events": plan_metadata(self.metadata_key, self.plan)}
+
+    def read_events(self) -> dict[str, EventType]:
+        found: dict[str, EventType] = {}
+        for recording in self.recordings.values():
+            plan = [(name, line, spec) for name, line, spec in self.plan if self.line_of[line][0] is recording]
+            found |= detect_in_slabs(
+                _line_reader(recording, sorted({line for _, line, _ in plan})),
+                recording.get_num_samples(segment_index=0),
+                partial(recording.sample_index_to_time, segment_index=0),
+                plan,
+            )
+        return {name: found[name] for name, _, _ in self.plan}
+
+
+def _line_reader(recording: Any, lines: list[str]) -> Callable[[str, int, int], np.ndarray]:
+    """Samples of one line of a digital word: the word's lines are read together, a slab at a time, and the slab
+    read last is kept for the next line asking for it (one read of the word per slab, not one per line)."""
+    column = {line: index for index, line in enumerate(lines)}
+
+    @lru_cache(maxsize=1)
+    def slab(start: int, stop: int) -> np.ndarray:
+        return recording.get_traces(segment_index=0, start_frame=start, end_frame=stop, channel_ids=lines)
+
+    return lambda line, start, stop: slab(start, stop)[:, column[line]]
