@@ -80,6 +80,15 @@ ECEPHYS_DONE |= {
     "EDFRecordingInterface",
     "EDFAnalogInterface",
 }
+ECEPHYS_DONE |= {
+    "AxonRecordingInterface",
+    "AxonaRecordingInterface",
+    "AxonaUnitRecordingInterface",
+    "BiocamRecordingInterface",
+    "MaxOneRecordingInterface",
+    "MCSRawRecordingInterface",
+    "MEArecRecordingInterface",
+}
 OPHYS_DONE = {"TiffImagingInterface", "Suite2pSegmentationInterface", "MinianSegmentationInterface"}
 OPHYS_DONE |= {"CaimanSegmentationInterface", "CnmfeSegmentationInterface", "ExtractSegmentationInterface"}
 OPHYS_DONE |= {"InscopixSegmentationInterface", "SimaSegmentationInterface"}

@@ -15,28 +15,52 @@ DATA_END = b"\r\ndata_end"
 SAMPLE_TYPES = {1: np.dtype("i1"), 2: np.dtype(">i2")}  # .eeg holds one byte a sample, .egf two (big-endian)
 
 
+def parse_header(text: bytes) -> dict[str, str]:
+    """DacqUSB headers (.set, and .eeg/.N before "data_start") are lines of a key, a space, and its value."""
+    lines = text.decode("latin-1").splitlines()
+    return {key: value for key, _, value in (line.partition(" ") for line in lines if " " in line.strip())}
+
+
+class DataFile:
+    """A DacqUSB data file (.eeg, .egf, tetrode .N): header text lines, "data_start", binary data, "data_end"."""
+
+    def __init__(self, path: Path, kind: str):
+        self.path = path
+        self.raw = path.read_bytes()
+        start = self.raw.find(DATA_START)
+        if start < 0:
+            raise SourceError(f"{path}: cannot be read: no 'data_start' (not an Axona {kind} file)")
+        self.header = parse_header(self.raw[:start])
+        self.first = start + len(DATA_START)
+
+    def field(self, key: str) -> str:
+        if key not in self.header:
+            raise SourceError(f"{self.path}: cannot be read: header field '{key}' missing")
+        return self.header[key]
+
+    def data(self, n_bytes: int, count: str) -> bytes:
+        """The `n_bytes` after "data_start", which "data_end" must follow (`count` says what the header counts)."""
+        last = self.first + n_bytes
+        if self.raw[last : last + len(DATA_END)] != DATA_END:
+            raise SourceError(
+                f"{self.path}: truncated: the header says {count}, but 'data_end' does not follow them "
+                f"({len(self.raw) - self.first} bytes after data_start)"
+            )
+        return self.raw[self.first : last]
+
+
 def read_lfp_file(path: Path) -> tuple[float, np.ndarray]:
-    """The sampling rate and samples of one .eeg/.egf file: header text lines, "data_start", samples, "data_end"."""
-    raw = path.read_bytes()
-    start = raw.find(DATA_START)
-    if start < 0:
-        raise SourceError(f"{path}: cannot be read: no 'data_start' (not an Axona .eeg/.egf file)")
-    header = dict(line.split(" ", 1) for line in raw[:start].decode("latin-1").splitlines() if " " in line.strip())
+    """The sampling rate and samples of one .eeg/.egf file."""
+    file = DataFile(path, ".eeg/.egf")
+    count_key = "num_EEG_samples" if "num_EEG_samples" in file.header else "num_EGF_samples"
     try:
-        rate = float(header["sample_rate"].split()[0])
-        sample_type = SAMPLE_TYPES[int(header["bytes_per_sample"])]
-        count_key = "num_EEG_samples" if "num_EEG_samples" in header else "num_EGF_samples"
-        n_samples = int(header[count_key])
+        rate = float(file.field("sample_rate").split()[0])
+        sample_type = SAMPLE_TYPES[int(file.field("bytes_per_sample"))]
+        n_samples = int(file.field(count_key))
     except (KeyError, ValueError) as error:
-        raise SourceError(f"{path}: cannot be read: header field {error} missing or malformed") from error
-    first = start + len(DATA_START)
-    last = first + n_samples * sample_type.itemsize
-    if raw[last : last + len(DATA_END)] != DATA_END:
-        raise SourceError(
-            f"{path}: truncated: the header says {n_samples} samples, but 'data_end' does not follow them "
-            f"({len(raw) - first} bytes after data_start)"
-        )
-    return rate, np.frombuffer(raw[first:last], dtype=sample_type).astype(sample_type.newbyteorder("="))
+        raise SourceError(f"{path}: cannot be read: header field {error} malformed") from error
+    data = file.data(n_samples * sample_type.itemsize, f"{n_samples} samples")
+    return rate, np.frombuffer(data, dtype=sample_type).astype(sample_type.newbyteorder("="))
 
 
 def sibling_lfp_files(file_path: Path) -> list[Path]:

@@ -1,0 +1,76 @@
+"""Axon Binary Format (.abf, ABF1 and ABF2) files as extracellular recordings: every sweep is one segment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from nwbstream.service import Column
+
+from .recording import BaseRecordingInterface
+
+DEVICE = {
+    "name": "Axon Instruments",
+    "description": "Axon Instruments (now Molecular Devices) data acquisition system (pCLAMP/AxoScope)",
+}
+SERIES_NAME = "ElectricalSeriesRaw"  # NeuroConv's name for this interface's series
+ADC_DESCRIPTION = "The ADC input of the digitizer the channel was recorded on (the ABF header's nADCNum)."
+
+
+class AxonRecordingInterface(BaseRecordingInterface):
+    display_name = "Axon Recording"
+    associated_suffixes = (".abf",)
+    info = "Interface for extracellular data recorded in Axon Binary Format (ABF) recordings."
+
+    def __init__(
+        self,
+        file_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .abf file.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default: key "ElectricalSeries", named
+            "ElectricalSeriesRaw" as NeuroConv names it).
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import AxonRecordingExtractor
+
+        self.recording = AxonRecordingExtractor(file_path=file_path, all_annotations=True)
+        self.es_key = es_key or "ElectricalSeries"
+        self.series_name = es_key or SERIES_NAME
+
+    def electrical_series_name(self) -> str:
+        return self.series_name
+
+    def extra_electrode_columns(self) -> list[Column]:
+        """As NeuroConv: the ADC input of each channel."""
+        adc = Column("nADCNum", ADC_DESCRIPTION, np.asarray(self.recording.get_property("nADCNum"), dtype=np.int64))
+        return [*super().extra_electrode_columns(), adc]
+
+    def session_start_time(self) -> datetime:
+        """ABF2 keeps the start date and the time of day in ms (NeuroConv rounds it to the second); ABF1 only
+        the datetime neo reads from its header, of which NeuroConv keeps whole seconds. No time zone is stored."""
+        info = self.recording.neo_reader._axon_info
+        if info.get("uFileStartDate") and "uFileStartTimeMS" in info:
+            day = datetime.strptime(str(info["uFileStartDate"]), "%Y%m%d")
+            return day + timedelta(seconds=round(info["uFileStartTimeMS"] / 1000))
+        return info["rec_datetime"].replace(microsecond=0)
+
+    def device_metadata(self) -> dict[str, Any]:
+        return dict(DEVICE)
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        metadata["Ecephys"][self.es_key]["description"] = "Raw acquisition traces from Axon Binary Format file."
+        return metadata

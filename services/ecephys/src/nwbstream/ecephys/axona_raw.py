@@ -1,0 +1,115 @@
+"""Axona DacqUSB raw recordings (.set + .bin): the active tetrodes' channels, grouped by tetrode."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from nwbstream.service import Column, SourceError
+
+from .recording import BaseRecordingInterface
+
+PACKET_BYTES = 432  # DacqUSB raw packet: 32-byte header, 3 samples x 64 channels of int16, 16-byte trailer
+SAMPLES_PER_PACKET = 3
+TETRODE_DESCRIPTION = "The tetrode (1-based, as DacqUSB numbers them) the channel belongs to."
+
+
+def trial_start(set_header: dict[str, str]) -> datetime:
+    """The trial's date ("Tuesday, 14 Dec 2010") and time ("10:44:07") as the .set gives them, with no zone."""
+    date = re.search(r"\d+ \w+ \d{4}$", set_header["trial_date"].strip()).group(0)
+    return datetime.strptime(f"{date} {set_header['trial_time'].strip()}", "%d %b %Y %H:%M:%S")
+
+
+def trial_metadata(set_header: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the .set says about the session and the system, as NeuroConv takes it: (NWBFile fields, Device)."""
+    nwbfile: dict[str, Any] = {"session_start_time": trial_start(set_header).isoformat()}
+    if set_header.get("comments", "").strip():
+        nwbfile["session_description"] = set_header["comments"].strip()
+    if set_header.get("experimenter", "").strip():
+        nwbfile["experimenter"] = [set_header["experimenter"].strip()]
+    device = {
+        "name": "Axona",
+        "description": f"Axona DacqUSB, sw_version={set_header.get('sw_version', '').strip()}",
+        "manufacturer": "Axona",
+        "model_name": "DacqUSB",
+    }
+    return nwbfile, device
+
+
+class AxonaRecordingInterface(BaseRecordingInterface):
+    display_name = "Axona Recording"
+    associated_suffixes = (".bin", ".set")
+    info = "Interface for Axona recording data."
+    differs_from_neuroconv = (
+        "a .bin that ends inside a packet or holds less than the .set's duration is refused (neo reads what is there)"
+    )
+
+    def __init__(
+        self,
+        file_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The trial's .bin file (its .set beside it).
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import AxonaRecordingExtractor
+
+        try:
+            self.recording = AxonaRecordingExtractor(file_path=file_path)
+        except KeyError as error:  # neo reads the rate, gains and tetrodes from the .set
+            raise SourceError(
+                f"{Path(file_path).with_suffix('.set')}: cannot be read: {error} missing (not a DacqUSB .set)"
+            ) from error
+        self.es_key = es_key or "ElectricalSeries"
+        reader = self.recording.neo_reader
+        if reader.bin_file is None:
+            raise SourceError(f"{Path(file_path).with_suffix('.bin')}: no such file (Axona raw data is the .bin)")
+        self.set_header = reader.file_parameters["set"]["file_header"]
+        self.tetrodes = [t for t in reader.get_active_tetrode() for _ in range(4)]
+        _check_bin_length(reader.bin_file, self.set_header)
+
+    def group_names(self) -> list[str]:
+        """NeuroConv groups the channels by tetrode, named by the tetrode's number."""
+        return [str(t) for t in self.tetrodes]
+
+    def extra_electrode_columns(self) -> list[Column]:
+        tetrodes = Column("tetrode_id", TETRODE_DESCRIPTION, np.asarray(self.tetrodes, dtype=np.int64))
+        return [*super().extra_electrode_columns(), tetrodes]
+
+    def session_start_time(self) -> datetime:
+        return trial_start(self.set_header)
+
+    def device_metadata(self) -> dict[str, Any]:
+        return trial_metadata(self.set_header)[1]
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        metadata["NWBFile"].update(trial_metadata(self.set_header)[0])
+        return metadata
+
+
+def _check_bin_length(bin_file: Path, set_header: dict[str, str]) -> None:
+    """The .bin is whole packets, and at least the .set's duration (whole seconds) of them."""
+    size = bin_file.stat().st_size
+    rate = int(set_header["rawRate"])
+    samples = size // PACKET_BYTES * SAMPLES_PER_PACKET
+    expected = int(float(set_header.get("duration", "0").split()[0]) * rate)
+    if size % PACKET_BYTES or samples < expected - rate:
+        raise SourceError(
+            f"{bin_file}: truncated: {size} bytes ({samples} samples in whole {PACKET_BYTES}-byte packets) for a "
+            f"trial of {set_header.get('duration', '?').strip()} s at {rate} Hz"
+        )

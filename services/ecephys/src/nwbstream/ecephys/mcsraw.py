@@ -1,0 +1,56 @@
+"""Multi Channel Systems recordings exported by MC_DataTool as .raw (text header, then interleaved uint16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nwbstream.service import SourceError
+
+from .recording import BaseRecordingInterface
+
+SAMPLE_BYTES = 2  # MC_DataTool writes unsigned 16-bit samples
+
+
+class MCSRawRecordingInterface(BaseRecordingInterface):
+    display_name = "MCSRaw Recording"
+    associated_suffixes = (".raw",)
+    info = "Interface for MCSRaw recording data."
+    differs_from_neuroconv = "a .raw whose last frame misses channels is refused (neo drops the partial frame)"
+
+    def __init__(
+        self,
+        file_path: Path,
+        verbose: bool = False,
+        es_key: str | None = None,
+        metadata_key: str | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        file_path : Path
+            The .raw file MC_DataTool exported with its header.
+        verbose : bool
+            Accepted for NeuroConv compatibility; has no effect.
+        es_key : str, optional
+            Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
+        metadata_key : str, optional
+            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
+        """
+        from spikeinterface.extractors.extractor_classes import MCSRawRecordingExtractor
+
+        self.recording = MCSRawRecordingExtractor(file_path=file_path)
+        self.es_key = es_key or "ElectricalSeries"
+        _check_whole_frames(Path(file_path), self.recording)
+
+
+def _check_whole_frames(path: Path, recording) -> None:
+    """The header gives no sample count, so a cut file shows only as a last frame missing some channels (neo
+    would drop it silently)."""
+    header_size = recording.neo_reader._info["header_size"]
+    frame = SAMPLE_BYTES * recording.get_num_channels()
+    extra = (path.stat().st_size - header_size) % frame
+    if extra:
+        raise SourceError(
+            f"{path}: truncated: {extra} bytes after the last whole frame of {recording.get_num_channels()} "
+            f"channels ({frame} bytes)"
+        )
