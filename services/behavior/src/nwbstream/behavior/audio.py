@@ -35,8 +35,6 @@ class AudioInterface(BaseDataInterface):
         ----------
         file_paths : list of Path
             The .wav files, in the order they were recorded.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         if not file_paths:
             raise SourceError("AudioInterface: file_paths is empty")

@@ -38,8 +38,6 @@ class ExternalVideoInterface(BaseDataInterface):
         ----------
         file_paths : list of Path
             The video files, in the order they were recorded (one camera's consecutive segments).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key of this video in metadata Behavior/ExternalVideos; default "video_<stem of the first file>".
         video_name : str, optional

@@ -40,8 +40,6 @@ class InternalVideoInterface(BaseDataInterface):
         ----------
         file_path : Path
             The video file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key of this video in metadata Behavior/InternalVideos; default "video_<file stem>".
         video_name : str, optional

@@ -36,8 +36,6 @@ class MiniscopeBehaviorInterface(BaseDataInterface):
         folder_path : Path
             The main Miniscope folder: one sub folder per recording (HH_MM_SS), each with its metaData.json and a
             BehavCam* folder of .avi files, metaData.json and timeStamps.csv.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from natsort import natsorted
 

@@ -19,10 +19,18 @@ _JSON_TYPES: dict[Any, str] = {
 }
 
 
+# Arguments NeuroConv's signatures carry that change nothing here; described once for every interface.
+COMPATIBILITY_ARGUMENTS = {
+    "verbose": "Accepted for NeuroConv compatibility; has no effect.",
+    "metadata_key": "Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.",
+}
+
+
 def schema_from_signature(function: Callable[..., Any], title: str) -> dict[str, Any]:
-    """A JSON schema for the keyword arguments of `function`, with descriptions from its numpydoc docstring."""
+    """A JSON schema for the keyword arguments of `function`, with descriptions from its numpydoc docstring (the
+    NeuroConv compatibility arguments it leaves out are described by COMPATIBILITY_ARGUMENTS)."""
     hints = typing.get_type_hints(function)
-    descriptions = _parameter_descriptions(inspect.getdoc(function) or "")
+    descriptions = {**COMPATIBILITY_ARGUMENTS, **_parameter_descriptions(inspect.getdoc(function) or "")}
     properties: dict[str, Any] = {}
     required: list[str] = []
     for name, parameter in inspect.signature(function).parameters.items():

@@ -32,12 +32,8 @@ class AlphaOmegaRecordingInterface(BaseRecordingInterface):
         ----------
         folder_path : Path
             The folder of .mpx files (its subfolders are not read).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import AlphaOmegaRecordingExtractor
 

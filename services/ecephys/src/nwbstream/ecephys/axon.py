@@ -36,13 +36,9 @@ class AxonRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .abf file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default: key "ElectricalSeries", named
             "ElectricalSeriesRaw" as NeuroConv names it).
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import AxonRecordingExtractor
 

@@ -36,12 +36,8 @@ class BiocamRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .brw file BrainWave wrote.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import BiocamRecordingExtractor
 

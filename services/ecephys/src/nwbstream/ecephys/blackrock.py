@@ -35,8 +35,6 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
             The .nsX file to read (its number picks the stream: .ns5 is stream 5).
         nsx_override : Path, optional
             Read this .nsX file instead (e.g. when the .nev and .nsX names differ).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str
             Metadata key and name of the ElectricalSeries.
         """
@@ -72,8 +70,6 @@ class BlackrockSortingInterface(BaseSortingInterface):
             Rate of the spike timestamps; read from the file set when not given.
         nsx_to_load : int, optional
             Which .nsX of the set to load alongside (e.g. 2 for .ns2).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors import read_blackrock_sorting
 

@@ -34,8 +34,6 @@ class CellExplorerSortingInterface(BaseSortingInterface):
         ----------
         file_path : Path
             Path to the session's .spikes.cellinfo.mat file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from pymatreader import read_mat
         from spikeinterface.extractors import read_cellexplorer
@@ -95,12 +93,8 @@ class CellExplorerRecordingInterface(BaseRecordingInterface):
         ----------
         folder_path : Path
             The session folder: it holds `{folder name}.session.mat` and the binary named like it.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries.
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from pymatreader import read_mat
         from spikeinterface.core import BinaryRecordingExtractor

@@ -112,12 +112,8 @@ class EDFRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .edf (or .bdf) file; EDF and continuous EDF+ (EDF+C).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         channels_to_skip : list, optional
             Channel labels left out (e.g. non-neural signals, for EDFAnalogInterface).
         stream_name : str, optional
@@ -179,8 +175,6 @@ class EDFAnalogInterface(BaseRecordingAsTimeSeriesInterface):
             The .edf (or .bdf) file.
         channels_to_include : list of str, optional
             Channel labels to write (default every channel of the stream).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of the series' entry in metadata["TimeSeries"].
         stream_name : str, optional

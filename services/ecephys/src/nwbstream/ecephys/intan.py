@@ -34,12 +34,8 @@ class IntanRecordingInterface(BaseRecordingInterface):
         file_path : Path
             The .rhd or .rhs file (info.rhd for the one-file-per-signal-type layout); with
             saved_files_are_split, any file of the session folder.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key of the ElectricalSeries (default "ElectricalSeries"); the series is named ElectricalSeries.
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         ignore_integrity_checks : bool
             Read the file even when its timestamps are not continuous.
         saved_files_are_split : bool

@@ -81,8 +81,6 @@ class IntanAnalogInterface(BaseRecordingAsTimeSeriesInterface):
         stream_name : str
             The analog stream: 'RHD2000 auxiliary input channel', 'RHD2000 supply voltage channel',
             'USB board ADC input channel', 'USB board ADC output channel' or 'DC Amplifier channel' (RHS only).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of the series' entry in metadata["TimeSeries"].
         saved_files_are_split : bool
@@ -124,8 +122,6 @@ class IntanStimInterface(BaseRecordingAsTimeSeriesInterface):
         file_path : Path
             The .rhs file (stimulation exists only in the RHS system); with saved_files_are_split, any file of
             the session folder.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of the series' entry in metadata["TimeSeries"].
         saved_files_are_split : bool

@@ -41,8 +41,6 @@ class IntanDigitalInterface(BaseEventsInterface):
             every line of the file as a 'high_period' (onset at the rising edge, duration to the falling one).
         metadata_key : str, optional
             Key of this interface's entry in metadata["Events"] (default 'intan_digital').
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         saved_files_are_split : bool
             The session was saved as several rotated files: concatenate every .rhd/.rhs of the file's folder
             in file name order.

@@ -47,12 +47,8 @@ class MaxOneRecordingInterface(BaseRecordingInterface):
             Folder holding MaxWell's HDF5 decompression plugin, searched besides HDF5_PLUGIN_PATH.
         download_plugin : bool
             Accepted for NeuroConv compatibility; nwbstream never downloads the plugin.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import MaxwellRecordingExtractor
 

@@ -29,12 +29,8 @@ class MCSRawRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .raw file MC_DataTool exported with its header.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import MCSRawRecordingExtractor
 

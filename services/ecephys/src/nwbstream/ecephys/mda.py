@@ -33,8 +33,6 @@ class MdaSortingInterface(BaseSortingInterface):
             Path to the firings.mda file.
         sampling_frequency : int
             The sampling rate of the sorted recording, in Hz (firings.mda holds sample indices only).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors.extractor_classes import read_mda_sorting
 

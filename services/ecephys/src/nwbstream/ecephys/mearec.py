@@ -30,12 +30,8 @@ class MEArecRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The MEArec .h5 file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import MEArecRecordingExtractor
 

@@ -32,12 +32,8 @@ class NeuralynxRecordingInterface(BaseRecordingInterface):
             Folder holding the Neuralynx files (.ncs, .nse, .ntt, .nev).
         stream_name : str, optional
             Stream to read when the folder has several (channels of one rate and range form a stream).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import NeuralynxRecordingExtractor
 

@@ -42,8 +42,6 @@ class NeuralynxSortingInterface(BaseSortingInterface):
             Folder holding the session's Neuralynx files (.nse, .ntt, and the .ncs that give rate and start).
         sampling_frequency : float, optional
             Rate spike times are counted in; by default that of the .ncs stream (there must be one).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         stream_id : str, optional
             The .ncs stream whose rate to take when the folder has streams of several rates.
         """

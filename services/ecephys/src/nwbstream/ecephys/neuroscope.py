@@ -89,12 +89,8 @@ class NeuroScopeRecordingInterface(BaseRecordingInterface):
             not given (0.195 is Intan's).
         xml_file_path : Path, optional
             The session's .xml; by default the one named like the data file, else like its folder.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries.
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import NeuroScopeRecordingExtractor
 
@@ -200,8 +196,6 @@ class NeuroScopeSortingInterface(BaseSortingInterface):
             Shanks (the N of .res.N/.clu.N) to leave out.
         xml_file_path : Path, optional
             The session's .xml (its sampling rate times the spikes); by default the one .xml in the folder.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors.extractor_classes import NeuroScopeSortingExtractor
 

@@ -32,8 +32,6 @@ class OpenEphysLegacyRecordingInterface(BaseRecordingInterface):
             Stream to read when the folder has several.
         block_index : int, optional
             Recording block (experiment) to read when the folder has several.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str
             Metadata key and name of the ElectricalSeries.
         """

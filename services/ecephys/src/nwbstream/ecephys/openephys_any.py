@@ -35,12 +35,8 @@ class OpenEphysRecordingInterface(BaseRecordingInterface):
             Stream to read when the folder has several.
         block_index : int, optional
             Recording block to read when the folder has several.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         arguments = dict(folder_path=folder_path, stream_name=stream_name, block_index=block_index)
         if es_key is not None:

@@ -38,12 +38,8 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
             Recording block to read when the folder has several.
         stub_test : bool
             Accepted for NeuroConv compatibility; the conversion's stub option cuts the data.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor
 

@@ -44,8 +44,6 @@ class OpenEphysBinaryAnalogInterface(BaseRecordingAsTimeSeriesInterface):
             folder has several analog streams.
         block_index : int, optional
             Recording block to read when the folder has several.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of the series' entry in metadata["TimeSeries"].
         time_series_name : str

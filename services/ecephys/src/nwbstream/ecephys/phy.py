@@ -41,8 +41,6 @@ class PhySortingInterface(BaseSortingInterface):
             Phy output folder (the one holding params.py).
         exclude_cluster_groups : list of str, optional
             Cluster groups to leave out, e.g. ["noise", "mua"].
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors import read_phy
 
@@ -64,8 +62,6 @@ class KiloSortSortingInterface(BaseSortingInterface):
             KiloSort output folder (the one holding params.py).
         keep_good_only : bool
             Keep only the units KiloSort labelled 'good'.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors import read_kilosort
 

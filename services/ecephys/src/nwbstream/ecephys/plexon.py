@@ -24,8 +24,6 @@ class PlexonSortingInterface(BaseSortingInterface):
         ----------
         file_path : Path
             Path to the plexon spiking data (.plx file).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors import read_plexon_sorting
 
@@ -61,12 +59,8 @@ class PlexonRecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .plx file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         stream_name : str
             The stream of the wideband channels: change it only when the file's channel prefixes were renamed.
         """
@@ -111,13 +105,9 @@ class PlexonLFPInterface(PlexonRecordingInterface):
         ----------
         file_path : Path
             The .plx file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key of the LFP ElectricalSeries (default "ElectricalSeriesLF"); the series is named
             ElectricalSeriesLF.
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         stream_name : str
             The stream of the low-pass filtered channels: change it only when the file's channel prefixes were
             renamed.

@@ -37,11 +37,7 @@ class Plexon2RecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .pl2 file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         raise SourceError(f"{file_path}: cannot be read as a Plexon2 recording: {WHY_UNREADABLE}")

@@ -32,12 +32,8 @@ class Spike2RecordingInterface(BaseRecordingInterface):
         ----------
         file_path : Path
             The .smr or .smrx file.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from neo.rawio import Spike2RawIO
         from spikeinterface.extractors.extractor_classes import Spike2RecordingExtractor

@@ -41,12 +41,8 @@ class SpikeGadgetsRecordingInterface(BaseRecordingInterface):
         gains : list of float, optional
             Microvolts per stored unit, one for all channels or one per channel: older Trodes versions do not
             write it (spikeScalingToUv) in the header.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import SpikeGadgetsRecordingExtractor
 

@@ -31,8 +31,6 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
             Folder holding the stream's .bin and .meta files.
         stream_id : str
             Stream to read: 'imec0.ap', 'imec0.lf', 'imec1.ap', ...
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default: ElectricalSeriesAP / ElectricalSeriesLF).
         """

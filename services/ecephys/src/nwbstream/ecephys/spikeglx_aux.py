@@ -72,8 +72,6 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         ----------
         folder_path : Path
             Folder holding the .nidq.bin and .nidq.meta files.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of this board's entries in metadata["TimeSeries"] and metadata["Events"].
         analog_channel_groups : dict, optional
@@ -231,8 +229,6 @@ class SpikeGLXSyncChannelInterface(BaseRecordingAsTimeSeriesInterface):
             Folder holding the imec stream's .bin and .meta files.
         stream_id : str
             The sync stream: the imec stream's id with '-SYNC' ('imec0.ap-SYNC', 'imec1.lf-SYNC').
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str
             Key of the series' entry in metadata["TimeSeries"].
         """

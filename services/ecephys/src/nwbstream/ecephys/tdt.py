@@ -41,14 +41,10 @@ class TdtRecordingInterface(BaseRecordingInterface):
             Microvolts per stored unit: TDT files do not carry it.
         stream_id : str
             Stream to read by its index ("0" is the first); stream_name takes precedence.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
         stream_name : str, optional
             Stream to read by its store name (e.g. "Wav1", "LFP1").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import TdtRecordingExtractor
 

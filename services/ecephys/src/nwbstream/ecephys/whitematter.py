@@ -38,12 +38,8 @@ class WhiteMatterRecordingInterface(BaseRecordingInterface):
             One id per channel (default 0 .. num_channels - 1).
         is_filtered : bool, optional
             Whether the traces were filtered before they were saved.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         es_key : str, optional
             Metadata key and name of the ElectricalSeries (default "ElectricalSeries").
-        metadata_key : str, optional
-            Accepted for NeuroConv compatibility; nwbstream keys this interface's metadata by es_key.
         """
         from spikeinterface.extractors.extractor_classes import WhiteMatterRecordingExtractor
 

@@ -36,8 +36,6 @@ class XClustSortingInterface(BaseSortingInterface):
             The .CEL files, one per unit.
         sampling_frequency : float
             Sampling rate of the recording the clusters come from, in Hz.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from spikeinterface.extractors.xclustextractors import XClustSortingExtractor
 

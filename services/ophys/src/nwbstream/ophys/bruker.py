@@ -51,8 +51,6 @@ class BrukerTiffImagingInterface(BaseImagingInterface):
         metadata_key : str, optional
             Key in the Ophys metadata; default "bruker_tiff_imaging", suffixed "_<channel_name>" and
             "_plane<plane_index>" when given.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from roiextractors import BrukerTiffImagingExtractor
 
@@ -173,8 +171,6 @@ class BrukerTiffSinglePlaneImagingInterface(BaseBrukerStreamInterface):
         stream_name : str, optional
             The stream to read (e.g. Ch2, or Ch2_000001 for one plane of a volume); required when there are
             several.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from roiextractors import BrukerTiffMultiPlaneImagingExtractor, BrukerTiffSinglePlaneImagingExtractor
 
@@ -207,8 +203,6 @@ class BrukerTiffMultiPlaneImagingInterface(BaseBrukerStreamInterface):
             The T-series folder: the .ome.tif files and <folder name>.xml.
         stream_name : str, optional
             The stream to read (e.g. Ch2_000001); required when there are several channels.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         """
         from roiextractors import BrukerTiffMultiPlaneImagingExtractor
 

@@ -25,8 +25,6 @@ class CaimanSegmentationInterface(BaseSegmentationInterface):
         ----------
         file_path : Path
             Path to .hdf5 file (CaImAn's saved estimates).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "caiman_segmentation".
         """

@@ -21,8 +21,6 @@ class CnmfeSegmentationInterface(BaseSegmentationInterface):
         ----------
         file_path : Path
             The CNMF-E output .mat file (MATLAB v7.3).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "cnmfe_segmentation".
         """

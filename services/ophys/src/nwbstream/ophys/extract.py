@@ -33,8 +33,6 @@ class ExtractSegmentationInterface(BaseSegmentationInterface):
             Frames per second (EXTRACT does not record it).
         output_struct_name : str, optional
             Name of the output struct in the file; default "output", else "extractAnalysisOutput" (older EXTRACT).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "extract_segmentation".
         """

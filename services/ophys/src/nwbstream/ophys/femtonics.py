@@ -41,8 +41,6 @@ class FemtonicsImagingInterface(BaseImagingInterface):
             The MUnit (one imaging run) of that session ("MUnit_0", ...); required when it has several.
         channel_name : str, optional
             The channel to read ("UG", "UR", ...); required when the unit has several.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key of this series in the Ophys metadata; default "femtonics_imaging" followed by the session, unit
             and "channel_<name>" given.

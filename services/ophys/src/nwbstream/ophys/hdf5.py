@@ -40,8 +40,6 @@ class Hdf5ImagingInterface(BaseImagingInterface):
             Accepted as the reader takes it; NeuroConv does not write it.
         channel_names : list of str, optional
             Names of the dataset's channels; the first channel is converted.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         photon_series_type : str
             TwoPhotonSeries or OnePhotonSeries.
         metadata_key : str, optional

@@ -36,8 +36,6 @@ class InscopixSegmentationInterface(BaseSegmentationInterface):
         ----------
         file_path : Path
             Path to the .isxd Inscopix cell set.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "inscopix_segmentation".
         """

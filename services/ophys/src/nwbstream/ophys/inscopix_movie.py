@@ -38,8 +38,6 @@ class InscopixImagingInterface(BaseImagingInterface):
         ----------
         file_path : Path
             The .isxd movie.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key of this series in the Ophys metadata; default "inscopix_imaging".
         """

@@ -23,8 +23,6 @@ class MicroManagerTiffImagingInterface(BaseImagingInterface):
         ----------
         folder_path : Path
             The folder holding the OME-TIFF files (*.ome.tif) and DisplaySettings.json.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "micromanager_imaging".
         """

@@ -45,8 +45,6 @@ class MinianSegmentationInterface(BaseSegmentationInterface):
             Frames per second; else derived from timeStamps.csv.
         timestamps_path : Path, optional
             The timeStamps.csv file; default folder_path/timeStamps.csv.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "minian_segmentation".
         """

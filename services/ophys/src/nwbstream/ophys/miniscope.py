@@ -51,8 +51,6 @@ class MiniscopeImagingInterface(BaseImagingInterface):
             The device's metaData.json, when given file_paths (NeuroConv deprecates it).
         timeStamps_file_path : Path, optional
             The timeStamps.csv; default the one beside the videos.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key of this series in the Ophys metadata; default "miniscope_imaging".
         """

@@ -36,8 +36,6 @@ class SbxImagingInterface(BaseImagingInterface):
             The .sbx file (or its .mat), the other one beside it with the same name.
         sampling_frequency : float, optional
             Frames per second; else computed from the .mat's `info` (resfreq, lines, scanmode) as Scanbox does.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         photon_series_type : str
             TwoPhotonSeries or OnePhotonSeries.
         metadata_key : str, optional

@@ -59,8 +59,6 @@ class ScanImageImagingInterface(BaseImagingInterface):
             The acquisition's files in order, instead of `file_path`.
         interleave_slice_samples : bool, optional
             With several frames per slice and no `slice_sample`: keep them all as successive samples.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "scan_image_imaging", suffixed with the channel ("_channel_2") and
             plane ("_plane_1") when given.
@@ -144,8 +142,6 @@ class ScanImageLegacyImagingInterface(BaseImagingInterface):
             The ScanImage 3.8 TIFF.
         fallback_sampling_frequency : float, optional
             Frames per second, used when the header has no state.acq.frameRate.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "scan_image_legacy_imaging".
         """

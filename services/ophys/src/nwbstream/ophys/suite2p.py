@@ -34,8 +34,6 @@ class Suite2pSegmentationInterface(BaseSegmentationInterface):
             plane0, plane1, ...; default the first.
         plane_segmentation_name : str, optional
             Name of the PlaneSegmentation (NeuroConv deprecates it for the metadata's `name`).
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "suite2p_segmentation_<channel>_<plane>".
         """

@@ -37,8 +37,6 @@ class ThorImagingInterface(BaseImagingInterface):
             The first OME-TIFF of the session (e.g. ChanA_001_001_001_001.tif), beside Experiment.xml.
         channel_name : str, optional
             The channel to read, as Experiment.xml names it (e.g. ChanA); default the first.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         metadata_key : str, optional
             Key in the Ophys metadata; default "thor_imaging" (or "thor_imaging_channel_<channel_name>").
         """

@@ -50,8 +50,6 @@ class TiffImagingInterface(BaseImagingInterface):
             The channel to read ("0", "1", ...); required when there are several.
         num_planes : int
             Planes per volume.
-        verbose : bool
-            Accepted for NeuroConv compatibility; has no effect.
         photon_series_type : str
             TwoPhotonSeries or OnePhotonSeries.
         metadata_key : str, optional
