@@ -9,6 +9,7 @@ unit 'n.a.' with no scaling, as NeuroConv does.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,7 +18,7 @@ from nwbstream.service.chunks import Selection
 from nwbstream.service.interface import source_label
 from nwbstream.service.schemas import base_metadata_schema
 
-from .recording import clean_label, segment_samples, segment_timing
+from .recording import clean_label, segment_samples, segment_timing, start_fields
 
 
 def time_series_metadata_schema(keys: list[str], *open_sections: str) -> dict[str, Any]:
@@ -63,8 +64,14 @@ class BaseRecordingAsTimeSeriesInterface(BaseDataInterface):
     def channel_names(self) -> list[str]:
         return [clean_label(c) for c in self.recording.get_channel_ids()]
 
+    def session_start_time(self) -> datetime | None:
+        return None
+
     def get_metadata(self) -> dict[str, Any]:
-        return {"NWBFile": {}, "TimeSeries": {self.metadata_key: self.time_series_entry()}}
+        return {
+            "NWBFile": start_fields(self.session_start_time()),
+            "TimeSeries": {self.metadata_key: self.time_series_entry()},
+        }
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return time_series_metadata_schema([self.metadata_key])

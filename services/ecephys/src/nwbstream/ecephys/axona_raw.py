@@ -39,7 +39,34 @@ def trial_metadata(set_header: dict[str, str]) -> tuple[dict[str, Any], dict[str
     return nwbfile, device
 
 
-class AxonaRecordingInterface(BaseRecordingInterface):
+class BaseAxonaTrialInterface(BaseRecordingInterface):
+    """A recording of one DacqUSB trial: its channels grouped by tetrode, its session and system from the .set.
+    Formats set `self.set_header` (the .set's fields) and `self.tetrodes` (each channel's tetrode number)."""
+
+    set_header: dict[str, str]
+    tetrodes: list[int]
+
+    def group_names(self) -> list[str]:
+        """NeuroConv groups the channels by tetrode, named by the tetrode's number."""
+        return [str(t) for t in self.tetrodes]
+
+    def extra_electrode_columns(self) -> list[Column]:
+        tetrodes = Column("tetrode_id", TETRODE_DESCRIPTION, np.asarray(self.tetrodes, dtype=np.int64))
+        return [*super().extra_electrode_columns(), tetrodes]
+
+    def session_start_time(self) -> datetime:
+        return trial_start(self.set_header)
+
+    def device_metadata(self) -> dict[str, Any]:
+        return trial_metadata(self.set_header)[1]
+
+    def get_metadata(self) -> dict[str, Any]:
+        metadata = super().get_metadata()
+        metadata["NWBFile"].update(trial_metadata(self.set_header)[0])
+        return metadata
+
+
+class AxonaRecordingInterface(BaseAxonaTrialInterface):
     display_name = "Axona Recording"
     associated_suffixes = (".bin", ".set")
     info = "Interface for Axona recording data."
@@ -77,25 +104,6 @@ class AxonaRecordingInterface(BaseRecordingInterface):
         self.set_header = reader.file_parameters["set"]["file_header"]
         self.tetrodes = [t for t in reader.get_active_tetrode() for _ in range(4)]
         _check_bin_length(reader.bin_file, self.set_header)
-
-    def group_names(self) -> list[str]:
-        """NeuroConv groups the channels by tetrode, named by the tetrode's number."""
-        return [str(t) for t in self.tetrodes]
-
-    def extra_electrode_columns(self) -> list[Column]:
-        tetrodes = Column("tetrode_id", TETRODE_DESCRIPTION, np.asarray(self.tetrodes, dtype=np.int64))
-        return [*super().extra_electrode_columns(), tetrodes]
-
-    def session_start_time(self) -> datetime:
-        return trial_start(self.set_header)
-
-    def device_metadata(self) -> dict[str, Any]:
-        return trial_metadata(self.set_header)[1]
-
-    def get_metadata(self) -> dict[str, Any]:
-        metadata = super().get_metadata()
-        metadata["NWBFile"].update(trial_metadata(self.set_header)[0])
-        return metadata
 
 
 def _check_bin_length(bin_file: Path, set_header: dict[str, str]) -> None:

@@ -8,16 +8,13 @@ recording, made reproducible (the noise of any stretch of samples is the same on
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import SourceError
 
 from .axona import DataFile, parse_header
-from .axona_raw import TETRODE_DESCRIPTION, trial_metadata, trial_start
-from .recording import BaseRecordingInterface
+from .axona_raw import BaseAxonaTrialInterface
 
 CHANNELS_PER_TETRODE = 4
 DEFAULT_PRETRIGGER = 10  # samples before the trigger in a cut-out, when the .set predates its pretrigSamps field
@@ -109,7 +106,7 @@ def _place_cut_outs(traces: np.ndarray, start: int, starts: np.ndarray, waveform
         traces[first - start : last - start, column : column + CHANNELS_PER_TETRODE] = cut.T
 
 
-class AxonaUnitRecordingInterface(BaseRecordingInterface):
+class AxonaUnitRecordingInterface(BaseAxonaTrialInterface):
     display_name = "Axona Units"
     associated_suffixes = (".bin", ".set")
     info = "Interface for Axona recording data."
@@ -161,20 +158,3 @@ class AxonaUnitRecordingInterface(BaseRecordingInterface):
             for i in range(CHANNELS_PER_TETRODE)
         ]
         return [full_scale_uv / (gain * 128) for gain in gains]
-
-    def group_names(self) -> list[str]:
-        return [str(t) for t in self.tetrodes]
-
-    def extra_electrode_columns(self) -> list[Column]:
-        return [Column("tetrode_id", TETRODE_DESCRIPTION, np.asarray(self.tetrodes, dtype=np.int64))]
-
-    def session_start_time(self) -> datetime:
-        return trial_start(self.set_header)
-
-    def device_metadata(self) -> dict[str, Any]:
-        return trial_metadata(self.set_header)[1]
-
-    def get_metadata(self) -> dict[str, Any]:
-        metadata = super().get_metadata()
-        metadata["NWBFile"].update(trial_metadata(self.set_header)[0])
-        return metadata

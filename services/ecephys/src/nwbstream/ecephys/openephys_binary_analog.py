@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from nwbstream.service import SourceError
 
@@ -75,13 +74,6 @@ class OpenEphysBinaryAnalogInterface(BaseRecordingAsTimeSeriesInterface):
 
     def session_start_time(self) -> datetime | None:
         return settings_start_time(self.settings)
-
-    def get_metadata(self) -> dict[str, Any]:
-        metadata = super().get_metadata()
-        start = self.session_start_time()
-        if start:
-            metadata["NWBFile"]["session_start_time"] = start.isoformat()
-        return metadata
 
     def time_series_entry(self) -> dict[str, str]:
         return {

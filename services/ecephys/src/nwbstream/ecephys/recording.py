@@ -87,8 +87,7 @@ class BaseRecordingInterface(BaseDataInterface):
 
     def get_metadata(self) -> dict[str, Any]:
         device = {**self.device_metadata(), **self.probe_device_fields()}
-        start = self.session_start_time()
-        nwbfile = {"session_start_time": start.isoformat()} if start else {}
+        nwbfile = start_fields(self.session_start_time())
         series_key = self.es_key
         groups = sorted(set(self.group_names()))
         return {
@@ -200,6 +199,11 @@ class BaseRecordingInterface(BaseDataInterface):
             "offset": float(offsets[0]) * 1e-6,
             "channel_conversion": None if uniform else gains.tolist(),
         }
+
+
+def start_fields(start: datetime | None) -> dict[str, str]:
+    """The NWBFile fields a source's start time gives (none when the source does not say when it started)."""
+    return {"session_start_time": start.isoformat()} if start else {}
 
 
 def segment_samples(recording: Any, index: int, stub: bool) -> int:

@@ -15,6 +15,7 @@ from nwbstream.service.events import BaseEventsInterface, EventType
 from nwbstream.service.names import camel_case
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
+from .recording import start_fields
 from .spikeglx import _check_meta
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
@@ -169,9 +170,8 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         }
 
     def get_metadata(self) -> dict[str, Any]:
-        start = self.session_start_time()
         metadata: dict[str, Any] = {
-            "NWBFile": {"session_start_time": start.isoformat()} if start else {},
+            "NWBFile": start_fields(self.session_start_time()),
             "Devices": {BOARD_KEY: dict(BOARD)},
         }
         if self.groups:
@@ -247,13 +247,6 @@ class SpikeGLXSyncChannelInterface(BaseRecordingAsTimeSeriesInterface):
 
     def session_start_time(self) -> datetime | None:
         return file_create_time(self.meta)
-
-    def get_metadata(self) -> dict[str, Any]:
-        metadata = super().get_metadata()
-        start = self.session_start_time()
-        if start:
-            metadata["NWBFile"]["session_start_time"] = start.isoformat()
-        return metadata
 
     def time_series_entry(self) -> dict[str, str]:
         description = SYNC_DESCRIPTION.format(probe=self.probe, kind=self.kind, stream=self.stream_id)
