@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2 as pb
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
@@ -121,6 +122,32 @@ class ServiceClient:
                     attempt = 0
                     yield chunk
                 return
+            except grpc.RpcError as error:
+                retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                attempt += 1
+                if not retryable or attempt > READ_RETRIES:
+                    raise ConversionError(_describe(error, self)) from None
+                time.sleep(0.5 * attempt)
+
+    def read_sync_times(
+        self, opened: OpenedSource, channel: str, edge: str = "rising", bit: int | None = None
+    ) -> np.ndarray:
+        """Times (s, on the clock of the source's objects) of the `edge`s of one sync channel of an open source
+        ("SY0" with bit 6, "XD0", ...). Like ReadChunks, the request carries what opened the source; a broken
+        stream is read again from its start."""
+        request = pb.ReadSyncTimesRequest(
+            source_id=opened.source_id,
+            source=opened.request,
+            fingerprint=opened.fingerprint,
+            channel=channel,
+            edge=edge,
+            bit=bit,
+        )
+        attempt = 0
+        while True:
+            try:
+                parts = [np.frombuffer(chunk.times, dtype="<f8") for chunk in self.stub.ReadSyncTimes(request)]
+                return np.concatenate([np.empty(0, "<f8"), *parts])
             except grpc.RpcError as error:
                 retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
                 attempt += 1

@@ -75,6 +75,15 @@ class BaseDataInterface(ABC):
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
         """The values of one bulk dataset at `selection` (one slice per axis), in the plan's dtype."""
 
+    def sync_channels(self) -> list[str]:
+        """The channels `sync_times` reads pulses from (TTL lines, sync words, event lines); none by default."""
+        return []
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        """Times (s, increasing, on the clock of this source's objects) of `channel`'s `edge`s ("rising", "falling",
+        "both"), of bit `bit` when the channel is a word; `channel` is one of `sync_channels()`, read slab by slab."""
+        raise SourceError(f"{source_label(self.source_data)}: {type(self).__name__} has no sync channels")
+
     def close(self) -> None:  # noqa: B027 - most readers hold nothing that needs releasing
         """Releases file handles; the default has nothing to release."""
 

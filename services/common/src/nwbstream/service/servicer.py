@@ -22,8 +22,10 @@ from .codecs import Codec, CodecError
 from .contribution import NwbObjectSpec
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface, source_label
+from .sync import SyncRequestError, check_sync_request
 
 log = logging.getLogger(__name__)
+SYNC_CHUNK_VALUES = 1 << 16  # edge times per SyncTimesChunk message (512 KiB)
 
 
 @dataclass
@@ -98,6 +100,31 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                     return
                 yield pb.Chunk(index=chunk.index, offset=chunk.offset, data=chunk.data, raw_nbytes=chunk.raw_nbytes)
 
+    def ReadSyncTimes(
+        self, request: pb.ReadSyncTimesRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.SyncTimesChunk]:
+        with _status(context):
+            interface = self._source_for(request).interface
+            label = source_label(interface.source_data)
+            edge = request.edge or "rising"
+            check_sync_request(label, interface.sync_channels(), request.channel, edge)
+            bit = request.bit if request.HasField("bit") else None
+            try:
+                times = np.asarray(interface.sync_times(request.channel, edge, bit), dtype="<f8")
+            except SourceError:
+                raise
+            except SyncRequestError as error:
+                raise SourceError(f"{label}: {error}") from None
+            except Exception as error:  # a reader failing mid-file: truncated, corrupt; say which file
+                raise SourceError(
+                    f"{label}: cannot read the {edge} edges of sync channel {request.channel!r}: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+            for start in range(0, len(times), SYNC_CHUNK_VALUES):
+                if not context.is_active():
+                    return
+                yield pb.SyncTimesChunk(times=times[start : start + SYNC_CHUNK_VALUES].tobytes())
+
     def CloseSource(self, request: pb.CloseSourceRequest, context: grpc.ServicerContext):
         with self._lock:
             source = self._sources.pop(request.source_id, None)
@@ -144,7 +171,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
         )
         return _OpenSource(interface, {o.name: o for o in objects}, fingerprint), reply
 
-    def _source_for(self, request: pb.ReadChunksRequest) -> _OpenSource:
+    def _source_for(self, request: pb.ReadChunksRequest | pb.ReadSyncTimesRequest) -> _OpenSource:
         """The open source the request names; one this process never opened is reopened from `request.source`
         (a restarted service, another replica) and must describe the same objects as when first opened."""
         with self._lock:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import Column
 
+from .intan_digital import digital_streams, line_edge_times, lines_of
 from .recording import BaseRecordingInterface
 
 AMPLIFIER_STREAM = "0"  # neo's stream id of the RHD2000/RHS2000 amplifier channels
@@ -58,7 +61,20 @@ class IntanRecordingInterface(BaseRecordingInterface):
         else:
             self.recording = IntanRecordingExtractor(file_path=path, **options)
         self.suffix = path.suffix.lower()
+        self.saved_files_are_split = saved_files_are_split
         self.es_key = es_key or "ElectricalSeries"
+
+    def sync_channels(self) -> list[str]:
+        """The file's digital lines ('DIGITAL-IN-01', ...): pulses on the amplifier channels' clock."""
+        return list(self.digital_lines)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return line_edge_times(self.digital_lines, channel, edge, bit)
+
+    @functools.cached_property
+    def digital_lines(self) -> dict[str, tuple[Any, Any]]:
+        """Read when pulses are first asked for: most conversions never do."""
+        return lines_of(digital_streams(Path(self.source_data["file_path"]), self.saved_files_are_split))
 
     def electrical_series_name(self) -> str:
         return "ElectricalSeries"

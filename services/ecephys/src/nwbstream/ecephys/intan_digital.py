@@ -12,8 +12,10 @@ import numpy as np
 from nwbstream.service import SourceError
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
+from nwbstream.service.sync import SyncRequestError
 
 from .intan_analog import read_intan_stream
+from .sync_lines import recording_edge_times
 
 DIGITAL_STREAMS = ("USB board digital input channel", "USB board digital output channel")
 
@@ -45,22 +47,13 @@ class IntanDigitalInterface(BaseEventsInterface):
             The session was saved as several rotated files: concatenate every .rhd/.rhs of the file's folder
             in file name order.
         """
-        from spikeinterface.extractors import get_neo_streams
-
         path = Path(file_path)
-        streams, _ = get_neo_streams("intan", file_path=str(path))
-        self.recordings = {
-            name: read_intan_stream(path, name, saved_files_are_split) for name in DIGITAL_STREAMS if name in streams
-        }
-        self.line_of: dict[str, tuple[Any, Any]] = {
-            str(channel): (recording, channel)
-            for recording in self.recordings.values()
-            for channel in recording.get_channel_ids()
-        }
+        self.recordings = digital_streams(path, saved_files_are_split)
+        self.line_of = lines_of(self.recordings)
         if not self.line_of:
             raise SourceError(
                 f"{path}: no digital channels (the header lists only the lines enabled at acquisition; "
-                f"this file's streams are {streams})"
+                f"this file has no {' or '.join(DIGITAL_STREAMS)} stream)"
             )
         try:
             self.plan = event_plan(detection_configuration, list(self.line_of))
@@ -70,6 +63,12 @@ class IntanDigitalInterface(BaseEventsInterface):
 
     def get_metadata(self) -> dict[str, Any]:
         return {"NWBFile": {}, "Events": plan_metadata(self.metadata_key, self.plan)}
+
+    def sync_channels(self) -> list[str]:
+        return list(self.line_of)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return line_edge_times(self.line_of, channel, edge, bit)
 
     def read_events(self) -> dict[str, EventType]:
         found: dict[str, EventType] = {}
@@ -82,6 +81,31 @@ class IntanDigitalInterface(BaseEventsInterface):
                 plan,
             )
         return {name: found[name] for name, _, _ in self.plan}
+
+
+def digital_streams(path: Path, saved_files_are_split: bool) -> dict[str, Any]:
+    """The file's digital input and output streams (those it has), by neo's stream name."""
+    from spikeinterface.extractors import get_neo_streams
+
+    streams, _ = get_neo_streams("intan", file_path=str(path))
+    return {name: read_intan_stream(path, name, saved_files_are_split) for name in DIGITAL_STREAMS if name in streams}
+
+
+def lines_of(recordings: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Each digital line by the name the header gives it ('DIGITAL-IN-01'): its stream and channel id."""
+    return {
+        str(channel): (recording, channel)
+        for recording in recordings.values()
+        for channel in recording.get_channel_ids()
+    }
+
+
+def line_edge_times(line_of: dict[str, tuple[Any, Any]], line: str, edge: str, bit: int | None) -> np.ndarray:
+    """Edge times of one 0/1 digital line, on the clock of the file's samples (every stream of a file shares it)."""
+    if bit is not None:
+        raise SyncRequestError(f"{line} is one digital line, not a word: it has no bit {bit}")
+    recording, channel = line_of[line]
+    return recording_edge_times(recording, channel, edge, 0)
 
 
 def _line_reader(recording: Any, lines: list[str]) -> Callable[[str, int, int], np.ndarray]:

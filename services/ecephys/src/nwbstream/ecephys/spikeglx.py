@@ -7,9 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import Column, SourceError
 
 from .recording import BaseRecordingInterface
+from .sync_lines import recording_edge_times
+
+SYNC_CHANNEL = "SY0"  # an imec stream's status word, saved last
+SYNC_BIT = 6  # where SpikeGLX puts its 1 Hz sync square wave in SY0
 
 
 class SpikeGLXRecordingInterface(BaseRecordingInterface):
@@ -44,6 +49,7 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         for meta_file in Path(folder_path).rglob(f"*.{stream_id}.meta"):
             _check_meta(meta_file)
         self.recording = read_spikeglx(folder_path, stream_id=stream_id)
+        self.folder_path, self.stream_id = Path(folder_path), stream_id
         info = self.recording.neo_reader.signals_info_dict[(0, stream_id)]
         self.meta: dict[str, str] = info["meta"]
         self.band: str = info["stream_kind"]
@@ -56,6 +62,15 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         if int(self.meta.get("typeImEnabled", 0)) != 1:
             series += self.probe_name
         self.es_key = es_key or series
+
+    def sync_channels(self) -> list[str]:
+        streams = self.recording.neo_reader.header["signal_streams"]["id"]
+        return [SYNC_CHANNEL] if f"{self.stream_id}-SYNC" in streams else []
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        """SY0's bit `bit` (default the sync bit, 6), timed as this stream's samples (the word is saved with them)."""
+        sync = read_spikeglx_stream(self.folder_path, f"{self.stream_id}-SYNC")
+        return sync_word_times(sync, edge, bit, clock=self.recording)
 
     def device_metadata(self) -> dict[str, Any]:
         part = self.meta.get("imDatPrb_pn", "unknown part number")
@@ -91,6 +106,24 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         if probe.get_shank_count() > 1:
             columns.append(Column("shank_ids", "The shank id of the electrode.", list(probe.shank_ids)))
         return columns
+
+
+def read_spikeglx_stream(folder_path: Path, stream_id: str) -> Any:
+    """The stream, once its .bin is known to be as long as its .meta says."""
+    from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
+
+    for meta_file in folder_path.rglob(f"*.{stream_id.replace('-SYNC', '')}.meta"):
+        _check_meta(meta_file)
+    streams, _ = SpikeGLXRecordingExtractor.get_streams(folder_path=folder_path)
+    if stream_id not in streams:
+        raise SourceError(f"{folder_path}: no SpikeGLX stream {stream_id!r} (the folder's streams are {streams})")
+    return SpikeGLXRecordingExtractor(folder_path=folder_path, stream_id=stream_id, all_annotations=True)
+
+
+def sync_word_times(sync: Any, edge: str, bit: int | None, clock: Any | None = None) -> np.ndarray:
+    """Edge times of bit `bit` (default SYNC_BIT) of an imec stream's sync word, `sync` its one-channel stream."""
+    (channel,) = sync.get_channel_ids()
+    return recording_edge_times(sync, channel, edge, SYNC_BIT if bit is None else bit, clock)
 
 
 def _check_meta(meta_file: Path) -> None:

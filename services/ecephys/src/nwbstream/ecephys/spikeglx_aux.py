@@ -9,14 +9,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import NwbObjectSpec, SourceError
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
 from nwbstream.service.names import camel_case
+from nwbstream.service.sync import SyncRequestError
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
 from .recording import start_fields
-from .spikeglx import _check_meta
+from .spikeglx import SYNC_CHANNEL, read_spikeglx_stream, sync_word_times
+from .sync_lines import recording_edge_times
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
 BOARD_KEY = "spikeglx_nidq_device"  # NeuroConv's key of the board in metadata["Devices"]
@@ -35,18 +38,6 @@ def file_create_time(meta: dict[str, str]) -> datetime | None:
     """The .meta's fileCreateTime (local time, no zone); None when absent or blanked (0000-00-00, de-identified)."""
     created = meta.get("fileCreateTime", "")
     return None if not created or created.startswith("0000-00-00") else datetime.fromisoformat(created)
-
-
-def read_spikeglx_stream(folder_path: Path, stream_id: str) -> Any:
-    """The stream, once its .bin is known to be as long as its .meta says."""
-    from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
-
-    for meta_file in folder_path.rglob(f"*.{stream_id.replace('-SYNC', '')}.meta"):
-        _check_meta(meta_file)
-    streams, _ = SpikeGLXRecordingExtractor.get_streams(folder_path=folder_path)
-    if stream_id not in streams:
-        raise SourceError(f"{folder_path}: no SpikeGLX stream {stream_id!r} (the folder's streams are {streams})")
-    return SpikeGLXRecordingExtractor(folder_path=folder_path, stream_id=stream_id, all_annotations=True)
 
 
 class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterface):
@@ -97,6 +88,7 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         self.analog = {h: c for h, c in handles.items() if h.startswith(("XA", "MA"))}
         self.words = {h: c for h, c in handles.items() if h.startswith("XD")}
         bits = sorted(int(str(line)[2:]) for line in info["digital_channels"])
+        self.lines = [f"XD{bit}" for bit in bits]
         if len(self.words) > 1 or (bits and max(bits) > 15):
             raise SourceError(
                 f"{folder_path}: the digital lines {bits} span {len(self.words)} 16-bit words; nwbstream (as "
@@ -199,6 +191,25 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         ]
         return series + (BaseEventsInterface.describe(self, stub) if self.plan else [])
 
+    def sync_channels(self) -> list[str]:
+        """The digital lines ('XD0' is line 0, 'XD5' line 5 of the word) and the analog channels (a TTL cut at its
+        midpoint)."""
+        return [*self.lines, *self.analog]
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        """A line's edges; `bit` names the line within the word XD0 instead ('XD0' with bit 5 is line 5)."""
+        if channel in self.analog:
+            if bit is not None:
+                raise SyncRequestError(f"{channel} is an analog channel, not a word: it has no bit {bit}")
+            return recording_edge_times(self.recording, self.analog[channel], edge, None)
+        if bit is not None and channel != "XD0":
+            raise SyncRequestError(f"{channel} is one digital line; give a bit only with the word, XD0")
+        line = int(channel[2:]) if bit is None else bit
+        if f"XD{line}" not in self.lines:
+            raise SyncRequestError(f"the board saved no digital line {line} (its lines are {self.lines})")
+        (word,) = self.words.values()
+        return recording_edge_times(self.recording, word, edge, line)
+
     def read_events(self) -> dict[str, EventType]:
         return detect_in_slabs(
             partial(_channel_samples, self.recording, {**self.words, **self.analog}),
@@ -247,6 +258,13 @@ class SpikeGLXSyncChannelInterface(BaseRecordingAsTimeSeriesInterface):
 
     def session_start_time(self) -> datetime | None:
         return file_create_time(self.meta)
+
+    def sync_channels(self) -> list[str]:
+        return [SYNC_CHANNEL]
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        """SY0's bit `bit` (default the sync bit, 6)."""
+        return sync_word_times(self.recording, edge, bit)
 
     def time_series_entry(self) -> dict[str, str]:
         description = SYNC_DESCRIPTION.format(probe=self.probe, kind=self.kind, stream=self.stream_id)

@@ -1,0 +1,128 @@
+"""ReadSyncTimes: a source's sync pulses (edges of a sync word bit, a digital line, an analog TTL), read in the
+service slab by slab, as times on the clock of the source's objects; compared with edges found by numpy on the
+generated files' raw samples, timed by spikeinterface."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from nwbstream.coordinator.errors import ConversionError
+from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
+
+from .ecephys_cases import mda, spikeglx_aux
+from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
+
+
+@pytest.fixture(scope="module")
+def opened(services):
+    """Opens a source in its service (closed at the end of the module)."""
+    spikeglx_aux.make()
+    sources = []
+
+    def open_source(interface: str, source_data: dict):
+        client = services.client_for(interface)
+        source = client.open_source(interface, source_data, stub=False)
+        sources.append(source)
+        return source
+
+    yield open_source
+    for source in sources:
+        source.service.close_source(source.source_id)
+
+
+def expected_edges(stream_id: str, channel: str, edge: str, bit: int | None = None) -> np.ndarray:
+    """Edges of a channel's raw samples (bit `bit`, or cut halfway), found by numpy, at spikeinterface's times."""
+    stream = SpikeGLXRecordingExtractor(folder_path=FOLDER, stream_id=stream_id)
+    (channel_id,) = [c for c in stream.get_channel_ids() if c.endswith(f"#{channel}")]
+    raw = stream.get_traces(channel_ids=[channel_id])[:, 0].astype(np.int64)
+    line = (raw >> bit) & 1 if bit is not None else (raw >= (raw.min() + raw.max()) / 2).astype(np.int64)
+    steps = np.diff(line)
+    wanted = {"rising": steps > 0, "falling": steps < 0, "both": steps != 0}[edge]
+    clock = SpikeGLXRecordingExtractor(folder_path=FOLDER, stream_id=stream_id.replace("-SYNC", ""))
+    return clock.get_times()[np.flatnonzero(wanted) + 1]
+
+
+@pytest.mark.parametrize("edge", ["rising", "falling", "both"])
+def test_imec_sync_word_bit_6_on_the_probe_clock(opened, edge):
+    source = opened("SpikeGLXRecordingInterface", {"folder_path": str(FOLDER), "stream_id": "imec0.ap"})
+    times = source.service.read_sync_times(source, "SY0", edge, bit=6)
+    expected = expected_edges("imec0.ap-SYNC", "SY0", edge, bit=6)
+    # the fixture's 1 Hz square wave, high from each second's half: 3 rising and 2 falling edges in 3 s
+    assert len(expected) == {"rising": 3, "falling": 2, "both": 5}[edge]
+    np.testing.assert_array_equal(times, expected)
+
+
+def test_imec_sync_bit_defaults_to_6_and_the_sync_channel_interface_agrees(opened):
+    probe = opened("SpikeGLXRecordingInterface", {"folder_path": str(FOLDER), "stream_id": "imec0.ap"})
+    sync = opened("SpikeGLXSyncChannelInterface", SYNC)
+    expected = expected_edges("imec0.ap-SYNC", "SY0", "rising", bit=6)
+    np.testing.assert_array_equal(probe.service.read_sync_times(probe, "SY0"), expected)
+    np.testing.assert_array_equal(sync.service.read_sync_times(sync, "SY0", bit=6), expected)
+    assert len(sync.service.read_sync_times(sync, "SY0", bit=5)) == 0  # the fixture's other status bits stay low
+
+
+@pytest.mark.parametrize(
+    ("channel", "bit", "edge", "line", "count"),
+    [
+        ("XD0", None, "rising", 0, 30),  # line 0: a 10 Hz square wave over 3 s
+        ("XD3", None, "falling", 3, 5),  # line 3: a 5 ms pulse every 0.5 s from 0.5 s
+        ("XD0", 3, "both", 3, 10),  # the word XD0's bit 3 is line 3
+        ("XD7", None, "falling", 7, 0),  # line 7: high from 1.2 s to the end, never falls
+    ],
+)
+def test_nidq_digital_lines(opened, channel, bit, edge, line, count):
+    source = opened("SpikeGLXNIDQInterface", NIDQ)
+    times = source.service.read_sync_times(source, channel, edge, bit=bit)
+    expected = expected_edges("nidq", "XD0", edge, bit=line)
+    assert len(expected) == count
+    np.testing.assert_array_equal(times, expected)
+
+
+def test_nidq_analog_channel_is_cut_at_its_midpoint(opened):
+    source = opened("SpikeGLXNIDQInterface", NIDQ)
+    times = source.service.read_sync_times(source, "XA0", "rising")
+    expected = expected_edges("nidq", "XA0", "rising")
+    assert len(expected) == 8  # a 3 Hz sine over 3 s, from 0 up: it crosses its midpoint upward at 1/3 s, 2/3 s, ...
+    np.testing.assert_array_equal(times, expected)
+
+
+def test_a_service_that_never_opened_the_source_reopens_it(opened):
+    source = opened("SpikeGLXNIDQInterface", NIDQ)
+    unknown = dataclasses.replace(source, source_id="never-opened-here")
+    np.testing.assert_array_equal(
+        source.service.read_sync_times(unknown, "XD3"), source.service.read_sync_times(source, "XD3")
+    )
+
+
+@pytest.mark.parametrize(
+    ("interface", "source_data", "channel", "edge", "bit", "message"),
+    [
+        (
+            "SpikeGLXNIDQInterface",
+            NIDQ,
+            "SY0",
+            "rising",
+            None,
+            r"no sync channel 'SY0' \(its sync channels are \['XD0', 'XD1'",
+        ),
+        ("SpikeGLXNIDQInterface", NIDQ, "XD0", "up", None, r"sync edge 'up' is not one of \['rising'"),
+        ("SpikeGLXNIDQInterface", NIDQ, "XA0", "rising", 2, "XA0 is an analog channel"),
+        ("SpikeGLXNIDQInterface", NIDQ, "XD3", "rising", 1, "XD3 is one digital line"),
+        ("SpikeGLXNIDQInterface", NIDQ, "XD0", "rising", 12, "saved no digital line 12"),
+        ("SpikeGLXSyncChannelInterface", SYNC, "SY0", "rising", 16, "bit 16 is not one of its 16 bits"),
+    ],
+)
+def test_bad_requests_name_the_source_and_the_problem(opened, interface, source_data, channel, edge, bit, message):
+    source = opened(interface, source_data)
+    with pytest.raises(ConversionError, match=message) as error:
+        source.service.read_sync_times(source, channel, edge, bit=bit)
+    assert str(FOLDER) in str(error.value)
+
+
+def test_a_source_without_sync_channels_says_so(opened):
+    mda.make()
+    source = opened("MdaSortingInterface", mda.CASES["mda_firings"].source)
+    with pytest.raises(ConversionError, match=f"{mda.FIRINGS}: has no sync channels"):
+        source.service.read_sync_times(source, "SY0")
