@@ -9,9 +9,10 @@ import dataclasses
 import numpy as np
 import pytest
 from nwbstream.coordinator.errors import ConversionError
+from spikeinterface.extractors import read_intan
 from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
 
-from .ecephys_cases import mda, spikeglx_aux
+from .ecephys_cases import intan_aux, mda, spikeglx_aux
 from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
 
 
@@ -32,16 +33,21 @@ def opened(services):
         source.service.close_source(source.source_id)
 
 
+def edges_at(line: np.ndarray, times: np.ndarray, edge: str) -> np.ndarray:
+    """The times of the samples where a 0/1 line steps up, down or either way."""
+    steps = np.diff(line.astype(np.int64))
+    wanted = {"rising": steps > 0, "falling": steps < 0, "both": steps != 0}[edge]
+    return times[np.flatnonzero(wanted) + 1]
+
+
 def expected_edges(stream_id: str, channel: str, edge: str, bit: int | None = None) -> np.ndarray:
     """Edges of a channel's raw samples (bit `bit`, or cut halfway), found by numpy, at spikeinterface's times."""
     stream = SpikeGLXRecordingExtractor(folder_path=FOLDER, stream_id=stream_id)
     (channel_id,) = [c for c in stream.get_channel_ids() if c.endswith(f"#{channel}")]
     raw = stream.get_traces(channel_ids=[channel_id])[:, 0].astype(np.int64)
-    line = (raw >> bit) & 1 if bit is not None else (raw >= (raw.min() + raw.max()) / 2).astype(np.int64)
-    steps = np.diff(line)
-    wanted = {"rising": steps > 0, "falling": steps < 0, "both": steps != 0}[edge]
+    line = (raw >> bit) & 1 if bit is not None else raw >= (raw.min() + raw.max()) / 2
     clock = SpikeGLXRecordingExtractor(folder_path=FOLDER, stream_id=stream_id.replace("-SYNC", ""))
-    return clock.get_times()[np.flatnonzero(wanted) + 1]
+    return edges_at(line, clock.get_times(), edge)
 
 
 @pytest.mark.parametrize("edge", ["rising", "falling", "both"])
@@ -94,6 +100,33 @@ def test_a_service_that_never_opened_the_source_reopens_it(opened):
     np.testing.assert_array_equal(
         source.service.read_sync_times(unknown, "XD3"), source.service.read_sync_times(source, "XD3")
     )
+
+
+def intan_edges(path, line: str, edge: str) -> np.ndarray:
+    """A digital line's edges found by numpy, at the times of the amplifier channels' samples."""
+    digital = read_intan(path, stream_name="USB board digital input channel")
+    amplifier = read_intan(path, stream_id="0")
+    return edges_at(digital.get_traces(channel_ids=[line])[:, 0], amplifier.get_times(), edge)
+
+
+@pytest.mark.parametrize("interface", ["IntanRecordingInterface", "IntanDigitalInterface"])
+@pytest.mark.parametrize("edge", ["rising", "falling", "both"])
+def test_intan_digital_input_on_the_amplifier_clock(opened, interface, edge):
+    """The real one-file-per-signal-type session: DIGITAL-IN-15 carries one pulse (0.0992 s to 0.2002 s)."""
+    source = opened(interface, {"file_path": str(intan_aux.OFPS)})
+    times = source.service.read_sync_times(source, "DIGITAL-IN-15", edge)
+    expected = intan_edges(intan_aux.OFPS, "DIGITAL-IN-15", edge)
+    assert len(expected) == {"rising": 1, "falling": 1, "both": 2}[edge]
+    np.testing.assert_array_equal(times, expected)
+
+
+@pytest.mark.parametrize("line", ["DIGITAL-IN-01", "DIGITAL-IN-02"])
+def test_intan_rhs_digital_inputs(opened, line):
+    intan_aux.make_rhs()
+    source = opened("IntanDigitalInterface", {"file_path": str(intan_aux.RHS)})
+    expected = intan_edges(intan_aux.RHS, line, "both")
+    assert len(expected) > 2
+    np.testing.assert_array_equal(source.service.read_sync_times(source, line, "both"), expected)
 
 
 @pytest.mark.parametrize(
