@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from nwbstream.coordinator.errors import ConversionError
 from spikeinterface.extractors import read_intan
-from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
+from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor, SpikeGLXRecordingExtractor
 
-from .ecephys_cases import intan_aux, mda, spikeglx_aux
+from .ecephys_cases import intan_aux, mda, openephys, spikeglx_aux, writable_copy
 from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
+from .fixtures.ecephys.openephys_ttl import HIGH_SAMPLES, LINE1_ONSETS, LINE3_ONSETS, write_ttl_events
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +128,36 @@ def test_intan_rhs_digital_inputs(opened, line):
     expected = intan_edges(intan_aux.RHS, line, "both")
     assert len(expected) > 2
     np.testing.assert_array_equal(source.service.read_sync_times(source, line, "both"), expected)
+
+
+@pytest.fixture(scope="module")
+def openephys_ttl(tmp_path_factory):
+    """The real Open Ephys binary recording with TTL pulses written into its (empty) events folder."""
+    record_node = writable_copy(openephys.BINARY, tmp_path_factory.mktemp("openephys"))
+    write_ttl_events(record_node)
+    return {"folder_path": str(record_node), "stream_name": openephys.BINARY_STREAM}
+
+
+@pytest.mark.parametrize("interface", ["OpenEphysBinaryRecordingInterface", "OpenEphysRecordingInterface"])
+@pytest.mark.parametrize(
+    ("line", "edge", "onsets"), [("TTL1", "rising", LINE1_ONSETS), ("TTL3", "falling", LINE3_ONSETS)]
+)
+def test_openephys_ttl_lines_on_the_continuous_clock(opened, openephys_ttl, interface, line, edge, onsets):
+    source = opened(interface, openephys_ttl)
+    assert source.service.read_sync_times(source, "TTL3", "both").size == 2 * len(LINE3_ONSETS)
+    times = source.service.read_sync_times(source, line, edge)
+    recording = OpenEphysBinaryRecordingExtractor(**openephys_ttl)
+    frames = onsets + (HIGH_SAMPLES if edge == "falling" else 0)  # samples from the stream's first
+    np.testing.assert_allclose(times, recording.get_times()[frames], rtol=0, atol=1e-9)
+
+
+def test_openephys_without_ttl_events_has_no_sync_channels(opened):
+    source = opened(
+        "OpenEphysBinaryRecordingInterface",
+        {"folder_path": str(openephys.BINARY), "stream_name": openephys.BINARY_STREAM},
+    )
+    with pytest.raises(ConversionError, match="Record Node 106: has no sync channels"):
+        source.service.read_sync_times(source, "TTL1")
 
 
 @pytest.mark.parametrize(

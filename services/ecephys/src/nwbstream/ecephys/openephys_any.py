@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from nwbstream.service import SourceError
 
 from .openephys import OpenEphysLegacyRecordingInterface
@@ -51,6 +52,12 @@ class OpenEphysRecordingInterface(BaseRecordingInterface):
 
     def session_start_time(self) -> datetime | None:
         return self.format.session_start_time()
+
+    def sync_channels(self) -> list[str]:
+        return self.format.sync_channels()
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return self.format.sync_times(channel, edge, bit)
 
 
 def _format_of(folder: Path) -> type[BaseRecordingInterface]:

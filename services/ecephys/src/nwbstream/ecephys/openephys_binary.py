@@ -7,8 +7,11 @@ import xml.etree.ElementTree as ElementTree
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from nwbstream.service import SourceError
+from nwbstream.service.sync import SyncRequestError
 
+from .openephys_ttl import ttl_edge_times, ttl_files, ttl_lines
 from .recording import BaseRecordingInterface
 
 
@@ -56,6 +59,7 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
         )
         neural = [c for c in recording.get_channel_ids() if "ADC" not in str(c)]
         # As NeuroConv: analog input (ADC) channels are not electrodes (OpenEphysBinaryAnalogInterface reads them).
+        self.ttl = ttl_files(recording)
         self.recording = recording if len(neural) == recording.get_num_channels() else recording.select_channels(neural)
         self.es_key = es_key or "ElectricalSeries"
 
@@ -64,6 +68,15 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
 
     def session_start_time(self) -> datetime | None:
         return settings_start_time(self.settings)
+
+    def sync_channels(self) -> list[str]:
+        """The TTL lines of the stream's events ('TTL1', ...) that changed during the recording."""
+        return ttl_lines(self.ttl)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        if bit is not None:
+            raise SyncRequestError(f"{channel} is one TTL line, not a word: it has no bit {bit}")
+        return ttl_edge_times(self.ttl, channel, edge)
 
 
 def settings_start_time(settings: Path) -> datetime | None:
