@@ -8,11 +8,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+import spikeinterface.extractors as se
 from nwbstream.coordinator.errors import ConversionError
 from spikeinterface.extractors import read_intan
 from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor, SpikeGLXRecordingExtractor
 
-from .ecephys_cases import intan_aux, mda, openephys, spikeglx_aux, writable_copy
+from .ecephys_cases import blackrock, intan_aux, mda, openephys, spikeglx_aux, writable_copy
 from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
 from .fixtures.ecephys.openephys_ttl import HIGH_SAMPLES, LINE1_ONSETS, LINE3_ONSETS, write_ttl_events
 
@@ -160,6 +161,31 @@ def test_openephys_without_ttl_events_has_no_sync_channels(opened):
         source.service.read_sync_times(source, "TTL1")
 
 
+NEV = blackrock.CASES["blackrock_nev_sorting"].source
+
+
+PORT_VALUES = [0xFF00, 0xFF10, 0xFF00, 0xFF40, 0xFF45, 0xFF40, 0xFF46, 0xFF66]  # the real .nev's digital port
+
+
+@pytest.mark.parametrize(
+    ("bit", "edge", "events"),
+    [
+        (4, "both", [1, 2]),
+        (2, "rising", [4, 6]),
+        (0, "falling", [5]),
+        (9, "rising", [0]),  # high from the first event on (the port is low before it)
+        (None, "rising", [0]),
+    ],
+)
+def test_blackrock_nev_digital_port_on_the_spike_clock(opened, bit, edge, events):
+    source = opened("BlackrockSortingInterface", NEV)
+    times = source.service.read_sync_times(source, "digital_input_port", edge, bit=bit)
+    reader = se.read_blackrock_sorting(**NEV).neo_reader
+    ticks, _, labels = reader.get_event_timestamps(block_index=0, seg_index=0, event_channel_index=0)
+    assert labels.astype(int).tolist() == PORT_VALUES
+    np.testing.assert_array_equal(times, ticks[events] / 30000.0)  # ticks of 1/30000 s, as the spike times
+
+
 @pytest.mark.parametrize(
     ("interface", "source_data", "channel", "edge", "bit", "message"),
     [
@@ -176,13 +202,15 @@ def test_openephys_without_ttl_events_has_no_sync_channels(opened):
         ("SpikeGLXNIDQInterface", NIDQ, "XD3", "rising", 1, "XD3 is one digital line"),
         ("SpikeGLXNIDQInterface", NIDQ, "XD0", "rising", 12, "saved no digital line 12"),
         ("SpikeGLXSyncChannelInterface", SYNC, "SY0", "rising", 16, "bit 16 is not one of its 16 bits"),
+        ("BlackrockSortingInterface", NEV, "digital_input_port", "rising", 16, "port: bit 16 is not one of its 16"),
+        ("IntanDigitalInterface", {"file_path": str(intan_aux.OFPS)}, "DIGITAL-IN-15", "rising", 0, "has no bit 0"),
     ],
 )
 def test_bad_requests_name_the_source_and_the_problem(opened, interface, source_data, channel, edge, bit, message):
     source = opened(interface, source_data)
     with pytest.raises(ConversionError, match=message) as error:
         source.service.read_sync_times(source, channel, edge, bit=bit)
-    assert str(FOLDER) in str(error.value)
+    assert str(error.value).startswith(source_data.get("folder_path") or source_data["file_path"])
 
 
 def test_a_source_without_sync_channels_says_so(opened):

@@ -6,10 +6,15 @@ import struct
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from nwbstream.service import SourceError
+from nwbstream.service.sync import SyncRequestError, word_edge_times
 
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
+
+PORTS = ("digital_input_port", "serial_input_port")  # neo's names of the .nev's 16-bit input port events
+PORT_BITS = 16
 
 
 class BlackrockRecordingInterface(BaseRecordingInterface):
@@ -47,6 +52,13 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     def session_start_time(self) -> datetime | None:
         return self.recording.neo_reader.raw_annotations["blocks"][0].get("rec_datetime")
 
+    def sync_channels(self) -> list[str]:
+        """The input ports of the .nev of the same name, when the set has one (neo reads it with the .nsX)."""
+        return port_channels(self.recording.neo_reader)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return port_edge_times(self.recording.neo_reader, channel, edge, bit)
+
 
 class BlackrockSortingInterface(BaseSortingInterface):
     display_name = "Blackrock Sorting"
@@ -77,6 +89,32 @@ class BlackrockSortingInterface(BaseSortingInterface):
         self.sorting = read_blackrock_sorting(
             file_path=file_path, sampling_frequency=sampling_frequency, nsx_to_load=nsx_to_load
         )
+
+    def sync_channels(self) -> list[str]:
+        """The .nev's input ports: pulses on the clock of its spike times."""
+        return port_channels(self.sorting.neo_reader)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return port_edge_times(self.sorting.neo_reader, channel, edge, bit)
+
+
+def port_channels(reader) -> list[str]:
+    names = list(reader.header["event_channels"]["name"])
+    return [port for port in PORTS if port in names]
+
+
+def port_edge_times(reader, port: str, edge: str, bit: int | None) -> np.ndarray:
+    """Edges of bit `bit` (none: any line) of an input port, whose .nev events each give the port's new value; the
+    port is taken as low before its first event. Times are neo's, the clock of the .nsX samples and the spikes."""
+    if bit is not None and not 0 <= bit < PORT_BITS:
+        raise SyncRequestError(f"{port}: bit {bit} is not one of its {PORT_BITS} bits (0-{PORT_BITS - 1})")
+    index = list(reader.header["event_channels"]["name"]).index(port)
+    times, words = [np.empty(0)], [np.empty(0, np.int64)]
+    for segment in range(reader.segment_count(0)):
+        ticks, _, labels = reader.get_event_timestamps(block_index=0, seg_index=segment, event_channel_index=index)
+        times.append(reader.rescale_event_timestamp(ticks, "float64", index))
+        words.append(labels.astype(np.int64))
+    return word_edge_times(np.concatenate(times), np.concatenate(words), edge, bit)
 
 
 def require_whole_packets(path: Path) -> None:
