@@ -13,8 +13,11 @@ from nwbstream.coordinator.errors import ConversionError
 from spikeinterface.extractors import read_intan
 from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor, SpikeGLXRecordingExtractor
 
-from .ecephys_cases import blackrock, intan_aux, mda, openephys, spikeglx_aux, writable_copy
+from .ecephys_cases import blackrock, intan_aux, mda, neuralynx, openephys, spikeglx_aux, writable_copy
 from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
+from .fixtures.ecephys.neuralynx_ttl import FIRST_US as NEURALYNX_FIRST_US
+from .fixtures.ecephys.neuralynx_ttl import PORT1
+from .fixtures.ecephys.neuralynx_ttl import write_ttl_events as write_neuralynx_ttl
 from .fixtures.ecephys.openephys_ttl import HIGH_SAMPLES, LINE1_ONSETS, LINE3_ONSETS, write_ttl_events
 
 
@@ -184,6 +187,38 @@ def test_blackrock_nev_digital_port_on_the_spike_clock(opened, bit, edge, events
     ticks, _, labels = reader.get_event_timestamps(block_index=0, seg_index=0, event_channel_index=0)
     assert labels.astype(int).tolist() == PORT_VALUES
     np.testing.assert_array_equal(times, ticks[events] / 30000.0)  # ticks of 1/30000 s, as the spike times
+
+
+@pytest.fixture(scope="module")
+def neuralynx_ttl(tmp_path_factory):
+    """The real Neuralynx folder with TTL input records added to its Events.nev."""
+    folder = writable_copy(neuralynx.NEURALYNX, tmp_path_factory.mktemp("neuralynx"))
+    write_neuralynx_ttl(folder)
+    return {"folder_path": str(folder)}
+
+
+@pytest.mark.parametrize(
+    ("port", "bit", "edge", "events"),
+    [
+        ("board 0 port 1", 6, "rising", [(1, at) for at, value in PORT1 if value]),
+        ("board 0 port 1", 6, "falling", [(1, at) for at, value in PORT1 if not value]),
+        ("board 0 port 0", 0, "both", [(0, 0.5), (0, 1.5)]),
+        ("board 0 port 0", 1, "rising", [(0, 1.0)]),
+        ("board 0 port 0", None, "falling", [(0, 2.0)]),  # any line: high from 0.5 s to 2.0 s
+    ],
+)
+def test_neuralynx_ttl_ports_on_the_ncs_clock(opened, neuralynx_ttl, port, bit, edge, events):
+    source = opened("NeuralynxRecordingInterface", neuralynx_ttl)
+    times = source.service.read_sync_times(source, port, edge, bit=bit)
+    reader = se.read_neuralynx(neuralynx_ttl["folder_path"]).neo_reader
+    stamps = np.array([NEURALYNX_FIRST_US + round(at * 1e6) for _, at in events], dtype=np.uint64)
+    np.testing.assert_array_equal(times, stamps / 1e6 - reader.global_t_start)
+
+
+def test_neuralynx_without_ttl_events_has_no_sync_channels(opened):
+    source = opened("NeuralynxRecordingInterface", {"folder_path": str(neuralynx.NEURALYNX)})
+    with pytest.raises(ConversionError, match="neuralynx: has no sync channels"):
+        source.service.read_sync_times(source, "board 0 port 0")
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from nwbstream.service import SourceError
 
+from .neuralynx_ttl import ttl_edge_times, ttl_ports
 from .recording import BaseRecordingInterface
 
 
@@ -45,6 +47,13 @@ class NeuralynxRecordingInterface(BaseRecordingInterface):
 
     def session_start_time(self) -> datetime | None:
         return self.header.get("recording_opened")
+
+    def sync_channels(self) -> list[str]:
+        """The digital ports of the folder's .nev TTL input events ('board 0 port 1', ...)."""
+        return ttl_ports(self.recording.neo_reader)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        return ttl_edge_times(self.recording.neo_reader, channel, edge, bit)
 
     def device_metadata(self) -> dict[str, Any]:
         """The acquisition system the headers name, described by the application that recorded."""
