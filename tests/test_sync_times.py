@@ -13,12 +13,13 @@ from nwbstream.coordinator.errors import ConversionError
 from spikeinterface.extractors import read_intan
 from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor, SpikeGLXRecordingExtractor
 
-from .ecephys_cases import blackrock, intan_aux, mda, neuralynx, openephys, spikeglx_aux, writable_copy
+from .ecephys_cases import blackrock, intan_aux, mda, neuralynx, openephys, spikeglx_aux, tdt, writable_copy
 from .ecephys_cases.spikeglx_aux import FOLDER, NIDQ, SYNC
 from .fixtures.ecephys.neuralynx_ttl import FIRST_US as NEURALYNX_FIRST_US
 from .fixtures.ecephys.neuralynx_ttl import PORT1
 from .fixtures.ecephys.neuralynx_ttl import write_ttl_events as write_neuralynx_ttl
 from .fixtures.ecephys.openephys_ttl import HIGH_SAMPLES, LINE1_ONSETS, LINE3_ONSETS, write_ttl_events
+from .fixtures.ecephys.tdt_epocs import ONSET_RECORDS, PULSE_SECONDS, SAMPLES_PER_RECORD, write_epocs
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +220,26 @@ def test_neuralynx_without_ttl_events_has_no_sync_channels(opened):
     source = opened("NeuralynxRecordingInterface", {"folder_path": str(neuralynx.NEURALYNX)})
     with pytest.raises(ConversionError, match="neuralynx: has no sync channels"):
         source.service.read_sync_times(source, "board 0 port 0")
+
+
+@pytest.fixture(scope="module")
+def tdt_epocs(tmp_path_factory):
+    """The real TDT tank with an epoc store added to its .tsq."""
+    tank = writable_copy(tdt.TDT, tmp_path_factory.mktemp("tdt"))
+    write_epocs(tank)
+    return {"folder_path": str(tank), "gain": tdt.TDT_GAIN, "stream_name": "LFP1"}
+
+
+@pytest.mark.parametrize("edge", ["rising", "falling", "both"])
+def test_tdt_epoc_store_on_the_stream_clock(opened, tdt_epocs, edge):
+    source = opened("TdtRecordingInterface", tdt_epocs)
+    times = source.service.read_sync_times(source, "PtC0", edge)
+    recording = se.read_tdt(tdt_epocs["folder_path"], stream_name="LFP1")
+    onsets = recording.get_times()[np.array(ONSET_RECORDS) * SAMPLES_PER_RECORD]
+    offsets = onsets + PULSE_SECONDS
+    expected = {"rising": onsets, "falling": offsets, "both": np.sort([*onsets, *offsets])}
+    # a record's timestamp is its first sample's time, to within a sample
+    np.testing.assert_allclose(times, expected[edge], rtol=0, atol=0.5 / recording.get_sampling_frequency())
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 from nwbstream.service import SourceError
+from nwbstream.service.sync import SyncRequestError
 
 from .recording import BaseRecordingInterface
+from .tdt_epocs import epoc_edge_times, epoc_stores
 
 STREAM_EVENT = 0x8101  # TDT's .tsq event type of continuous stream records
 HEADER_WORDS = 10  # a .tsq record's size counts its 40-byte header in 4-byte words
@@ -55,6 +57,15 @@ class TdtRecordingInterface(BaseRecordingInterface):
         self.recording.set_channel_gains(gain)
         self.es_key = es_key or "ElectricalSeries"
         _check_tev_holds_its_records(self.recording.neo_reader)
+
+    def sync_channels(self) -> list[str]:
+        """The block's epoc stores ('PtC0', ...): pulses on the streams' clock."""
+        return epoc_stores(self.recording.neo_reader)
+
+    def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
+        if bit is not None:
+            raise SyncRequestError(f"{channel} is an epoc store (onsets and offsets), not a word: it has no bit {bit}")
+        return epoc_edge_times(self.recording.neo_reader, channel, edge)
 
 
 def _check_tev_holds_its_records(reader) -> None:
