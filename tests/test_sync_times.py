@@ -1,6 +1,8 @@
-"""ReadSyncTimes: a source's sync pulses (edges of a sync word bit, a digital line, an analog TTL), read in the
-service slab by slab, as times on the clock of the source's objects; compared with edges found by numpy on the
-generated files' raw samples, timed by spikeinterface."""
+"""ReadSyncTimes in the ecephys service, format by format: a source's sync pulses (a sync word's bit, a digital line,
+an analog TTL, TTL event lines, input ports, epoc stores) as times on the clock of the source's objects. Each is
+compared with edges found independently (numpy on the reader's raw samples, or the events the fixture wrote) at the
+times spikeinterface gives the series' samples. Real files where they carry pulses; elsewhere a real recording
+with pulses written in the format's own layout (tests/fixtures/ecephys)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import numpy as np
 import pytest
 import spikeinterface.extractors as se
 from nwbstream.coordinator.errors import ConversionError
-from spikeinterface.extractors import read_intan
 from spikeinterface.extractors.extractor_classes import OpenEphysBinaryRecordingExtractor, SpikeGLXRecordingExtractor
 
 from .ecephys_cases import blackrock, intan_aux, mda, neuralynx, openephys, spikeglx_aux, tdt, writable_copy
@@ -110,8 +111,8 @@ def test_a_service_that_never_opened_the_source_reopens_it(opened):
 
 def intan_edges(path, line: str, edge: str) -> np.ndarray:
     """A digital line's edges found by numpy, at the times of the amplifier channels' samples."""
-    digital = read_intan(path, stream_name="USB board digital input channel")
-    amplifier = read_intan(path, stream_id="0")
+    digital = se.read_intan(path, stream_name="USB board digital input channel")
+    amplifier = se.read_intan(path, stream_id="0")
     return edges_at(digital.get_traces(channel_ids=[line])[:, 0], amplifier.get_times(), edge)
 
 
