@@ -53,10 +53,7 @@ def read_times_file(path: Path) -> np.ndarray:
     if not path.is_file():
         raise ConversionError(f"{path}: no such file of times")
     try:
-        if path.suffix == ".npy":
-            times = np.load(path, allow_pickle=False)
-        else:
-            times = _read_text_times(path)
+        times = np.load(path, allow_pickle=False) if path.suffix == ".npy" else _read_text_times(path)
         times = np.asarray(times, dtype=np.float64)
     except (ValueError, OSError) as error:
         raise ConversionError(f"{path}: not a file of times: {error}") from None
@@ -117,7 +114,7 @@ def _check_increasing(times: np.ndarray, where: str) -> None:
     if np.any(steps <= 0):
         first = int(np.flatnonzero(steps <= 0)[0])
         raise ConversionError(
-            f"{where}: times must increase; time {first + 1} ({times[first + 1]}) follows {times[first]}"
+            f"{where}: times must increase; the one at index {first + 1} ({times[first + 1]}) follows {times[first]}"
         )
 
 
