@@ -5,10 +5,13 @@ and the file still passes pynwb.validate and nwbinspector. A bad alignment stops
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 
 import numpy as np
-from pynwb import NWBHDF5IO
+from nwbstream.coordinator.alignment.maps import Piecewise, Shift, Timestamps
+from nwbstream.coordinator.alignment.record import add_alignment_table, applied_alignment
+from pynwb import NWBHDF5IO, NWBFile
+from pynwb.file import Subject
 
 from .conftest import SUBJECT, TESTDATA
 from .nwbcheck import assert_valid_nwb
@@ -69,17 +72,32 @@ def test_the_file_records_the_alignment_and_metadata_shows_it(tmp_path):
     path = tmp_path / "out" / "session1.nwb"
     with NWBHDF5IO(path, "r", load_namespaces=True) as io:
         table = io.read().processing["misc"]["ClockAlignment"]
-        rows = [{name: table[name][i] for name in table.colnames} for i in range(len(table))]
-    assert [(r["interface"], r["interface_name"], r["reference"], r["method"]) for r in rows] == [
-        ("pose", "DeepLabCutInterface", "pose", "reference"),
-        ("video", "ExternalVideoInterface", "pose", "linear"),
+        columns = {name: table[name][:] for name in table.colnames}
+    assert list(columns) == [
+        "interface",
+        "interface_name",
+        "reference",
+        "method",
+        "offset",
+        "drift",
+        "matched_pulses",
+        "residual_rms",
+        "residual_max",
+        "times_from",
+        "reference_times_from",
+        "tolerance",
     ]
-    assert json.loads(rows[0]["parameters"]) == {}
-    video = json.loads(rows[1]["parameters"])
-    assert abs(video["offset"] - OFFSET) < 1e-9 and abs(video["drift"] - DRIFT) < 1e-12
-    assert video["matched_pulses"] == 59 and video["residual_max"] < 1e-9
-    assert video["times"] == {"file_path": str(tmp_path / "video_pulses.npy")}
-    assert video["reference_times"] == {"file_path": str(tmp_path / "pose_pulses.txt")}
+    assert list(columns["interface"]) == ["pose", "video"]
+    assert list(columns["interface_name"]) == ["DeepLabCutInterface", "ExternalVideoInterface"]
+    assert list(columns["reference"]) == ["pose", "pose"]
+    assert list(columns["method"]) == ["reference", "linear"]
+    assert np.isnan(columns["offset"][0]) and abs(columns["offset"][1] - OFFSET) < 1e-9
+    assert abs(columns["drift"][1] - DRIFT) < 1e-12
+    assert list(columns["matched_pulses"]) == [0, 59]
+    assert columns["residual_max"][1] < 1e-9
+    assert list(columns["times_from"]) == ["", f"file={tmp_path / 'video_pulses.npy'}"]
+    assert list(columns["reference_times_from"]) == ["", f"file={tmp_path / 'pose_pulses.txt'}"]
+    assert list(columns["tolerance"][1:]) == [0.01]
     assert_valid_nwb(path)
 
 
@@ -91,3 +109,42 @@ def test_a_bad_alignment_stops_the_run_before_anything_is_written(tmp_path):
         result.stderr
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_every_method_in_one_table(tmp_path):
+    """Piecewise segments as ragged columns, a shift, timestamps and an interface left alone, read back as written."""
+    block = {
+        "reference": "ap",
+        "nidq": {
+            "pulses": {"times": {"channel": "XD0"}, "reference_times": {"channel": "SY0", "bit": 6}},
+            "fit": "piecewise",
+        },
+        "pose": {"shift": -0.25},
+        "video": {"timestamps": {"file_path": "/data/frame_times.npy"}},
+    }
+    maps = {
+        "nidq": Piecewise(own=(1.0, 2.0, 4.0), reference=(2.5, 3.5, 5.5), residuals=(0.001,)),
+        "pose": Shift(-0.25),
+        "video": Timestamps(times=(0.0, 0.1), source="/data/frame_times.npy"),
+    }
+    names = {"ap": "A", "nidq": "N", "pose": "P", "video": "V", "trials": "T"}
+    nwbfile = NWBFile(
+        session_description="aligned",
+        identifier="id",
+        session_start_time=datetime(2020, 1, 1, tzinfo=UTC),
+        subject=Subject(**SUBJECT, description="a mouse"),
+    )
+    add_alignment_table(nwbfile, applied_alignment(block, maps, names))
+    path = tmp_path / "aligned.nwb"
+    with NWBHDF5IO(path, "w") as io:
+        io.write(nwbfile)
+    with NWBHDF5IO(path, "r") as io:
+        table = io.read().processing["misc"]["ClockAlignment"]
+        assert list(table["method"][:]) == ["reference", "piecewise", "shift", "timestamps", "own_clock"]
+        assert [list(v) for v in table["segment_own_times"][:]] == [[], [1.0, 2.0, 4.0], [], [], []]
+        assert [list(v) for v in table["segment_reference_times"][:]] == [[], [2.5, 3.5, 5.5], [], [], []]
+        np.testing.assert_array_equal(table["offset"][:], [np.nan, np.nan, -0.25, np.nan, np.nan])
+        assert list(table["matched_pulses"][:]) == [0, 3, 0, 0, 0]
+        assert list(table["times_from"][:]) == ["", "channel=XD0 edge=rising", "", "file=/data/frame_times.npy", ""]
+        assert "drift" not in table.colnames  # no row has one
+    assert_valid_nwb(path)

@@ -4,8 +4,6 @@ fitted; every problem an error naming the interface's block. Also what the file 
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from nwbstream.coordinator.alignment.maps import Linear, Piecewise, Shift, Timestamps
@@ -159,12 +157,18 @@ def test_the_record_has_a_row_per_interface_and_the_summary_a_line(sources):
         "video": "own_clock",
     }
     assert all(row["reference"] == "ap" for row in applied.rows)
-    nidq = json.loads(rows["nidq"]["parameters"])
+    nidq = rows["nidq"]
     assert nidq["offset"] == maps["nidq"].offset and nidq["drift"] == maps["nidq"].drift
-    assert nidq["matched_pulses"] == len(NIDQ_PULSES)
-    assert nidq["times"] == {"channel": "XD0", "edge": "rising"}
-    assert nidq["reference_times"] == {"channel": "SY0", "edge": "rising", "bit": 6}
-    assert json.loads(rows["pose"]["parameters"]) == {"offset": -0.25}
+    assert nidq["matched_pulses"] == len(NIDQ_PULSES) and nidq["residual_max"] < 1e-9
+    assert nidq["times_from"] == "channel=XD0 edge=rising"
+    assert nidq["reference_times_from"] == "channel=SY0 edge=rising bit=6"
+    assert rows["pose"] == {
+        "interface": "pose",
+        "interface_name": "POSEInterface",
+        "reference": "ap",
+        "method": "shift",
+        "offset": -0.25,
+    }
     lines = describe(applied)
     assert lines[0] == "alignment: the session clock is ap's"
     assert lines[2].startswith(

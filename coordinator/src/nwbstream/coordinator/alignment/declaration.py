@@ -77,15 +77,16 @@ class Alignment:
     methods: dict[str, Method]
 
     def describe(self, key: str) -> dict[str, Any]:
-        """What was declared for `key`, as the file records it (where pulse times came from)."""
+        """Where `key`'s times came from, as the file records it: `times_from` and `reference_times_from` are
+        "channel=XD0 edge=rising bit=6" or "file=<path>"."""
         method = self.methods[key]
         if isinstance(method, ShiftBy):
             return {}
         if isinstance(method, TimestampsFrom):
-            return {"file_path": method.times.file_path}
+            return {"times_from": _text(method.times)}
         return {
-            "times": _plain(method.times),
-            "reference_times": _plain(method.reference_times),
+            "times_from": _text(method.times),
+            "reference_times_from": _text(method.reference_times),
             "tolerance": method.tolerance,
         }
 
@@ -195,7 +196,8 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _plain(source: PulseSource) -> dict[str, Any]:
+def _text(source: PulseSource) -> str:
     if isinstance(source, FileTimes):
-        return {"file_path": source.file_path}
-    return {"channel": source.channel, "edge": source.edge, **({"bit": source.bit} if source.bit is not None else {})}
+        return f"file={source.file_path}"
+    bit = "" if source.bit is None else f" bit={source.bit}"
+    return f"channel={source.channel} edge={source.edge}{bit}"
