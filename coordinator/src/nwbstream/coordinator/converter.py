@@ -78,7 +78,7 @@ class Converter(contextlib.AbstractContextManager):
 
     def clock_maps(self) -> dict[str, ClockMap]:
         """interface key -> the map from its clock to the session clock, for every interface `alignment` names
-        (sync pulses are read from the services and fitted once per opening)."""
+        (sync pulses are read from the services and fitted once: a stub reads them as a full conversion does)."""
         if self._clock_maps is None:
             self._clock_maps = resolve_alignment(self.alignment, self._sources) if self.alignment else {}
         return self._clock_maps
@@ -111,6 +111,7 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(f"{path.parent}: the output folder does not exist")
         if backend not in ("hdf5", "zarr"):
             raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
+        self.clock_maps()  # on the full sources: a timestamps file has one time per sample of the full series
         self._open(stub=stub_test)
         merged, bulk = self._checked(metadata, backend_configuration, conversion_options, backend)
         alignment = self.applied_alignment()
@@ -172,7 +173,6 @@ class Converter(contextlib.AbstractContextManager):
         for source in self._sources.values():
             source.service.close_source(source.source_id)
         self._sources = {}
-        self._clock_maps = None
         for key, (interface_name, source_data) in self.interfaces.items():
             client = self.services.client_for(interface_name)
             self._sources[key] = client.open_source(interface_name, dict(source_data), stub)
