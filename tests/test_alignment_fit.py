@@ -94,6 +94,14 @@ def test_too_few_matched_pulses_is_an_error():
         fit_clock_map(own[:2], reference)
 
 
+def test_a_tolerance_as_wide_as_the_pulse_spacing_is_an_error():
+    own, reference = _trains()
+    dense = np.arange(1000) * 0.01  # 100 Hz: the default 10 ms tolerance would reach the next pulse
+    with pytest.raises(ConversionError, match=r"tolerance 0.01 s is too wide for reference pulses 0.01 s apart"):
+        fit_clock_map(dense, dense)
+    _assert_recovered(fit_clock_map(own, reference, tolerance=0.002))
+
+
 def test_unknown_fit_is_an_error():
     own, reference = _trains()
     with pytest.raises(ConversionError, match="fit 'cubic': choose one of"):

@@ -20,11 +20,13 @@ from .maps import ClockMap, Linear, Piecewise
 Fit = Literal["linear", "piecewise"]
 FITS: tuple[Fit, ...] = ("linear", "piecewise")
 DEFAULT_TOLERANCE = 0.01  # seconds: jitter of a pulse edge plus the drift within one window of pulses
+MAX_TOLERANCE_SHARE = 0.25  # of the reference pulses' median spacing
 MIN_MATCHED_PULSES = 3
 MIN_MATCHED_SHARE = 0.5  # of the pulses in the span both trains cover: fewer means different pulses
 WINDOW = 8  # pulses of one window; its offset must line up most of them
 ANCHORS = 16  # windows spread over the stream
 REFITS = 4
+CANDIDATES_AT_ONCE = 1 << 16  # offsets scored at once: bounds memory for dense pulse trains
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,12 @@ def match_pulses(own: np.ndarray, reference: np.ndarray, tolerance: float = DEFA
     own, reference = _pulse_train(own, "own"), _pulse_train(reference, "reference")
     if tolerance <= 0:
         raise ConversionError(f"pulse tolerance {tolerance}: must be positive (seconds)")
+    spacing = float(np.median(np.diff(reference)))
+    if tolerance > MAX_TOLERANCE_SHARE * spacing:
+        raise ConversionError(
+            f"pulse tolerance {tolerance} s is too wide for reference pulses {spacing:.6g} s apart (median): a pulse "
+            f"could pair with its neighbour; give a tolerance below {MAX_TOLERANCE_SHARE * spacing:.3g} s"
+        )
     offset, slope = _coarse_line(own, reference, tolerance)
     pairs = _pairs(own, reference, offset, slope, 2 * tolerance)
     for _ in range(REFITS):
@@ -118,8 +126,12 @@ def _window_offset(window: np.ndarray, reference: np.ndarray, tolerance: float) 
     MIN_MATCHED_PULSES)."""
     # One of the window's first pulses is in the reference train unless the window is mostly extra pulses.
     candidates = np.unique((reference[None, :] - window[: WINDOW // 2, None]).ravel())
-    shifted = window[None, :] + candidates[:, None]
-    scores = (_distance_to_nearest(shifted, reference) <= tolerance).sum(axis=1)
+    scores = np.concatenate(
+        [
+            (_distance_to_nearest(window[None, :] + block[:, None], reference) <= tolerance).sum(axis=1)
+            for block in np.array_split(candidates, max(1, candidates.size // CANDIDATES_AT_ONCE))
+        ]
+    )
     best = scores.max()
     if best < max(MIN_MATCHED_PULSES, window.size // 2 + 1):
         return None
