@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from nwbstream.v1 import modality_pb2 as pb
 
+from .alignment.declaration import parse_alignment
+from .alignment.maps import ClockMap
+from .alignment.record import AppliedAlignment, applied_alignment
+from .alignment.resolve import resolve_alignment
 from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout, choose_layouts
@@ -46,8 +50,12 @@ class Converter(contextlib.AbstractContextManager):
         self,
         interfaces: Mapping[str, InterfaceSpec],
         services: Mapping[str, str] | ServiceSet | None = None,
+        alignment: Mapping[str, Any] | None = None,
     ) -> None:
-        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded)."""
+        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded);
+        `alignment`: the spec's block that puts every stream on one session clock (docs/alignment.md)."""
+        self.alignment = dict(alignment or {})
+        parse_alignment(self.alignment, list(interfaces))  # a misspelt key fails before any service starts
         self._owned = not isinstance(services, ServiceSet)
         self.services = (
             services
@@ -57,6 +65,7 @@ class Converter(contextlib.AbstractContextManager):
         self.interfaces = dict(interfaces)
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None
+        self._clock_maps: dict[str, ClockMap] | None = None
         try:
             self._open(stub=False)
         except BaseException:
@@ -66,6 +75,18 @@ class Converter(contextlib.AbstractContextManager):
     def get_metadata(self) -> dict[str, Any]:
         """Every interface's metadata merged in order, in NeuroConv's layout: edit it, then convert."""
         return merge_metadata(source.metadata for source in self._sources.values())
+
+    def clock_maps(self) -> dict[str, ClockMap]:
+        """interface key -> the map from its clock to the session clock, for every interface `alignment` names
+        (sync pulses are read from the services and fitted once: a stub reads them as a full conversion does)."""
+        if self._clock_maps is None:
+            self._clock_maps = resolve_alignment(self.alignment, self._sources) if self.alignment else {}
+        return self._clock_maps
+
+    def applied_alignment(self) -> AppliedAlignment | None:
+        """What the file records about the alignment (None without an `alignment` block)."""
+        names = {key: source.interface_name for key, source in self._sources.items()}
+        return applied_alignment(self.alignment, self.clock_maps(), names)
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())
@@ -90,11 +111,13 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(f"{path.parent}: the output folder does not exist")
         if backend not in ("hdf5", "zarr"):
             raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
+        self.clock_maps()  # on the full sources: a timestamps file has one time per sample of the full series
         self._open(stub=stub_test)
         merged, bulk = self._checked(metadata, backend_configuration, conversion_options, backend)
+        alignment = self.applied_alignment()
         from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
 
-        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
+        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress, alignment=alignment)
 
     def check(
         self,
@@ -106,6 +129,7 @@ class Converter(contextlib.AbstractContextManager):
         """Raises what `run_conversion` would raise before writing (metadata, options, layouts), and writes nothing:
         a runner of several sessions checks them all before it writes any."""
         self._checked(metadata, backend_configuration, conversion_options, backend)
+        self.clock_maps()
 
     def _checked(
         self,

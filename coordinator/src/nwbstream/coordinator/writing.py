@@ -18,6 +18,7 @@ from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
 
+from .alignment.record import AppliedAlignment, add_alignment_table
 from .cached_specs import prune_cached_namespaces
 from .client import OpenedSource
 from .errors import ConversionError
@@ -41,11 +42,15 @@ def write_nwbfile(
     backend: Backend,
     window: int,
     progress: bool,
+    alignment: AppliedAlignment | None = None,
 ) -> Path:
-    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part."""
+    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part.
+    `alignment`, when given, is recorded in the file (alignment/record.py)."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
         nwbfile, placed = _lay_out(metadata, objects, backend)
+        if alignment is not None:
+            add_alignment_table(nwbfile, alignment)
         transfers = _write_layout(nwbfile, partial, backend, placed)
         sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
         try:
