@@ -9,8 +9,10 @@ import json
 import tracemalloc
 
 import numpy as np
+import pandas as pd
 import pytest
 import spikeinterface.extractors as se
+from hdmf_zarr.nwb import NWBZarrIO
 from nwbstream.coordinator.alignment.apply import TIMESTAMPS, apply_clock_maps, computed_times, mapped_chunks
 from nwbstream.coordinator.alignment.maps import Linear, Piecewise, Shift, Timestamps
 from nwbstream.coordinator.converter import Converter
@@ -20,9 +22,9 @@ from nwbstream.coordinator.pipeline import Transfer
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO
 
-from .conftest import START
+from .conftest import ECEPHYS, START
 from .nwbcheck import assert_valid_nwb
-from .test_mixed_session import DLC, DLC_H5, VIDEO
+from .test_mixed_session import DLC, DLC_H5, TRIALS, VIDEO
 
 AP = "ElectricalSeriesAPImec0"
 POSE_RATE = 30.0
@@ -163,6 +165,57 @@ def test_stub_uses_the_first_given_times(services, spikeglx_folder, tmp_path):
         assert 0 < count < FRAMES
         for keypoint in keypoints:
             np.testing.assert_array_equal(series_times(keypoint), pose_times[:count])
+
+
+def test_spike_times_are_mapped_as_their_chunks_pass(services, tmp_path):
+    """A sorting's spike times (bulk, time-valued) follow a drifting map spike by spike, over two chunks (the test
+    sorting has six spikes)."""
+    folder = ECEPHYS / "phy" / "template"
+    clock_map = Linear(offset=0.125, drift=4e-5)
+    with Converter(
+        {"sorting": ("PhySortingInterface", {"folder_path": str(folder)})}, services, {"sorting": clock_map}
+    ) as c:
+        path = c.run_conversion(
+            nwbfile_path=tmp_path / "units.nwb",
+            metadata=START,
+            backend_configuration={"datasets": {"units/spike_times": {"chunk_shape": [4]}}},
+            progress=False,
+        )
+    sorting = se.read_phy(folder)
+    with NWBHDF5IO(path, "r") as io:
+        units = io.read().units
+        assert len(units) == len(sorting.get_unit_ids())
+        for row, unit_id in enumerate(sorting.get_unit_ids()):
+            expected = clock_map(sorting.get_unit_spike_train(unit_id, return_times=True))
+            np.testing.assert_allclose(units["spike_times"][row], expected, rtol=0, atol=1e-12)
+    assert_valid_nwb(path)
+
+
+def test_zarr_store_gets_mapped_frame_times_and_trial_times(services, tmp_path, frame_times):
+    """The same in a Zarr store, with a trials table's start and stop times (small, sent inline) mapped at once."""
+    interfaces = {
+        "video": ("ExternalVideoInterface", {"file_paths": [str(VIDEO)]}),
+        "trials": ("CsvTimeIntervalsInterface", {"file_path": str(TRIALS)}),
+    }
+    maps = {"video": Linear(offset=2.0, drift=-1e-5), "trials": Linear(offset=-0.5, drift=3e-5)}
+    with Converter(interfaces, services, clock_maps=maps) as converter:
+        path = converter.run_conversion(
+            nwbfile_path=tmp_path / "aligned.nwb.zarr",
+            metadata=START,
+            backend="zarr",
+            conversion_options={"video": {"always_write_timestamps": True}},
+            progress=False,
+        )
+    trials = pd.read_csv(TRIALS)
+    with NWBZarrIO(str(path), "r") as io:
+        nwbfile = io.read()
+        np.testing.assert_allclose(
+            nwbfile.acquisition["Video m3v1mp4"].timestamps[:], maps["video"](frame_times), rtol=0, atol=1e-12
+        )
+        written = nwbfile.trials.to_dataframe()
+        for column in ("start_time", "stop_time"):
+            np.testing.assert_allclose(written[column], maps["trials"](trials[column].to_numpy()), rtol=0, atol=1e-12)
+    assert_valid_nwb(path)
 
 
 # ------------------------------------------------------------------------------- rules, on hand-made objects
