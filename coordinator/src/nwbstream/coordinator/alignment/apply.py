@@ -23,8 +23,11 @@ from .maps import ClockMap, Timestamps
 
 TIMESTAMPS = "timestamps"  # the dataset a regular series gets when its map is not a pure shift
 TIMESTAMPS_CHUNK = 2**20  # samples per chunk of those timestamps: 8 MiB of float64
-# Objects whose times live in attributes the coordinator does not rewrite.
-UNALIGNABLE = {pb.NWB_KIND_INTRACELLULAR_RECORDINGS: "its sweeps' times are attributes of each sweep"}
+# Kinds whose times the coordinator cannot find (attributes of parts, or chosen by metadata), and why.
+UNALIGNABLE = {
+    pb.NWB_KIND_INTRACELLULAR_RECORDINGS: "its sweeps' times are attributes of each sweep",
+    pb.NWB_KIND_NDX_EVENTS: "which of its arrays are times the metadata decides as the file is written",
+}
 # Kinds whose writer needs a rate or timestamps (a pose may take its rate from metadata instead).
 SERIES_KINDS = {
     pb.NWB_KIND_ELECTRICAL_SERIES,
