@@ -349,6 +349,9 @@ def test_what_a_map_cannot_apply_to_is_refused_by_name():
     )
     with pytest.raises(ConversionError, match="pose: pose has no times of its own"):
         apply_clock_maps([("pose", pose)], {"pose": Shift(1.0)})
+    medpc = pb.NwbObject(kind=pb.NWB_KIND_NDX_EVENTS, name="MedPC", datasets=[plan("B", [0.5], time_valued=False)])
+    with pytest.raises(ConversionError, match="medpc: MedPC cannot be aligned yet: which of its arrays are times"):
+        apply_clock_maps([("medpc", medpc)], {"medpc": Shift(1.0)})
     sweeps = pb.NwbObject(kind=pb.NWB_KIND_INTRACELLULAR_RECORDINGS, name="icephys")
     with pytest.raises(ConversionError, match="abf: icephys cannot be aligned yet"):
         apply_clock_maps([("abf", sweeps)], {"abf": Shift(1.0)})

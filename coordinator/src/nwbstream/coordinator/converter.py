@@ -51,7 +51,7 @@ class Converter(contextlib.AbstractContextManager):
         clock_maps: Mapping[str, ClockMap] | None = None,
     ) -> None:
         """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded);
-        `clock_maps`: interface key -> the map from its clock to the session clock (others keep their own)."""
+        `clock_maps`: interface key -> a map from its clock to the session clock, made by the caller."""
         self._owned = not isinstance(services, ServiceSet)
         self.services = (
             services
@@ -59,7 +59,7 @@ class Converter(contextlib.AbstractContextManager):
             else ServiceSet(services, needs={name for name, _ in interfaces.values()}).__enter__()
         )
         self.interfaces = dict(interfaces)
-        self.clock_maps = dict(clock_maps or {})
+        self._given_maps = dict(clock_maps or {})
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None
         try:
@@ -71,6 +71,10 @@ class Converter(contextlib.AbstractContextManager):
     def get_metadata(self) -> dict[str, Any]:
         """Every interface's metadata merged in order, in NeuroConv's layout: edit it, then convert."""
         return merge_metadata(source.metadata for source in self._sources.values())
+
+    def clock_maps(self) -> dict[str, ClockMap]:
+        """interface key -> the map from its clock to the session clock; interfaces not named keep their own."""
+        return self._given_maps
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())
@@ -127,7 +131,7 @@ class Converter(contextlib.AbstractContextManager):
             self.get_metadata_schema(),
             {s.interface_name: s.metadata_schema for s in self._sources.values()},
         )
-        aligned = apply_clock_maps(self._objects(conversion_options or {}), self.clock_maps, stub=bool(self._stub))
+        aligned = apply_clock_maps(self._objects(conversion_options or {}), self.clock_maps(), stub=bool(self._stub))
         objects = aligned.objects
         if backend == "zarr":
             _refuse_what_zarr_cannot_hold(obj for _, obj in objects)
