@@ -173,7 +173,7 @@ def test_spike_times_are_mapped_as_their_chunks_pass(services, tmp_path):
     folder = ECEPHYS / "phy" / "template"
     clock_map = Linear(offset=0.125, drift=4e-5)
     with Converter(
-        {"sorting": ("PhySortingInterface", {"folder_path": str(folder)})}, services, {"sorting": clock_map}
+        {"sorting": ("PhySortingInterface", {"folder_path": str(folder)})}, services, clock_maps={"sorting": clock_map}
     ) as c:
         path = c.run_conversion(
             nwbfile_path=tmp_path / "units.nwb",
