@@ -63,6 +63,9 @@ def apply_clock_maps(
     unknown = sorted(set(maps) - keys)
     if unknown:
         raise ConversionError(f"clock maps for {unknown}: no such interface in this session (it has {sorted(keys)})")
+    for key, clock_map in maps.items():
+        if isinstance(clock_map, Timestamps):
+            _check_one_series(key, [obj for k, obj in objects if k == key], clock_map)
     aligned: list[tuple[str, pb.NwbObject]] = []
     readers: dict[ChunkKey, ChunkReader] = {}
     for key, obj in objects:
@@ -73,7 +76,6 @@ def apply_clock_maps(
         if obj.kind in UNALIGNABLE:
             raise ConversionError(f"{key}: {obj.name} cannot be aligned yet: {UNALIGNABLE[obj.kind]}")
         if isinstance(clock_map, Timestamps):
-            _check_one_series(key, [o for k, o in objects if k == key], clock_map)
             changed, own = _with_given_times(key, obj, clock_map, stub)
         else:
             changed, own = _with_mapped_times(key, obj, clock_map)
