@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .alignment.record import describe
 from .converter import Converter
 from .errors import ConversionError
 from .metadata import merge_metadata
@@ -64,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     _service_option(convert)
     convert.set_defaults(run=_convert)
 
-    metadata = commands.add_parser("metadata", help="print each session's merged metadata (YAML) to edit")
+    metadata = commands.add_parser(
+        "metadata", help="print each session's merged metadata (YAML) to edit, and its alignment (as comments)"
+    )
     metadata.add_argument("spec", type=Path)
     metadata.add_argument("--data-folder", type=Path, help=DATA_FOLDER_HELP)
     _service_option(metadata)
@@ -123,7 +126,7 @@ def _convert(args: argparse.Namespace) -> int:
         except OSError as error:
             raise ConversionError(f"{output_folder}: cannot create the output folder: {error.strerror}") from None
         for job in spec.sessions:
-            with Converter(job.interfaces, services) as converter:
+            with Converter(job.interfaces, services, alignment=job.alignment) as converter:
                 path = converter.run_conversion(
                     nwbfile_path=output_folder / job.nwbfile_name,
                     metadata=job.metadata,
@@ -149,7 +152,7 @@ def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: 
         if path.exists() and not overwrite:
             problems.append(f"{where}: {path} exists; pass --overwrite to replace it")
         try:
-            with Converter(job.interfaces, services) as converter:
+            with Converter(job.interfaces, services, alignment=job.alignment) as converter:
                 converter.check(job.metadata, spec.backend_configuration, job.conversion_options, backend)
         except ConversionError as error:
             problems.append(f"{where}: {error}")
@@ -161,9 +164,11 @@ def _metadata(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, args.data_folder)
     with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
         for job in spec.sessions:
-            with Converter(job.interfaces, services) as converter:
+            with Converter(job.interfaces, services, alignment=job.alignment) as converter:
                 merged = converter.get_metadata()
+                alignment = describe(converter.applied_alignment())
             print(f"# session {job.name} -> {job.nwbfile_name}")
+            print("".join(f"# {line}\n" for line in alignment), end="")
             print(yaml.safe_dump(merge_metadata([merged], job.metadata), sort_keys=False), end="")
             print("---")
     return 0

@@ -16,15 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from nwbstream.v1 import modality_pb2 as pb
 
+from .alignment.apply import apply_clock_maps
+from .alignment.declaration import parse_alignment
+from .alignment.maps import ClockMap
+from .alignment.record import AppliedAlignment, applied_alignment
+from .alignment.resolve import resolve_alignment
 from .client import OpenedSource
 from .errors import ConversionError
-from .layout import DatasetLayout, choose_layouts
+from .layout import choose_layouts
 from .metadata import merge_metadata, merge_schemas, validate_metadata
 from .pipeline import DEFAULT_WINDOW
 from .services import ServiceSet
 
 if TYPE_CHECKING:
-    from .writing import Backend
+    from .writing import Backend, BulkObject, Readers
 
 InterfaceSpec = tuple[str, Mapping[str, Any]]
 # NeuroConv's `parent_container` conversion option, and the `write_as` values it replaced.
@@ -46,8 +51,14 @@ class Converter(contextlib.AbstractContextManager):
         self,
         interfaces: Mapping[str, InterfaceSpec],
         services: Mapping[str, str] | ServiceSet | None = None,
+        alignment: Mapping[str, Any] | None = None,
+        clock_maps: Mapping[str, ClockMap] | None = None,
     ) -> None:
-        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded)."""
+        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded);
+        `alignment`: the spec's block that puts every stream on one session clock (docs/alignment.md);
+        `clock_maps`: interface key -> a map from its clock to the session clock made by the caller (these win)."""
+        self.alignment = dict(alignment or {})
+        parse_alignment(self.alignment, list(interfaces))  # a misspelt key fails before any service starts
         self._owned = not isinstance(services, ServiceSet)
         self.services = (
             services
@@ -55,8 +66,10 @@ class Converter(contextlib.AbstractContextManager):
             else ServiceSet(services, needs={name for name, _ in interfaces.values()}).__enter__()
         )
         self.interfaces = dict(interfaces)
+        self._given_maps = dict(clock_maps or {})
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None
+        self._clock_maps: dict[str, ClockMap] | None = None
         try:
             self._open(stub=False)
         except BaseException:
@@ -66,6 +79,20 @@ class Converter(contextlib.AbstractContextManager):
     def get_metadata(self) -> dict[str, Any]:
         """Every interface's metadata merged in order, in NeuroConv's layout: edit it, then convert."""
         return merge_metadata(source.metadata for source in self._sources.values())
+
+    def clock_maps(self) -> dict[str, ClockMap]:
+        """interface key -> the map from its clock to the session clock, for every interface `alignment` names
+        (sync pulses are read from the services and fitted once: a stub reads them as a full conversion does) and
+        every map the caller gave."""
+        if self._clock_maps is None:
+            resolved = resolve_alignment(self.alignment, self._sources) if self.alignment else {}
+            self._clock_maps = {**resolved, **self._given_maps}
+        return self._clock_maps
+
+    def applied_alignment(self) -> AppliedAlignment | None:
+        """What the file records about the alignment (None without an `alignment` block)."""
+        names = {key: source.interface_name for key, source in self._sources.items()}
+        return applied_alignment(self.alignment, self.clock_maps(), names)
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())
@@ -90,11 +117,15 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(f"{path.parent}: the output folder does not exist")
         if backend not in ("hdf5", "zarr"):
             raise ConversionError(f"backend {backend!r}: choose 'hdf5' or 'zarr'")
+        self.clock_maps()  # on the full sources: a timestamps file has one time per sample of the full series
         self._open(stub=stub_test)
-        merged, bulk = self._checked(metadata, backend_configuration, conversion_options, backend)
+        merged, bulk, readers = self._checked(metadata, backend_configuration, conversion_options, backend)
+        alignment = self.applied_alignment()
         from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
 
-        return write_nwbfile(path, merged, bulk, backend, window=window, progress=progress)
+        return write_nwbfile(
+            path, merged, bulk, backend, window=window, progress=progress, alignment=alignment, readers=readers
+        )
 
     def check(
         self,
@@ -113,15 +144,17 @@ class Converter(contextlib.AbstractContextManager):
         backend_configuration: Mapping[str, Any] | None,
         conversion_options: Mapping[str, Mapping[str, Any]] | None,
         backend: Backend,
-    ) -> tuple[dict[str, Any], list[tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]]]:
-        """The merged, validated metadata, and every object with its source and its datasets' layouts."""
+    ) -> tuple[dict[str, Any], list[BulkObject], Readers]:
+        """The merged, validated metadata, every object (on the session clock) with its source and its datasets'
+        layouts, and the datasets whose chunks the coordinator makes."""
         merged = merge_metadata([self.get_metadata()], metadata or {})
         validate_metadata(
             merged,
             self.get_metadata_schema(),
             {s.interface_name: s.metadata_schema for s in self._sources.values()},
         )
-        objects = self._objects(conversion_options or {})
+        aligned = apply_clock_maps(self._objects(conversion_options or {}), self.clock_maps(), stub=bool(self._stub))
+        objects = aligned.objects
         if backend == "zarr":
             _refuse_what_zarr_cannot_hold(obj for _, obj in objects)
         layouts = {(key, obj.name): choose_layouts(obj, backend_configuration) for key, obj in objects}
@@ -131,7 +164,8 @@ class Converter(contextlib.AbstractContextManager):
             raise ConversionError(
                 f"backend_configuration datasets {sorted(unmatched)} match no dataset; this session has {sorted(known)}"
             )
-        return merged, [(self._sources[key], obj, layouts[(key, obj.name)]) for key, obj in objects]
+        readers = {(self._sources[key].source_id, obj, name): r for (key, obj, name), r in aligned.readers.items()}
+        return merged, [(self._sources[key], obj, layouts[(key, obj.name)]) for key, obj in objects], readers
 
     def close(self) -> None:
         for source in self._sources.values():

@@ -3,15 +3,19 @@
 One thread per dataset stream receives chunks into a queue of at most `window` chunks; the calling thread
 is the only writer (HDF5 allows one). A full queue stops the receivers, gRPC flow control then stops the
 services: memory is bounded by the window, whatever the size of the input.
+
+A chunk is either a service's encoded chunk, stored as it is, or values the coordinator computed (times put on
+the session clock, docs/alignment.md), which the sink encodes with the dataset's own filters.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from nwbstream.v1 import modality_pb2 as pb
 
 from .client import OpenedSource
@@ -24,6 +28,31 @@ DEFAULT_STREAMS = 4
 
 
 @dataclass(frozen=True)
+class Values:
+    """One chunk's values, decoded and cut at the dataset's edges (times the coordinator computed or mapped)."""
+
+    index: int
+    offset: tuple[int, ...]
+    array: np.ndarray
+
+    @property
+    def raw_nbytes(self) -> int:
+        return self.array.nbytes
+
+
+def service_chunks(transfer: Transfer) -> Iterator[pb.Chunk]:
+    """The dataset's encoded chunks, as its service reads them."""
+    source = transfer.source
+    layout = transfer.layout
+    return source.service.read_chunks(
+        source, transfer.object_name, transfer.dataset_name, layout.to_proto(), 0, layout.n_chunks
+    )
+
+
+ChunkReader = Callable[["Transfer"], Iterator[pb.Chunk | Values]]
+
+
+@dataclass(frozen=True)
 class Transfer:
     """One bulk dataset: where it comes from, how it is laid out, where it goes in the file."""
 
@@ -32,6 +61,7 @@ class Transfer:
     dataset_name: str
     layout: DatasetLayout
     path: str
+    read: ChunkReader = service_chunks  # every chunk in index order
 
 
 ProgressFn = Callable[[Transfer, int], None]
@@ -70,7 +100,10 @@ def pull_chunks(
             if isinstance(item, BaseException):
                 raise ConversionError(f"{transfer.layout.key}: {item}") from item
             check_chunk(transfer, item)
-            sink.write(transfer.path, transfer.layout.chunk_shape, item)
+            if isinstance(item, Values):
+                sink.write_values(transfer.path, item.offset, item.array)
+            else:
+                sink.write(transfer.path, transfer.layout.chunk_shape, item)
             received[id(transfer)] += 1
             if progress:
                 progress(transfer, item.raw_nbytes)
@@ -82,16 +115,8 @@ def pull_chunks(
 
 def _receive(transfer: Transfer, chunks: queue.Queue, stop: threading.Event, slots: threading.Semaphore) -> None:
     with slots:
-        source = transfer.source
         try:
-            stream = source.service.read_chunks(
-                source,
-                transfer.object_name,
-                transfer.dataset_name,
-                transfer.layout.to_proto(),
-                0,
-                transfer.layout.n_chunks,
-            )
+            stream = transfer.read(transfer)
             for chunk in stream:
                 if not _put(chunks, (transfer, chunk), stop):
                     stream.close()
@@ -111,7 +136,7 @@ def _put(chunks: queue.Queue, item: tuple[Transfer, object], stop: threading.Eve
     return False
 
 
-def check_chunk(transfer: Transfer, chunk: pb.Chunk) -> None:
+def check_chunk(transfer: Transfer, chunk: pb.Chunk | Values) -> None:
     """A chunk whose index or offset does not belong to the layout is a service bug: refuse to store it."""
     layout = transfer.layout
     offsets_fit = len(chunk.offset) == len(layout.shape) and all(

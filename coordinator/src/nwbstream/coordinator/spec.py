@@ -11,8 +11,10 @@
             source_data: {key: {file_path | folder_path | file_paths: ..., ...}}
             metadata: {...}
             conversion_options: {key: {...}}
+            alignment: {reference: key, key: {shift | timestamps | pulses: ...}}   # alignment/declaration.py
 
-nwbstream adds two optional top-level keys: `backend` (hdf5 | zarr) and `backend_configuration`.
+nwbstream adds two optional top-level keys: `backend` (hdf5 | zarr) and `backend_configuration`, and a session's
+`alignment` block (every stream put on one session clock; its file paths are joined with the data folder too).
 As in NeuroConv 0.10.2: only `file_path`, `folder_path` and `file_paths` are joined with the data folder (the spec
 file's folder unless another is given; an absolute path stays as it is), and every output is named
 `<nwbfile_name without .nwb>.nwb`, whatever the backend.
@@ -28,6 +30,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .alignment.declaration import parse_alignment, with_data_folder
 from .errors import ConversionError
 from .metadata import merge_metadata
 
@@ -79,6 +82,7 @@ SPEC_SCHEMA: dict[str, Any] = {
                                 "source_data": {"type": "object", "additionalProperties": _OBJECT},
                                 "metadata": _OBJECT,
                                 "conversion_options": {"type": "object", "additionalProperties": _OBJECT},
+                                "alignment": _OBJECT,
                             },
                         },
                     },
@@ -100,6 +104,7 @@ class SessionJob:
     metadata: dict[str, Any]
     conversion_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     stub: bool = False
+    alignment: dict[str, Any] = field(default_factory=dict)  # checked, its file paths joined with the data folder
 
 
 @dataclass
@@ -158,18 +163,20 @@ def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[Sessio
                 _check_options(path, f"{where}/conversion_options/{key}", own)
                 options[key] = {**global_options, **own}
             metadata = merge_metadata([raw.get("metadata") or {}, body.get("metadata") or {}], session.get("metadata"))
+            keys = [key for key in interfaces if key in session["source_data"]]
+            alignment = session.get("alignment") or {}
+            parse_alignment(alignment, keys, f"{where}/alignment")
             jobs.append(
                 SessionJob(
                     name=f"{experiment}/{index}",
                     nwbfile_name=nwbfile_name,
                     interfaces={  # in data_interfaces' order, as NeuroConv adds them (a pose before what links it)
-                        key: (name, _join_paths(session["source_data"][key], data_folder))
-                        for key, name in interfaces.items()
-                        if key in session["source_data"]
+                        key: (interfaces[key], _join_paths(session["source_data"][key], data_folder)) for key in keys
                     },
                     metadata=metadata,
                     conversion_options=options,
                     stub=any(o.get("stub_test") for o in options.values()),
+                    alignment=with_data_folder(alignment, data_folder),
                 )
             )
     return jobs

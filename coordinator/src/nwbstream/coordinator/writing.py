@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,11 +18,12 @@ from hdmf.backends.hdf5 import H5DataIO
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBHDF5IO, NWBFile
 
+from .alignment.record import AppliedAlignment, add_alignment_table
 from .cached_specs import prune_cached_namespaces
 from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout
-from .pipeline import Transfer, pull_chunks
+from .pipeline import ChunkReader, Transfer, pull_chunks, service_chunks
 from .placeholder import LayoutOnlyData
 from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
@@ -32,6 +33,8 @@ from .writers.tables import inline_array
 
 Backend = Literal["hdf5", "zarr"]
 BulkObject = tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]
+# Datasets whose chunks the coordinator makes (times on the session clock), by (source id, object, dataset).
+Readers = Mapping[tuple[str, str, str], ChunkReader]
 
 
 def write_nwbfile(
@@ -41,12 +44,18 @@ def write_nwbfile(
     backend: Backend,
     window: int,
     progress: bool,
+    alignment: AppliedAlignment | None = None,
+    readers: Readers | None = None,
 ) -> Path:
-    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part."""
+    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part.
+    `alignment`, when given, is recorded in the file (alignment/record.py); every bulk dataset's chunks come from
+    its service, unless `readers` names where they come from."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
         nwbfile, placed = _lay_out(metadata, objects, backend)
-        transfers = _write_layout(nwbfile, partial, backend, placed)
+        if alignment is not None:
+            add_alignment_table(nwbfile, alignment)
+        transfers = _write_layout(nwbfile, partial, backend, placed, readers or {})
         sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
         try:
             with ProgressBars(transfers, enabled=progress) as bars:
@@ -121,7 +130,7 @@ def _data_io(layout: DatasetLayout, backend: Backend):
     return ZarrDataIO(data=placeholder, **layout.zarr_options())
 
 
-def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed) -> list[Transfer]:
+def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed, readers: Readers) -> list[Transfer]:
     """Writes the laid-out file with only the extensions it uses, then finds where each bulk dataset landed."""
     if backend == "hdf5":
         io_class: Any = NWBHDF5IO
@@ -132,7 +141,14 @@ def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed
     with io_class(str(path), mode="w") as io:
         io.write(nwbfile)
         transfers = [
-            Transfer(source, obj.name, name, layout, _in_file_path(io, written, obj, name))
+            Transfer(
+                source,
+                obj.name,
+                name,
+                layout,
+                _in_file_path(io, written, obj, name),
+                readers.get((source.source_id, obj.name, name), service_chunks),
+            )
             for (source, obj, layouts), written in placed
             for name, layout in layouts.items()
         ]
