@@ -58,7 +58,8 @@ def fit_clock_map(
 
 
 def match_pulses(own: np.ndarray, reference: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> Matched:
-    """Pairs of the same pulses on both clocks; ConversionError when fewer than MIN_MATCHED_PULSES pair up."""
+    """Pairs of the same pulses on both clocks. ConversionError when the tolerance could reach a neighbouring pulse,
+    or fewer than MIN_MATCHED_PULSES (or than half the pulses both clocks saw) pair up."""
     own, reference = _pulse_train(own, "own"), _pulse_train(reference, "reference")
     if tolerance <= 0:
         raise ConversionError(f"pulse tolerance {tolerance}: must be positive (seconds)")
