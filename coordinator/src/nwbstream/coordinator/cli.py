@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .alignment.maps import ClockMap
 from .alignment.record import describe
 from .converter import Converter
 from .errors import ConversionError
@@ -119,14 +120,16 @@ def _convert(args: argparse.Namespace) -> int:
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
     preload.start()
     with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
-        _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
+        clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()
         try:
             output_folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConversionError(f"{output_folder}: cannot create the output folder: {error.strerror}") from None
         for job in spec.sessions:
-            with Converter(job.interfaces, services, alignment=job.alignment) as converter:
+            with Converter(
+                job.interfaces, services, alignment=job.alignment, clock_maps=clock_maps[job.name]
+            ) as converter:
                 path = converter.run_conversion(
                     nwbfile_path=output_folder / job.nwbfile_name,
                     metadata=job.metadata,
@@ -142,10 +145,14 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: ServiceSet, backend: str) -> None:
-    """Every session's output path, metadata, options and layouts, before any session is written; one error lists
-    every session's problems. Each session's sources are opened, checked and closed in turn (one session at a time)."""
+def _check_sessions(
+    spec: Spec, output_folder: Path, overwrite: bool, services: ServiceSet, backend: str
+) -> dict[str, dict[str, ClockMap]]:
+    """Every session's output path, metadata, options, layouts and alignment, before any session is written; one
+    error lists every session's problems. Each session's sources are opened, checked and closed in turn (one session
+    at a time). Returns each session's clock maps, so that converting does not read the sync pulses again."""
     problems = []
+    clock_maps = {}
     for job in spec.sessions:
         where = f"session {job.name} ({job.nwbfile_name})"
         path = output_folder / job.nwbfile_name
@@ -154,10 +161,12 @@ def _check_sessions(spec: Spec, output_folder: Path, overwrite: bool, services: 
         try:
             with Converter(job.interfaces, services, alignment=job.alignment) as converter:
                 converter.check(job.metadata, spec.backend_configuration, job.conversion_options, backend)
+                clock_maps[job.name] = converter.clock_maps()
         except ConversionError as error:
             problems.append(f"{where}: {error}")
     if problems:
         raise ConversionError("\n".join(problems))
+    return clock_maps
 
 
 def _metadata(args: argparse.Namespace) -> int:

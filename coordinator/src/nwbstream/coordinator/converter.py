@@ -56,7 +56,8 @@ class Converter(contextlib.AbstractContextManager):
     ) -> None:
         """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded);
         `alignment`: the spec's block that puts every stream on one session clock (docs/alignment.md);
-        `clock_maps`: interface key -> a map from its clock to the session clock made by the caller (these win)."""
+        `clock_maps`: maps made by the caller, interface key -> map from its clock to the session clock (these win;
+        the CLI passes a checked session's resolved maps so that sync pulses are not read twice)."""
         self.alignment = dict(alignment or {})
         parse_alignment(self.alignment, list(interfaces))  # a misspelt key fails before any service starts
         self._owned = not isinstance(services, ServiceSet)
@@ -66,9 +67,9 @@ class Converter(contextlib.AbstractContextManager):
             else ServiceSet(services, needs={name for name, _ in interfaces.values()}).__enter__()
         )
         self.interfaces = dict(interfaces)
-        self._given_maps = dict(clock_maps or {})
         self._sources: dict[str, OpenedSource] = {}
         self._stub: bool | None = None
+        self._given_maps = dict(clock_maps or {})
         self._clock_maps: dict[str, ClockMap] | None = None
         try:
             self._open(stub=False)
@@ -83,9 +84,10 @@ class Converter(contextlib.AbstractContextManager):
     def clock_maps(self) -> dict[str, ClockMap]:
         """interface key -> the map from its clock to the session clock, for every interface `alignment` names
         (sync pulses are read from the services and fitted once: a stub reads them as a full conversion does) and
-        every map the caller gave."""
+        every map the caller gave (those win, and their interfaces' pulses are not read again)."""
         if self._clock_maps is None:
-            resolved = resolve_alignment(self.alignment, self._sources) if self.alignment else {}
+            rest = {k: v for k, v in self.alignment.items() if k == "reference" or k not in self._given_maps}
+            resolved = resolve_alignment(rest, self._sources) if set(rest) - {"reference"} else {}
             self._clock_maps = {**resolved, **self._given_maps}
         return self._clock_maps
 
