@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import spikeinterface.extractors as se
+from nwbstream.coordinator.converter import Converter
 from pynwb import NWBHDF5IO
 
-from .conftest import SUBJECT
+from .conftest import START, SUBJECT, TESTDATA
 from .nwbcheck import assert_valid_nwb
 from .test_cli import AP_SERIES, run, write_spec
 from .test_mixed_session import DLC, DLC_H5, VIDEO
@@ -71,4 +72,32 @@ def test_every_stream_lands_on_the_probe_clock(tmp_path, spikeglx_folder):
         np.testing.assert_array_equal(nwbfile.acquisition["Video m3v1mp4"].timestamps[:], frame_times)
         methods = nwbfile.processing["misc"]["ClockAlignment"]["method"][:]
         assert list(methods) == ["reference", "linear", "timestamps"]
+    assert_valid_nwb(path)
+
+
+def test_a_sorting_follows_its_recordings_map(services, tmp_path, spikeglx_folder):
+    """The pose is the reference; the probe is shifted by 2 s; the Phy sorting, not named in the block, takes the
+    probe's map: its spike times move by the same 2 s, and the file says whose map it followed."""
+    phy = TESTDATA / "ecephys" / "phy" / "template"
+    interfaces = {
+        "pose": (
+            "DeepLabCutInterface",
+            {"file_path": str(DLC_H5), "config_file_path": str(DLC / "config.yaml"), "sampling_frequency": 30.0},
+        ),
+        "ap": ("SpikeGLXRecordingInterface", {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}),
+        "sorting": ("PhySortingInterface", {"folder_path": str(phy)}),
+    }
+    alignment = {"reference": "pose", "ap": {"shift": 2.0}}
+    metadata = {**START, "NWBFile": {**START["NWBFile"]}}
+    with Converter(interfaces, services, alignment=alignment) as converter:
+        path = converter.run_conversion(nwbfile_path=tmp_path / "s.nwb", metadata=metadata, progress=False)
+    sorting = se.read_phy(phy)
+    with NWBHDF5IO(path, "r", load_namespaces=True) as io:
+        nwbfile = io.read()
+        for row, unit_id in enumerate(sorting.get_unit_ids()):
+            own = np.sort(sorting.get_unit_spike_train(unit_id=unit_id, return_times=True))
+            np.testing.assert_allclose(nwbfile.units["spike_times"][row], own + 2.0, rtol=0, atol=1e-9)
+        table = nwbfile.processing["misc"]["ClockAlignment"]
+        assert list(table["method"][:]) == ["reference", "shift", "shift"]
+        assert list(table["follows"][:]) == ["", "", "ap"]
     assert_valid_nwb(path)

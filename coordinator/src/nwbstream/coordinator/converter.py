@@ -18,6 +18,7 @@ from nwbstream.v1 import modality_pb2 as pb
 
 from .alignment.apply import apply_clock_maps
 from .alignment.declaration import parse_alignment
+from .alignment.follow import sorting_followers
 from .alignment.maps import ClockMap
 from .alignment.record import AppliedAlignment, applied_alignment
 from .alignment.resolve import resolve_alignment
@@ -71,6 +72,7 @@ class Converter(contextlib.AbstractContextManager):
         self._stub: bool | None = None
         self._given_maps = dict(clock_maps or {})
         self._clock_maps: dict[str, ClockMap] | None = None
+        self._followers: dict[str, str] = {}  # sorting key -> the recording whose map it takes
         try:
             self._open(stub=False)
         except BaseException:
@@ -88,13 +90,16 @@ class Converter(contextlib.AbstractContextManager):
         if self._clock_maps is None:
             rest = {k: v for k, v in self.alignment.items() if k == "reference" or k not in self._given_maps}
             resolved = resolve_alignment(rest, self._sources) if set(rest) - {"reference"} else {}
-            self._clock_maps = {**resolved, **self._given_maps}
+            maps = {**resolved, **self._given_maps}
+            self._followers = sorting_followers(set(self.alignment), maps, self._sources)
+            following = {key: maps[followed] for key, followed in self._followers.items()}
+            self._clock_maps = {**resolved, **following, **self._given_maps}
         return self._clock_maps
 
     def applied_alignment(self) -> AppliedAlignment | None:
         """What the file records about the alignment (None without an `alignment` block)."""
         names = {key: source.interface_name for key, source in self._sources.items()}
-        return applied_alignment(self.alignment, self.clock_maps(), names)
+        return applied_alignment(self.alignment, self.clock_maps(), names, self._followers)
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())

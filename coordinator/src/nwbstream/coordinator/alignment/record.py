@@ -55,6 +55,7 @@ COLUMNS = {
     ),
     "reference_times_from": Column("where the reference's pulse times came from (same form)", ""),
     "tolerance": Column("seconds within which two pulses were paired", float("nan")),
+    "follows": Column("a sorting the block does not name: the recording whose map its spike times took", ""),
 }
 # What maps.py's ClockMap.record() names differently here (a timestamps file is in times_from already).
 RENAMED = {"own_times": "segment_own_times", "reference_times": "segment_reference_times"}
@@ -70,10 +71,15 @@ class AppliedAlignment:
 
 
 def applied_alignment(
-    alignment: Mapping[str, Any], maps: Mapping[str, ClockMap], interface_names: Mapping[str, str]
+    alignment: Mapping[str, Any],
+    maps: Mapping[str, ClockMap],
+    interface_names: Mapping[str, str],
+    followers: Mapping[str, str] | None = None,
 ) -> AppliedAlignment | None:
     """What the file records for a session's alignment block (None when the session has none);
-    `interface_names` maps each key to its interface, in the session's order."""
+    `interface_names` maps each key to its interface, in the session's order; `followers`: sorting key -> the
+    recording whose map it took."""
+    followers = followers or {}
     if not alignment:
         return None
     declared = parse_alignment(alignment, list(interface_names))
@@ -87,7 +93,10 @@ def applied_alignment(
             row |= {name: value for name, value in fitted.items() if name not in DROPPED}
             if "segment_own_times" in row:  # a piecewise map's residuals leave out its end pulses
                 row["matched_pulses"] = len(row["segment_own_times"])
-            row |= declared.describe(key)
+            if key in followers:
+                row["follows"] = followers[key]
+            elif key in declared.methods:
+                row |= declared.describe(key)
         else:
             row["method"] = "own_clock"
         rows.append(row)
