@@ -7,12 +7,12 @@ import numpy as np
 from pynwb import NWBHDF5IO
 from spikeinterface.extractors.extractor_classes import SpikeGLXRecordingExtractor
 
-from .conftest import SUBJECT
 from .ecephys_cases import spikeglx_aux
 from .nwbcheck import assert_valid_nwb
 from .test_alignment_apply import series_times
-from .test_alignment_record import DLC, DRIFT, OFFSET, VIDEO, VIDEO_PULSES, _spec
-from .test_cli import AP_SERIES, run, write_spec
+from .test_alignment_record import DRIFT, OFFSET, VIDEO_PULSES, _spec
+from .test_alignment_session import convert_aligned_session
+from .test_cli import AP_SERIES, run
 
 
 def test_the_video_lands_on_the_pose_clock(tmp_path):
@@ -40,40 +40,14 @@ def test_pose_and_video_land_on_the_probe_clock(tmp_path):
     probe_pulses = start + np.array([0.5, 1.5, 2.5])
     pose_offset, pose_drift = 0.3, 20e-6
     np.save(tmp_path / "pose_pulses.npy", (probe_pulses - pose_offset) / (1 + pose_drift))
-    spec = write_spec(
-        tmp_path / "spec.yml",
-        {
-            "session1": {
-                "source_data": {
-                    "ap": {"folder_path": str(spikeglx_aux.FOLDER), "stream_id": "imec0.ap"},
-                    "pose": {
-                        "file_path": str(DLC / "m3v1mp4DLC_resnet50_openfieldAug20shuffle1_30000.h5"),
-                        "config_file_path": str(DLC / "config.yaml"),
-                        "sampling_frequency": 30.0,
-                    },
-                    "video": {"file_paths": [str(VIDEO)]},
-                },
-                "alignment": {
-                    "reference": "ap",
-                    "pose": {
-                        "pulses": {
-                            "times": {"file_path": "pose_pulses.npy"},
-                            "reference_times": {"channel": "SY0", "bit": 6},
-                        }
-                    },
-                    "video": {"shift": 0.4},
-                },
-                "metadata": {
-                    "NWBFile": {"session_start_time": "2020-01-01T12:00:00+00:00", "session_description": "aligned"},
-                    "Subject": SUBJECT,
-                },
-            }
+    alignment = {
+        "reference": "ap",
+        "pose": {
+            "pulses": {"times": {"file_path": "pose_pulses.npy"}, "reference_times": {"channel": "SY0", "bit": 6}}
         },
-        {"ap": "SpikeGLXRecordingInterface", "pose": "DeepLabCutInterface", "video": "ExternalVideoInterface"},
-    )
-    result = run("convert", str(spec), "--output-folder", str(tmp_path / "out"), "--no-progress", timeout=600)
-    assert result.returncode == 0, result.stderr
-    path = tmp_path / "out" / "session1.nwb"
+        "video": {"shift": 0.4},
+    }
+    path = convert_aligned_session(tmp_path, spikeglx_aux.FOLDER, alignment)
     with NWBHDF5IO(path, "r", load_namespaces=True) as io:
         nwbfile = io.read()
         probe = nwbfile.acquisition[AP_SERIES]

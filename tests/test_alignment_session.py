@@ -19,20 +19,15 @@ OFFSET, DRIFT = 1.5, 20e-6
 FRAMES = 2330
 
 
-def test_every_stream_lands_on_the_probe_clock(tmp_path, spikeglx_folder):
-    rng = np.random.default_rng(5)
-    probe_pulses = np.cumsum(rng.uniform(0.5, 1.5, 60))  # an LED's irregular pulses, on the probe's clock
-    pose_pulses = np.delete((probe_pulses - OFFSET) / (1 + DRIFT), 7)  # the same pulses on the pose's clock
-    np.save(tmp_path / "probe_pulses.npy", probe_pulses)
-    np.save(tmp_path / "pose_pulses.npy", pose_pulses)
-    frame_times = 12.0 + np.cumsum(rng.uniform(0.03, 0.037, FRAMES))
-    np.save(tmp_path / "frame_times.npy", frame_times)
+def convert_aligned_session(tmp_path, probe_folder, alignment: dict):
+    """The probe (imec0.ap of `probe_folder`), the DeepLabCut pose and its video, converted with `nwbstream convert`
+    from a spec carrying `alignment` (file paths in it are relative to `tmp_path`, the spec's folder)."""
     spec = write_spec(
         tmp_path / "spec.yml",
         {
             "session1": {
                 "source_data": {
-                    "ap": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"},
+                    "ap": {"folder_path": str(probe_folder), "stream_id": "imec0.ap"},
                     "pose": {
                         "file_path": str(DLC_H5),
                         "config_file_path": str(DLC / "config.yaml"),
@@ -40,16 +35,7 @@ def test_every_stream_lands_on_the_probe_clock(tmp_path, spikeglx_folder):
                     },
                     "video": {"file_paths": [str(VIDEO)]},
                 },
-                "alignment": {
-                    "reference": "ap",
-                    "pose": {
-                        "pulses": {
-                            "times": {"file_path": "pose_pulses.npy"},
-                            "reference_times": {"file_path": "probe_pulses.npy"},
-                        }
-                    },
-                    "video": {"timestamps": {"file_path": "frame_times.npy"}},
-                },
+                "alignment": alignment,
                 "metadata": {
                     "NWBFile": {"session_start_time": "2020-01-01T12:00:00+00:00", "session_description": "aligned"},
                     "Subject": SUBJECT,
@@ -60,7 +46,25 @@ def test_every_stream_lands_on_the_probe_clock(tmp_path, spikeglx_folder):
     )
     result = run("convert", str(spec), "--output-folder", str(tmp_path / "out"), "--no-progress", timeout=600)
     assert result.returncode == 0, result.stderr
-    path = tmp_path / "out" / "session1.nwb"
+    return tmp_path / "out" / "session1.nwb"
+
+
+def test_every_stream_lands_on_the_probe_clock(tmp_path, spikeglx_folder):
+    rng = np.random.default_rng(5)
+    probe_pulses = np.cumsum(rng.uniform(0.5, 1.5, 60))  # an LED's irregular pulses, on the probe's clock
+    pose_pulses = np.delete((probe_pulses - OFFSET) / (1 + DRIFT), 7)  # the same pulses on the pose's clock
+    np.save(tmp_path / "probe_pulses.npy", probe_pulses)
+    np.save(tmp_path / "pose_pulses.npy", pose_pulses)
+    frame_times = 12.0 + np.cumsum(rng.uniform(0.03, 0.037, FRAMES))
+    np.save(tmp_path / "frame_times.npy", frame_times)
+    alignment = {
+        "reference": "ap",
+        "pose": {
+            "pulses": {"times": {"file_path": "pose_pulses.npy"}, "reference_times": {"file_path": "probe_pulses.npy"}}
+        },
+        "video": {"timestamps": {"file_path": "frame_times.npy"}},
+    }
+    path = convert_aligned_session(tmp_path, spikeglx_folder, alignment)
     probe_times = se.read_spikeglx(spikeglx_folder, stream_id="imec0.ap").get_times()
     with NWBHDF5IO(path, "r", load_namespaces=True) as io:
         nwbfile = io.read()
