@@ -221,3 +221,25 @@ def test_existing_output_without_overwrite(tmp_path, ecephys_address, spikeglx_f
     assert list(out.iterdir()) == [existing]
     assert existing.read_bytes() == b"an earlier conversion, to keep"
     assert existing.stat().st_mtime_ns == before.st_mtime_ns
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("open({marker!r}, 'w').write('ran')", "only 'name = value' lines are read"),
+        ("dat_path = __import__('pathlib').Path({marker!r}).write_text('ran')", "the value is not a literal"),
+    ],
+)
+def test_phy_params_py_is_read_as_data_never_run(services, tmp_path, line, named):
+    """spikeinterface's reader runs params.py; the service reads it as literals and refuses code, naming the line."""
+    from .conftest import convert as convert_in_process
+    from .ecephys_cases import writable_copy
+
+    folder = writable_copy(PHY, tmp_path)
+    marker = tmp_path / "code_ran"
+    params = folder / "params.py"
+    params.write_text(params.read_text() + line.format(marker=str(marker)) + "\n")
+    out = tmp_path / "out.nwb"
+    with pytest.raises(Exception, match=rf"{re.escape(str(params))}:7: {named}"):
+        convert_in_process(services, {"sorting": ("PhySortingInterface", {"folder_path": str(folder)})}, out)
+    assert not marker.exists() and not out.exists()

@@ -8,8 +8,10 @@ from typing import ClassVar
 import numpy as np
 from nwbstream.service import SourceError
 
+from .params_file import read_params
 from .sorting import BaseSortingInterface
 
+PARAMS_AS_DATA = "params.py is read as literal assignments, never run (NeuroConv's reader exec()s it); code is refused"
 # Column meanings as Kilosort's save_to_phy and phy's cluster views define them.
 PHY_PROPERTIES = {
     "quality": "Quality label the curator gave the cluster in phy (good, mua, noise).",
@@ -32,6 +34,7 @@ class PhySortingInterface(BaseSortingInterface):
     associated_suffixes = (".npy", ".tsv", ".py")
     info = "Spike sorting curated in Phy: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
+    differs_from_neuroconv = PARAMS_AS_DATA
 
     def __init__(self, folder_path: Path, exclude_cluster_groups: list[str] | None = None, verbose: bool = False):
         """
@@ -45,6 +48,7 @@ class PhySortingInterface(BaseSortingInterface):
         from spikeinterface.extractors import read_phy
 
         require_readable_arrays(Path(folder_path))
+        _read_params_as_data()
         self.sorting = read_phy(folder_path, exclude_cluster_groups=exclude_cluster_groups)
 
 
@@ -53,6 +57,7 @@ class KiloSortSortingInterface(BaseSortingInterface):
     associated_suffixes = (".npy", ".tsv", ".py")
     info = "KiloSort output folders: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
+    differs_from_neuroconv = PARAMS_AS_DATA
 
     def __init__(self, folder_path: Path, keep_good_only: bool = False, verbose: bool = False):
         """
@@ -66,6 +71,7 @@ class KiloSortSortingInterface(BaseSortingInterface):
         from spikeinterface.extractors import read_kilosort
 
         require_readable_arrays(Path(folder_path))
+        _read_params_as_data()
         self.sorting = read_kilosort(folder_path, keep_good_only=keep_good_only)
 
 
@@ -77,3 +83,11 @@ def require_readable_arrays(folder: Path) -> None:
             np.load(path, mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as error:
             raise SourceError(f"{path}: cannot be read as a NumPy array ({error})") from None
+
+
+def _read_params_as_data() -> None:
+    """spikeinterface's Phy/KiloSort reader takes params.py through its module's `read_python`, which runs the file:
+    for this process, that name is the reader that only reads literals."""
+    from spikeinterface.extractors import phykilosortextractors
+
+    phykilosortextractors.read_python = read_params
