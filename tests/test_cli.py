@@ -368,3 +368,11 @@ def test_interfaces_run_in_data_interfaces_order(tmp_path):
     (job,) = load_spec(spec).sessions
     assert list(job.interfaces) == ["pose", "moseq"]
     assert job.interfaces["moseq"] == ("MoseqKeyPointsInterface", {"file_path": str(tmp_path / "results.h5")})
+
+
+def test_serve_refuses_a_port_in_use(ecephys_address):
+    """A second service on a port another one listens on fails, naming the address (it no longer shares it)."""
+    port = ecephys_address.rsplit(":", 1)[1]
+    result = run("serve", "ecephys", "--port", port, timeout=120)
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port}: cannot listen there" in result.stderr

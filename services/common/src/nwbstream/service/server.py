@@ -25,12 +25,17 @@ def start_server(
     modality: str, interfaces: Sequence[type[BaseDataInterface]], address: str, encode_threads: int = 0
 ) -> tuple[grpc.Server, ModalityServicer, int]:
     """Starts serving on `address` (host:port, port 0 picks one, or unix:PATH); returns the bound port."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=GRPC_OPTIONS)
+    # Without SO_REUSEPORT (gRPC's default on Linux), a second service on a port in use fails instead of sharing it.
+    options = [*GRPC_OPTIONS, ("grpc.so_reuseport", 0)]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=options)
     servicer = ModalityServicer(modality, interfaces, encode_threads)
     pb_grpc.add_ModalityServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as error:  # grpcio says "Failed to bind"
+        raise OSError(f"{address}: cannot listen there (in use by another process?): {error}") from None
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -56,7 +61,10 @@ def main(
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {modality} %(levelname)s %(message)s")
     address = args.address or f"{args.host}:{args.port}"
-    server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
+    try:
+        server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
+    except OSError as error:
+        sys.exit(f"nwbstream {modality}: {error}")
     if preload is not None:
         threading.Thread(target=preload, name="preload", daemon=True).start()
     print(
