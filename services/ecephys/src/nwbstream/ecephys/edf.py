@@ -14,7 +14,7 @@ from nwbstream.service import SourceError
 from nwbstream.service.chunks import Selection
 
 from .analog import BaseRecordingAsTimeSeriesInterface
-from .recording import BaseRecordingInterface
+from .recording import BaseRecordingInterface, require_stream
 
 # pyedflib refuses to open a file that is open already, and neo opens it for every chunk it reads: two interfaces
 # of one file (recording and analog channels, read in parallel) take turns, one lock per file.
@@ -29,10 +29,7 @@ def read_edf_stream(file_path: Path, stream_name: str | None) -> Any:
 
     with FILE_LOCKS[str(file_path)]:
         streams, _ = EDFRecordingExtractor.get_streams(file_path=str(file_path))
-    if stream_name is None and len(streams) > 1:
-        raise SourceError(f"{file_path}: channels of several sampling rates; pass stream_name (one of {streams})")
-    if stream_name is not None and stream_name not in streams:
-        raise SourceError(f"{file_path}: no stream {stream_name!r} (the file's streams are {streams})")
+    require_stream(file_path, stream_name, streams, several="channels of several sampling rates")
     with FILE_LOCKS[str(file_path)]:
         recording = EDFRecordingExtractor(
             file_path=str(file_path), stream_name=stream_name, all_annotations=True, use_names_as_ids=True

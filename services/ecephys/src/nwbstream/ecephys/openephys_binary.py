@@ -12,7 +12,7 @@ from nwbstream.service import SourceError
 from nwbstream.service.sync import SyncRequestError
 
 from .openephys_ttl import ttl_edge_times, ttl_files, ttl_lines
-from .recording import BaseRecordingInterface
+from .recording import BaseRecordingInterface, require_stream
 
 
 class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
@@ -50,10 +50,7 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
         for oebin in sorted(Path(folder_path).rglob("structure.oebin")):
             _check_continuous_files(oebin)
         streams, _ = OpenEphysBinaryRecordingExtractor.get_streams(folder_path=folder_path)
-        if stream_name is None and len(streams) > 1:
-            raise SourceError(f"{folder_path}: several streams, pass stream_name (one of {streams})")
-        if stream_name is not None and stream_name not in streams:
-            raise SourceError(f"{folder_path}: no stream {stream_name!r} (the streams are {streams})")
+        require_stream(folder_path, stream_name, streams)
         recording = OpenEphysBinaryRecordingExtractor(
             folder_path=folder_path, stream_name=stream_name, block_index=block_index
         )

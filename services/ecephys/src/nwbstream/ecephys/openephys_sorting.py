@@ -86,7 +86,8 @@ def _times_in(reader: Any, segment: int) -> SpikeSeconds:
 def _check_spike_file(path: Path) -> None:
     """Open Ephys' header, then whole records (their size follows from the channel and sample counts each record
     carries at bytes 19..23 after the header)."""
-    raw_head = path.read_bytes()[: HEADER_SIZE + 23]
+    with path.open("rb") as file:
+        raw_head = file.read(HEADER_SIZE + 23)  # the header and the first record's counts, not the whole file
     if not raw_head.startswith(b"header.format = 'Open Ephys Data Format'"):
         raise SourceError(f"{path}: does not start with Open Ephys' header (not an Open Ephys .spikes file)")
     size = path.stat().st_size

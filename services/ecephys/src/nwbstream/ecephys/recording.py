@@ -201,6 +201,14 @@ class BaseRecordingInterface(BaseDataInterface):
         }
 
 
+def require_stream(source: Any, stream_name: str | None, streams: list[str], several: str = "several streams") -> None:
+    """A reader's stream choice: `stream_name` must be one of `streams`, and is needed when there are several."""
+    if stream_name is None and len(streams) > 1:
+        raise SourceError(f"{source}: {several}, pass stream_name (one of {streams})")
+    if stream_name is not None and stream_name not in streams:
+        raise SourceError(f"{source}: no stream {stream_name!r} (the streams are {streams})")
+
+
 def start_fields(start: datetime | None) -> dict[str, str]:
     """The NWBFile fields a source's start time gives (none when the source does not say when it started)."""
     return {"session_start_time": start.isoformat()} if start else {}

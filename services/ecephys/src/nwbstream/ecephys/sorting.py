@@ -73,12 +73,14 @@ class BaseSortingInterface(BaseDataInterface):
         for unit_id in sorting.get_unit_ids():
             per_segment = []
             for segment in range(sorting.get_num_segments()):
-                frames = np.asarray(sorting.get_unit_spike_train(unit_id=unit_id, segment_index=segment))
                 seconds = np.asarray(
                     sorting.get_unit_spike_train(unit_id=unit_id, segment_index=segment, return_times=True),
                     dtype=np.float64,
                 )
-                per_segment.append(np.sort(seconds[frames < stub_frames] if stub else seconds))
+                if stub:  # the cut is in frames: a stub keeps each segment's first STUB_SECONDS of samples
+                    frames = np.asarray(sorting.get_unit_spike_train(unit_id=unit_id, segment_index=segment))
+                    seconds = seconds[frames < stub_frames]
+                per_segment.append(np.sort(seconds))
             trains.append(np.concatenate(per_segment))
         ends = np.cumsum([t.size for t in trains]).astype(int).tolist()
         return (np.concatenate(trains) if trains else np.zeros(0)), ends

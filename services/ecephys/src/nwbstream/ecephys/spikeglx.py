@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,12 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
 
     def sync_times(self, channel: str, edge: str = "rising", bit: int | None = None) -> np.ndarray:
         """SY0's bit `bit` (default the sync bit, 6), timed as this stream's samples (the word is saved with them)."""
-        sync = read_spikeglx_stream(self.folder_path, f"{self.stream_id}-SYNC")
-        return sync_word_times(sync, edge, bit, clock=self.recording)
+        return sync_word_times(self._sync_recording, edge, bit, clock=self.recording)
+
+    @cached_property
+    def _sync_recording(self) -> Any:
+        """The stream's SY0 word, read once for every request of its bits and edges."""
+        return read_spikeglx_stream(self.folder_path, f"{self.stream_id}-SYNC")
 
     def device_metadata(self) -> dict[str, Any]:
         part = self.meta.get("imDatPrb_pn", "unknown part number")
