@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from nwbstream.coordinator.alignment.declaration import with_data_folder
 from nwbstream.coordinator.alignment.maps import Linear, Piecewise, Shift, Timestamps
 from nwbstream.coordinator.alignment.record import applied_alignment, describe
 from nwbstream.coordinator.alignment.resolve import read_times_file, resolve_alignment
@@ -73,7 +74,7 @@ def test_piecewise_from_pulse_files_joined_with_the_data_folder(tmp_path, source
             "fit": "piecewise",
         }
     }
-    (clock_map,) = resolve_alignment(block, opened, tmp_path).values()
+    (clock_map,) = resolve_alignment(with_data_folder(block, tmp_path), opened).values()
     assert isinstance(clock_map, Piecewise)
     np.testing.assert_allclose(clock_map.own, NIDQ_PULSES)
     np.testing.assert_allclose(clock_map(NIDQ_PULSES), OFFSET + (1 + DRIFT) * NIDQ_PULSES, atol=1e-9)
@@ -106,7 +107,7 @@ def test_bad_timestamps_are_errors(tmp_path, sources, content, message):
     _, opened = sources
     np.save(tmp_path / "t.npy", content)
     with pytest.raises(ConversionError, match=message):
-        resolve_alignment({"video": {"timestamps": {"file_path": "t.npy"}}}, opened, tmp_path)
+        resolve_alignment(with_data_folder({"video": {"timestamps": {"file_path": "t.npy"}}}, tmp_path), opened)
 
 
 def test_unreadable_times_files_are_errors(tmp_path):
@@ -124,7 +125,7 @@ def test_timestamps_need_one_timed_series(tmp_path, sources):
     opened["video"].objects.append(opened["video"].objects[0])
     np.save(tmp_path / "t.npy", np.arange(100) / 30)
     with pytest.raises(ConversionError, match=r"has 2 timed series \['Seriesvideo', 'Seriesvideo'\]"):
-        resolve_alignment({"video": {"timestamps": {"file_path": "t.npy"}}}, opened, tmp_path)
+        resolve_alignment(with_data_folder({"video": {"timestamps": {"file_path": "t.npy"}}}, tmp_path), opened)
 
 
 def test_too_few_matched_pulses_names_the_interface(sources):

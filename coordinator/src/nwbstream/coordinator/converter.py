@@ -89,7 +89,7 @@ class Converter(contextlib.AbstractContextManager):
         every map the caller gave (those win, and their interfaces' pulses are not read again)."""
         if self._clock_maps is None:
             rest = {k: v for k, v in self.alignment.items() if k == "reference" or k not in self._given_maps}
-            resolved = resolve_alignment(rest, self._sources) if set(rest) - {"reference"} else {}
+            resolved = resolve_alignment(rest, self._sources)
             maps = {**resolved, **self._given_maps}
             self._followers = sorting_followers(set(self.alignment), maps, self._sources)
             following = {key: maps[followed] for key, followed in self._followers.items()}

@@ -117,7 +117,7 @@ def _with_mapped_times(key: str, obj: pb.NwbObject, clock_map: ClockMap) -> tupl
 
 def _with_given_times(key: str, obj: pb.NwbObject, given: Timestamps, stub: bool) -> tuple[pb.NwbObject, dict]:
     """The series timed by the given times (a stub's series by their first ones)."""
-    if not _has_times(obj):
+    if not has_times(obj):
         if _time_valued(obj):
             raise ConversionError(
                 f"{key}: {obj.name} holds times that timestamps from {given.source} cannot map; use shift or pulses"
@@ -206,7 +206,7 @@ def _add_timestamps(key: str, obj: pb.NwbObject, count: int) -> str:
 
 
 def _check_one_series(key: str, objects: list[pb.NwbObject], given: Timestamps) -> None:
-    series = [obj.name for obj in objects if _has_times(obj)]
+    series = [obj.name for obj in objects if has_times(obj)]
     if len(series) != 1:
         raise ConversionError(
             f"{key}: timestamps from {given.source} time one series, and this interface has {len(series)}"
@@ -214,7 +214,8 @@ def _check_one_series(key: str, objects: list[pb.NwbObject], given: Timestamps) 
         )
 
 
-def _has_times(obj: pb.NwbObject) -> bool:
+def has_times(obj: pb.NwbObject) -> bool:
+    """A series timed by a rate or timestamps (one whose samples a timestamps file replaces)."""
     return bool(obj.timing.timestamps_dataset) or obj.timing.rate > 0
 
 

@@ -6,16 +6,15 @@ Everything here happens before the file is laid out, so a bad alignment stops th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.v1 import modality_pb2 as pb
 
 from ..client import OpenedSource
 from ..errors import ConversionError
+from .apply import has_times, sample_count
 from .declaration import ChannelPulses, FileTimes, PulsesFit, PulseSource, ShiftBy, TimestampsFrom, parse_alignment
 from .fit import fit_clock_map
 from .maps import ClockMap, Shift, Timestamps
@@ -23,12 +22,10 @@ from .maps import ClockMap, Shift, Timestamps
 TIMES_SUFFIXES = (".npy", ".csv", ".txt")
 
 
-def resolve_alignment(
-    alignment: Mapping[str, Any], opened: Mapping[str, OpenedSource], data_folder: Path | None = None
-) -> dict[str, ClockMap]:
+def resolve_alignment(alignment: Mapping[str, Any], opened: Mapping[str, OpenedSource]) -> dict[str, ClockMap]:
     """interface key -> the map from its clock to the reference's, for every interface the block names.
-    `opened` is the session's sources in order (the first is the default reference); relative file paths are
-    joined with `data_folder` (None: as given)."""
+    `opened` is the session's sources in order (the first is the default reference); file paths are read as given
+    (a spec's are joined with its data folder by declaration.with_data_folder)."""
     declared = parse_alignment(alignment, list(opened))
     maps: dict[str, ClockMap] = {}
     for key, method in declared.methods.items():
@@ -36,13 +33,13 @@ def resolve_alignment(
         if isinstance(method, ShiftBy):
             maps[key] = Shift(method.offset)
         elif isinstance(method, TimestampsFrom):
-            path = _joined(method.times.file_path, data_folder)
+            path = Path(method.times.file_path)
             times = read_times_file(path)
             _check_increasing(times, f"{where}/timestamps: {path}")
             _check_one_series(opened[key], times.size, f"{where}/timestamps: {path}")
             maps[key] = Timestamps(times=tuple(times.tolist()), source=str(path))
         else:
-            maps[key] = _fitted(method, opened[key], opened[declared.reference], data_folder, where)
+            maps[key] = _fitted(method, opened[key], opened[declared.reference], where)
     return maps
 
 
@@ -84,29 +81,23 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _fitted(
-    method: PulsesFit, own: OpenedSource, reference: OpenedSource, data_folder: Path | None, where: str
-) -> ClockMap:
-    own_times = _pulse_times(method.times, own, data_folder, f"{where}/pulses/times")
-    reference_times = _pulse_times(method.reference_times, reference, data_folder, f"{where}/pulses/reference_times")
+def _fitted(method: PulsesFit, own: OpenedSource, reference: OpenedSource, where: str) -> ClockMap:
+    own_times = _pulse_times(method.times, own, f"{where}/pulses/times")
+    reference_times = _pulse_times(method.reference_times, reference, f"{where}/pulses/reference_times")
     try:
         return fit_clock_map(own_times, reference_times, method.fit, method.tolerance)
     except ConversionError as error:
         raise ConversionError(f"{where}: {error}") from None
 
 
-def _pulse_times(source: PulseSource, opened: OpenedSource, data_folder: Path | None, where: str) -> np.ndarray:
+def _pulse_times(source: PulseSource, opened: OpenedSource, where: str) -> np.ndarray:
     if isinstance(source, FileTimes):
-        return read_times_file(_joined(source.file_path, data_folder))
+        return read_times_file(Path(source.file_path))
     assert isinstance(source, ChannelPulses)
     try:
         return opened.service.read_sync_times(opened, source.channel, edge=source.edge, bit=source.bit)
     except ConversionError as error:
         raise ConversionError(f"{where}: {opened.interface_name}: {error}") from None
-
-
-def _joined(file_path: str, data_folder: Path | None) -> Path:
-    return Path(file_path) if data_folder is None else data_folder / file_path
 
 
 def _check_increasing(times: np.ndarray, where: str) -> None:
@@ -120,29 +111,13 @@ def _check_increasing(times: np.ndarray, where: str) -> None:
 
 def _check_one_series(opened: OpenedSource, count: int, where: str) -> None:
     """Timestamps replace the times of the interface's one timed series, so they must be one per sample."""
-    series = [obj for obj in opened.objects if _samples(obj) is not None]
+    series = [obj for obj in opened.objects if has_times(obj)]
     if len(series) != 1:
         names = [obj.name for obj in series]
         raise ConversionError(
             f"{where}: {opened.interface_name} has {len(series)} timed series {names}; timestamps from a file "
             "need exactly one"
         )
-    samples = _samples(series[0])
+    samples = sample_count(where, series[0])
     if samples != count:
         raise ConversionError(f"{where}: {count} times for the {samples} samples of {series[0].name}")
-
-
-def _samples(obj: pb.NwbObject) -> int | None:
-    """How many samples a timed object has: its timestamps' length, else its `num_samples` attribute (an external
-    video), else the first dimension of its data (a pose estimation's keypoints: "<keypoint>/data"), shared."""
-    timing = obj.timing
-    if not timing.timestamps_dataset and timing.rate <= 0:
-        return None
-    plans = {plan.name: plan for plan in obj.datasets}
-    if timing.timestamps_dataset in plans:
-        return int(plans[timing.timestamps_dataset].shape[0])
-    attributes = json.loads(obj.attributes_json or "{}")
-    if "num_samples" in attributes:
-        return int(attributes["num_samples"])
-    lengths = {int(plan.shape[0]) for name, plan in plans.items() if name.split("/")[-1] == "data" and plan.shape}
-    return lengths.pop() if len(lengths) == 1 else None
