@@ -66,6 +66,45 @@ def junk_copy(name: str, folder: Path) -> Path:
     return copy
 
 
+def truncated_file(source: dict):
+    """A `truncate` for a one-file source: its file cut mid-block (half its bytes and 7 more)."""
+
+    def cut(tmp_path: Path) -> tuple[dict, Path]:
+        original = Path(source["file_path"])
+        bad = cut_copy(original, tmp_path, keep=original.stat().st_size // 2 + 7)
+        return {**source, "file_path": str(bad)}, bad
+
+    return cut
+
+
+def wrong_file(source: dict, format_name: str):
+    """A `wrong_format` for a one-file source: text under the file's suffix, named and saying it is no `format_name`."""
+
+    def write(tmp_path: Path) -> tuple[dict, Path]:
+        bad = tmp_path / f"not{format_name.lower()}{Path(source['file_path']).suffix}"
+        bad.write_bytes(f"not an {format_name} file\n".encode() * 64)
+        return {**source, "file_path": str(bad)}, bad
+
+    return write
+
+
+def neo_sorting(reader, rate: float, unit_ids: list, t_start: float | None = None, t_stop: float | None = None):
+    """The spike trains of neo `reader` (header parsed), one unit per spike channel labelled by `unit_ids`, its
+    times (seconds from the start) counted in samples at `rate`: the value a sorting interface must write."""
+    import numpy as np
+    from spikeinterface.core import NumpySorting
+
+    times, labels = [], []
+    for index, unit_id in enumerate(unit_ids):
+        stamps = reader.get_spike_timestamps(0, 0, index, t_start=t_start, t_stop=t_stop)
+        times.append(reader.rescale_spike_timestamp(stamps, dtype="float64"))
+        labels.append(np.full(stamps.size, unit_id))
+    order = np.argsort(np.concatenate(times), kind="stable")
+    return NumpySorting.from_times_and_labels(
+        np.concatenate(times)[order], np.concatenate(labels)[order], rate, unit_ids=list(unit_ids)
+    )
+
+
 def writable_copy(original: Path, folder: Path) -> Path:
     """A copy of a folder of the read-only test data, writable so that a test may damage one of its files."""
     copy = Path(shutil.copytree(original, folder / original.name))

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..analog_checks import time_series_check
 from ..cases import Case
 from ..conftest import ECEPHYS
+from . import truncated_file, wrong_file
 
 EDF = ECEPHYS / "edf" / "test_generator.edf"
 BDF = ECEPHYS / "edf" / "test_generator.bdf"
@@ -61,26 +62,6 @@ def read_oe_adc():
     return OpenEphysBinaryRecordingExtractor(folder_path=OE, stream_name=OE_ADC_STREAM)
 
 
-def truncated_file(source: dict):
-    def cut(tmp_path: Path):
-        path = Path(source["file_path"])
-        bad = tmp_path / path.name
-        data = path.read_bytes()
-        bad.write_bytes(data[: len(data) // 2 + 7])
-        return {**source, "file_path": str(bad)}, bad
-
-    return cut
-
-
-def wrong_file(source: dict):
-    def write(tmp_path: Path):
-        bad = tmp_path / f"notedf{Path(source['file_path']).suffix}"
-        bad.write_bytes(b"not an EDF file\n" * 64)
-        return {**source, "file_path": str(bad)}, bad
-
-    return write
-
-
 def truncated_oe(tmp_path: Path):
     folder = tmp_path / OE.name
     shutil.copytree(OE, folder)
@@ -104,7 +85,7 @@ CASES = {
         fixture="real: pyedflib's test_generator.edf (SOURCES.md)",
         kind="recording",
         truncate=truncated_file(EDF_SOURCE),
-        wrong_format=wrong_file(EDF_SOURCE),
+        wrong_format=wrong_file(EDF_SOURCE, "EDF"),
         expect={
             "series": "ElectricalSeries",
             "device": "DeviceEcephys",
@@ -119,7 +100,7 @@ CASES = {
         fixture="real: pyedflib's test_generator.edf (SOURCES.md), two of its channels",
         kind="analog",
         truncate=truncated_file(EDF_ANALOG),
-        wrong_format=wrong_file(EDF_ANALOG),
+        wrong_format=wrong_file(EDF_ANALOG, "EDF"),
         check=time_series_check("TimeSeriesAnalogEDF"),
         expect={"series": "TimeSeriesAnalogEDF"},
     ),
@@ -131,7 +112,7 @@ CASES = {
         fixture="real: pyedflib's test_generator.bdf (SOURCES.md), its 1000 Hz stream (24-bit samples)",
         kind="analog",
         truncate=truncated_file(BDF_ANALOG),
-        wrong_format=wrong_file(BDF_ANALOG),
+        wrong_format=wrong_file(BDF_ANALOG, "EDF"),
         check=time_series_check("TimeSeriesAnalogEDF"),
         expect={"series": "TimeSeriesAnalogEDF"},
     ),

@@ -10,7 +10,7 @@ from ..analog_checks import edges_check, time_series_check
 from ..cases import Case
 from ..conftest import ECEPHYS
 from ..fixtures.ecephys.intan_rhs import write_rhs
-from . import GENERATED, generated_folder
+from . import GENERATED, generated_folder, truncated_file, wrong_file
 
 RHD = ECEPHYS / "intan" / "sampledata.rhd"
 OFPS = ECEPHYS / "intan" / "one_file_per_signal_type" / "info.rhd"
@@ -34,32 +34,12 @@ def read_stream(path: Path, stream_name: str):
     return read
 
 
-def truncated(source: dict):
-    def cut(tmp_path: Path):
-        path = Path(source["file_path"])
-        bad = tmp_path / path.name
-        data = path.read_bytes()
-        bad.write_bytes(data[: len(data) // 2 + 7])  # mid-block: not a whole number of data blocks
-        return {**source, "file_path": str(bad)}, bad
-
-    return cut
-
-
 def truncated_ofps(tmp_path: Path):
     folder = tmp_path / "ofps"
     shutil.copytree(OFPS.parent, folder)
     digital = folder / "digitalin.dat"
     digital.write_bytes(digital.read_bytes()[:1001])
     return {"file_path": str(folder / OFPS.name)}, folder / OFPS.name
-
-
-def wrong_format(source: dict):
-    def write(tmp_path: Path):
-        bad = tmp_path / f"notintan{Path(source['file_path']).suffix}"
-        bad.write_bytes(b"not an Intan file\n" * 64)
-        return {**source, "file_path": str(bad)}, bad
-
-    return write
 
 
 AUX = {"file_path": str(RHD), "stream_name": "RHD2000 auxiliary input channel"}
@@ -73,8 +53,8 @@ CASES = {
         read=read_stream(RHD, "RHD2000 auxiliary input channel"),
         fixture="real: sampledata.rhd (SOURCES.md), its auxiliary input stream",
         kind="analog",
-        truncate=truncated(AUX),
-        wrong_format=wrong_format(AUX),
+        truncate=truncated_file(AUX),
+        wrong_format=wrong_file(AUX, "Intan"),
         check=time_series_check("TimeSeriesIntanAuxiliary"),
         expect={"series": "TimeSeriesIntanAuxiliary"},
     ),
@@ -85,8 +65,8 @@ CASES = {
         fixture=RHS_FIXTURE,
         kind="analog",
         make=make_rhs,
-        truncate=truncated(ADC),
-        wrong_format=wrong_format(ADC),
+        truncate=truncated_file(ADC),
+        wrong_format=wrong_file(ADC, "Intan"),
         check=time_series_check("TimeSeriesIntanADCInput"),
         expect={"series": "TimeSeriesIntanADCInput"},
     ),
@@ -97,8 +77,8 @@ CASES = {
         fixture=RHS_FIXTURE,
         kind="analog",
         make=make_rhs,
-        truncate=truncated(DC),
-        wrong_format=wrong_format(DC),
+        truncate=truncated_file(DC),
+        wrong_format=wrong_file(DC, "Intan"),
         check=time_series_check("TimeSeriesIntanDC"),
         expect={"series": "TimeSeriesIntanDC"},
     ),
@@ -109,8 +89,8 @@ CASES = {
         fixture=RHS_FIXTURE,
         kind="analog",
         make=make_rhs,
-        truncate=truncated({"file_path": str(RHS)}),
-        wrong_format=wrong_format({"file_path": str(RHS)}),
+        truncate=truncated_file({"file_path": str(RHS)}),
+        wrong_format=wrong_file({"file_path": str(RHS)}, "Intan"),
         check=time_series_check("TimeSeriesIntanStim", container="stimulus"),
         expect={"series": "TimeSeriesIntanStim", "parent": "stimulus"},
     ),
@@ -121,7 +101,7 @@ CASES = {
         fixture="real: one_file_per_signal_type (SOURCES.md), its digitalin.dat lines",
         kind="digital",
         truncate=truncated_ofps,
-        wrong_format=wrong_format({"file_path": str(OFPS)}),
+        wrong_format=wrong_file({"file_path": str(OFPS)}, "Intan"),
         check=edges_check(
             read_stream(OFPS, "USB board digital input channel"),
             {f"DIGITAL-IN-{n}": (f"DIGITAL-IN-{n}", None) for n in (12, 13, 14, 15)},
@@ -135,8 +115,8 @@ CASES = {
         fixture=RHS_FIXTURE,
         kind="digital",
         make=make_rhs,
-        truncate=truncated({"file_path": str(RHS)}),
-        wrong_format=wrong_format({"file_path": str(RHS)}),
+        truncate=truncated_file({"file_path": str(RHS)}),
+        wrong_format=wrong_file({"file_path": str(RHS)}, "Intan"),
         check=edges_check(
             read_stream(RHS, "USB board digital input channel"),
             {"DIGITAL-IN-01": ("DIGITAL-IN-01", None), "DIGITAL-IN-02": ("DIGITAL-IN-02", None)},

@@ -9,13 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 from neo.rawio import NeuralynxRawIO
 from spikeinterface.core import NumpySorting
 
 from ..cases import Case
 from ..fixtures.ecephys import neuralynx_spikes as fixture
-from . import GENERATED, generated_folder
+from . import GENERATED, generated_folder, neo_sorting
 
 FOLDER = GENERATED / "neuralynx_spikes"
 
@@ -27,15 +26,7 @@ def make() -> Path:
 def read() -> NumpySorting:
     reader = NeuralynxRawIO(dirname=str(FOLDER))
     reader.parse_header()
-    times, labels = [], []
-    for unit in range(reader.header["spike_channels"].size):
-        stamps = reader.get_spike_timestamps(block_index=0, seg_index=0, spike_channel_index=unit)
-        times.append(reader.rescale_spike_timestamp(stamps, dtype="float64"))
-        labels.append(np.full(stamps.size, unit))
-    order = np.argsort(np.concatenate(times), kind="stable")
-    return NumpySorting.from_times_and_labels(
-        np.concatenate(times)[order], np.concatenate(labels)[order], fixture.RATE, unit_ids=np.arange(len(times))
-    )
+    return neo_sorting(reader, fixture.RATE, list(range(reader.header["spike_channels"].size)))
 
 
 def truncate(tmp_path: Path) -> tuple[dict, Path]:

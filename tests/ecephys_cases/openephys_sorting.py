@@ -9,13 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 from neo.rawio import OpenEphysRawIO
 from spikeinterface.core import NumpySorting
 
 from ..cases import Case
 from ..fixtures.ecephys import openephys_spikes as fixture
-from . import GENERATED, generated_folder
+from . import GENERATED, generated_folder, neo_sorting
 
 FOLDER = GENERATED / "openephys_spikes"
 
@@ -27,16 +26,7 @@ def make() -> Path:
 def read() -> NumpySorting:
     reader = OpenEphysRawIO(dirname=str(FOLDER))
     reader.parse_header()
-    ids = reader.header["spike_channels"]["id"]
-    times, labels = [], []
-    for unit, unit_id in enumerate(ids):
-        stamps = reader.get_spike_timestamps(0, 0, unit, t_start=0.0, t_stop=1e9)
-        times.append(reader.rescale_spike_timestamp(stamps, dtype="float64"))
-        labels.append(np.full(stamps.size, unit_id))
-    order = np.argsort(np.concatenate(times), kind="stable")
-    return NumpySorting.from_times_and_labels(
-        np.concatenate(times)[order], np.concatenate(labels)[order], float(fixture.RATE), unit_ids=list(ids)
-    )
+    return neo_sorting(reader, float(fixture.RATE), list(reader.header["spike_channels"]["id"]), 0.0, 1e9)
 
 
 def truncate(tmp_path: Path) -> tuple[dict, Path]:
