@@ -98,8 +98,9 @@ class Converter(contextlib.AbstractContextManager):
 
     def applied_alignment(self) -> AppliedAlignment | None:
         """What the file records about the alignment (None without an `alignment` block)."""
+        maps = self.clock_maps()  # resolves the maps, and with them which sortings follow a recording
         names = {key: source.interface_name for key, source in self._sources.items()}
-        return applied_alignment(self.alignment, self.clock_maps(), names, self._followers)
+        return applied_alignment(self.alignment, maps, names, self._followers)
 
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())
