@@ -1,0 +1,234 @@
+"""The conversion service's configuration file (`serve coordinator --config FILE`), checked as a whole at start.
+
+listen: 127.0.0.1:50051
+store: sqlite:////var/lib/nwbstream/jobs.db        # or postgresql://user:password@host:5432/db
+outputs: /var/lib/nwbstream/outputs                 # or s3://bucket/prefix (AWS_* environment)
+labs:
+  lab-a: {token_sha256: <hex>, data_root: /data/lab-a}
+services: {}                                        # modality: host:port; not listed: embedded
+# optional, with their defaults:
+tls: {cert: null, key: null, client_ca: null}       # the coordinator's own; required off loopback
+services_tls: {ca: null, cert: null, key: null}     # to reach the services (cert + key: mutual TLS)
+limits: {jobs: 2, jobs_per_lab: 1, spec_bytes: 1048576, upload_bytes: 1099511627776, list: 100}
+retry: {attempts: 3, backoff_seconds: 5.0}
+lease_seconds: 30
+replica: <host name>:<port>                         # a restarted replica of the same id resumes its jobs at once
+metrics: null                                       # host:port of the Prometheus endpoint
+staging: null                                       # local folder for outputs bound for S3 (default: a temp one)
+dandi: {instance: dandi, api_key_env: DANDI_API_KEY}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ..errors import ConversionError
+
+_HOST_PORT = {"type": "string", "pattern": r"^\[?[A-Za-z0-9_.:\-]+\]?:\d{1,5}$"}
+_PATH_OR_NULL = {"type": ["string", "null"]}
+_POSITIVE = {"type": "integer", "minimum": 1}
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["listen", "store", "outputs", "labs"],
+    "additionalProperties": False,
+    "properties": {
+        "listen": _HOST_PORT,
+        "store": {"type": "string", "pattern": "^(sqlite:///|postgres(ql)?://)"},
+        "outputs": {"type": "string", "minLength": 1},
+        "labs": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["token_sha256", "data_root"],
+                "additionalProperties": False,
+                "properties": {
+                    "token_sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                    "data_root": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+        "services": {"type": ["object", "null"], "additionalProperties": _HOST_PORT},
+        "tls": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {"cert": _PATH_OR_NULL, "key": _PATH_OR_NULL, "client_ca": _PATH_OR_NULL},
+        },
+        "services_tls": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {"ca": _PATH_OR_NULL, "cert": _PATH_OR_NULL, "key": _PATH_OR_NULL},
+        },
+        "limits": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                "jobs": _POSITIVE,
+                "jobs_per_lab": _POSITIVE,
+                "spec_bytes": _POSITIVE,
+                "upload_bytes": _POSITIVE,
+                "list": _POSITIVE,
+            },
+        },
+        "retry": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {"attempts": _POSITIVE, "backoff_seconds": {"type": "number", "minimum": 0}},
+        },
+        "lease_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "replica": {"type": "string", "minLength": 1},
+        "metrics": {"anyOf": [_HOST_PORT, {"type": "null"}]},
+        "staging": _PATH_OR_NULL,
+        "dandi": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {"instance": {"type": "string"}, "api_key_env": {"type": "string"}},
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    token_sha256: str  # lower-case hex
+    data_root: Path  # resolved
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """PEM files; `client_ca` (server side) or `cert` + `key` (client side) make the TLS mutual."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    ca: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return any((self.cert, self.key, self.ca))
+
+
+@dataclass(frozen=True)
+class Limits:
+    jobs: int = 2  # active jobs across every replica
+    jobs_per_lab: int = 1
+    spec_bytes: int = 2**20
+    upload_bytes: int = 2**40
+    list: int = 100
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    listen: str
+    store: str
+    outputs: str
+    labs: dict[str, Lab]
+    services: dict[str, str] = field(default_factory=dict)
+    tls: TLSFiles = TLSFiles()
+    services_tls: TLSFiles = TLSFiles()
+    limits: Limits = Limits()
+    retry_attempts: int = 3
+    retry_backoff: float = 5.0
+    lease_seconds: float = 30.0
+    replica: str = ""
+    metrics: str | None = None
+    staging: Path | None = None
+    dandi_instance: str = "dandi"
+    dandi_api_key_env: str = "DANDI_API_KEY"
+
+    @property
+    def outputs_on_s3(self) -> bool:
+        return self.outputs.startswith("s3://")
+
+
+def load_config(path: Path) -> ServerConfig:
+    """The checked configuration; a ConversionError names the file and the key at fault."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConversionError(f"{path}: cannot read the configuration: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConversionError(f"{path}: not valid YAML: {error}") from None
+    try:
+        jsonschema.validate(raw, CONFIG_SCHEMA)
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConversionError(f"{path}: {where}: {error.message}") from None
+    base = path.parent
+
+    def local(value: str | None) -> Path | None:
+        return None if value is None else (base / value).resolve()
+
+    tls = raw.get("tls") or {}
+    services_tls = raw.get("services_tls") or {}
+    retry = raw.get("retry") or {}
+    dandi = raw.get("dandi") or {}
+    outputs = raw["outputs"] if raw["outputs"].startswith("s3://") else str(local(raw["outputs"]))
+    config = ServerConfig(
+        listen=raw["listen"],
+        store=raw["store"],
+        outputs=outputs,
+        labs={
+            name: Lab(name, lab["token_sha256"].lower(), local(lab["data_root"]))  # type: ignore[arg-type]
+            for name, lab in raw["labs"].items()
+        },
+        services=dict(raw.get("services") or {}),
+        tls=TLSFiles(cert=local(tls.get("cert")), key=local(tls.get("key")), ca=local(tls.get("client_ca"))),
+        services_tls=TLSFiles(
+            cert=local(services_tls.get("cert")), key=local(services_tls.get("key")), ca=local(services_tls.get("ca"))
+        ),
+        limits=Limits(**(raw.get("limits") or {})),
+        retry_attempts=retry.get("attempts", 3),
+        retry_backoff=float(retry.get("backoff_seconds", 5.0)),
+        lease_seconds=float(raw.get("lease_seconds", 30.0)),
+        replica=raw.get("replica") or f"{socket.gethostname()}:{raw['listen'].rsplit(':', 1)[1]}",
+        metrics=raw.get("metrics"),
+        staging=local(raw.get("staging")),
+        dandi_instance=dandi.get("instance", "dandi"),
+        dandi_api_key_env=dandi.get("api_key_env", "DANDI_API_KEY"),
+    )
+    _check(path, config)
+    return config
+
+
+def _check(path: Path, config: ServerConfig) -> None:
+    if not is_loopback(config.listen) and not (config.tls.cert and config.tls.key):
+        raise ConversionError(
+            f"{path}: listen {config.listen}: plaintext is allowed on loopback only; give tls.cert and tls.key"
+        )
+    if bool(config.tls.cert) != bool(config.tls.key):
+        raise ConversionError(f"{path}: tls: give both cert and key")
+    if bool(config.services_tls.cert) != bool(config.services_tls.key):
+        raise ConversionError(f"{path}: services_tls: give both cert and key (mutual TLS) or neither")
+    for name, files in (("tls", config.tls), ("services_tls", config.services_tls)):
+        for pem in (files.cert, files.key, files.ca):
+            if pem is not None and not pem.is_file():
+                raise ConversionError(f"{path}: {name}: {pem}: no such file")
+    for lab in config.labs.values():
+        if not lab.data_root.is_dir():
+            raise ConversionError(f"{path}: labs/{lab.name}/data_root: {lab.data_root} is not a folder")
+    hashes = [lab.token_sha256 for lab in config.labs.values()]
+    if len(set(hashes)) != len(hashes):
+        raise ConversionError(f"{path}: labs: two labs share one token")
+
+
+def is_loopback(address: str) -> bool:
+    """host:port on a loopback address (127.0.0.0/8, ::1, localhost) or a unix socket."""
+    if address.startswith("unix:"):
+        return True
+    host = re.sub(r"^\[|\]$", "", address.rsplit(":", 1)[0])
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
