@@ -17,7 +17,7 @@ from nwbstream.v1 import modality_pb2_grpc as pb_grpc
 from nwbstream.v1.transport import GRPC_OPTIONS
 
 from .allocator import release_chunk_buffers_to_os
-from .errors import ConversionError
+from .errors import ConversionError, ServiceUnavailable
 
 READ_RETRIES = 3
 
@@ -66,7 +66,7 @@ class ServiceClient:
             except grpc.RpcError as error:
                 last = error
             time.sleep(0.1)
-        raise ConversionError(f"service {self.modality or self.address} at {self.address} is not healthy: {last}")
+        raise ServiceUnavailable(f"service {self.modality or self.address} at {self.address} is not healthy: {last}")
 
     def list_interfaces(self) -> list[InterfaceEntry]:
         reply = self._call(self.stub.ListInterfaces, pb.ListInterfacesRequest())
@@ -126,7 +126,7 @@ class ServiceClient:
                 retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
                 attempt += 1
                 if not retryable or attempt > READ_RETRIES:
-                    raise ConversionError(_describe(error, self)) from None
+                    raise _error(error, self) from None
                 time.sleep(0.5 * attempt)
 
     def read_sync_times(
@@ -152,7 +152,7 @@ class ServiceClient:
                 retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
                 attempt += 1
                 if not retryable or attempt > READ_RETRIES:
-                    raise ConversionError(_describe(error, self)) from None
+                    raise _error(error, self) from None
                 time.sleep(0.5 * attempt)
 
     def close_source(self, source_id: str) -> None:
@@ -167,10 +167,12 @@ class ServiceClient:
         try:
             return method(request, timeout=300)
         except grpc.RpcError as error:
-            raise ConversionError(_describe(error, self)) from None
+            raise _error(error, self) from None
 
 
-def _describe(error: grpc.RpcError, client: ServiceClient) -> str:
-    if error.code() == grpc.StatusCode.UNAVAILABLE:
-        return f"{client.modality or 'modality'} service at {client.address} is unavailable: {error.details()}"
-    return error.details() or str(error.code())
+def _error(error: grpc.RpcError, client: ServiceClient) -> ConversionError:
+    """A service's own refusal (bad input) as it worded it; a service out of reach as ServiceUnavailable."""
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        name = client.modality or "modality"
+        return ServiceUnavailable(f"{name} service at {client.address} is unavailable: {error.details()}")
+    return ConversionError(error.details() or str(error.code()))

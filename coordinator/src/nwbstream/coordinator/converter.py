@@ -30,7 +30,7 @@ from .pipeline import DEFAULT_WINDOW
 from .services import ServiceSet
 
 if TYPE_CHECKING:
-    from .writing import Backend, BulkObject, Readers
+    from .writing import Backend, BulkObject, ChunkProgress, Readers
 
 InterfaceSpec = tuple[str, Mapping[str, Any]]
 # NeuroConv's `parent_container` conversion option, and the `write_as` values it replaced.
@@ -116,8 +116,10 @@ class Converter(contextlib.AbstractContextManager):
         conversion_options: Mapping[str, Mapping[str, Any]] | None = None,
         window: int = DEFAULT_WINDOW,
         progress: bool = True,
+        on_chunk: ChunkProgress | None = None,
     ) -> Path:
-        """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete."""
+        """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete. `on_chunk` is
+        told the bulk bytes stored after every chunk; what it raises stops the conversion, leaving no file."""
         path = Path(nwbfile_path)
         if path.exists() and not overwrite:
             raise ConversionError(f"{path}: exists; pass overwrite=True (--overwrite) to replace it")
@@ -132,7 +134,15 @@ class Converter(contextlib.AbstractContextManager):
         from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
 
         return write_nwbfile(
-            path, merged, bulk, backend, window=window, progress=progress, alignment=alignment, readers=readers
+            path,
+            merged,
+            bulk,
+            backend,
+            window=window,
+            progress=progress,
+            alignment=alignment,
+            readers=readers,
+            on_chunk=on_chunk,
         )
 
     def check(

@@ -3,3 +3,7 @@
 
 class ConversionError(Exception):
     """A conversion that cannot go on: bad input, bad metadata, a service that failed."""
+
+
+class ServiceUnavailable(ConversionError):
+    """A service could not be reached or stopped answering: worth trying again later, unlike bad input."""

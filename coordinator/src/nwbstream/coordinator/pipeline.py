@@ -19,7 +19,7 @@ import numpy as np
 from nwbstream.v1 import modality_pb2 as pb
 
 from .client import OpenedSource
-from .errors import ConversionError
+from .errors import ConversionError, ServiceUnavailable
 from .layout import DatasetLayout
 from .storage import ChunkSink
 
@@ -98,7 +98,8 @@ def pull_chunks(
                     )
                 continue
             if isinstance(item, BaseException):
-                raise ConversionError(f"{transfer.layout.key}: {item}") from item
+                kind = ServiceUnavailable if isinstance(item, ServiceUnavailable) else ConversionError
+                raise kind(f"{transfer.layout.key}: {item}") from item
             check_chunk(transfer, item)
             if isinstance(item, Values):
                 sink.write_values(transfer.path, item.offset, item.array)

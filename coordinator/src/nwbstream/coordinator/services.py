@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from .client import InterfaceEntry, ServiceClient
-from .errors import ConversionError
+from .errors import ConversionError, ServiceUnavailable
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 
 START_TIMEOUT = 120.0
@@ -47,10 +47,19 @@ def _die_with_parent() -> None:
 class ServiceSet(contextlib.AbstractContextManager):
     """The services one conversion talks to, and which service offers which interface."""
 
-    def __init__(self, addresses: Mapping[str, str] | None = None, needs: Collection[str] | None = None) -> None:
-        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service)."""
+    def __init__(
+        self,
+        addresses: Mapping[str, str] | None = None,
+        needs: Collection[str] | None = None,
+        start_timeout: float = START_TIMEOUT,
+        embedded: Collection[str] | None = None,
+    ) -> None:
+        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service);
+        `embedded`: the installed modalities to start here (None: every one `addresses` does not name)."""
         self._addresses = dict(addresses or {})
         self._needs = set(needs) if needs is not None else None
+        self._start_timeout = start_timeout
+        self._embedded = embedded
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
@@ -68,6 +77,11 @@ class ServiceSet(contextlib.AbstractContextManager):
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def addresses(self) -> dict[str, str]:
+        """modality -> the address it answers on (embedded ones on their unix sockets)."""
+        return dict(self._addresses)
+
     def client_for(self, interface_name: str) -> ServiceClient:
         entry = self.interfaces.get(interface_name)
         if entry is None:
@@ -77,7 +91,11 @@ class ServiceSet(contextlib.AbstractContextManager):
 
     def _spawn_local(self) -> None:
         installed = installed_services()
-        local = {m: service for m, service in installed.items() if m not in self._addresses}
+        local = {
+            m: service
+            for m, service in installed.items()
+            if m not in self._addresses and (self._embedded is None or m in self._embedded)
+        }
         known = {name for service in installed.values() for name in service.interfaces}
         if self._needs is not None and self._needs <= known:  # else (a stale registry, a typo): start them all
             local = {m: service for m, service in local.items() if self._needs & set(service.interfaces)}
@@ -100,9 +118,9 @@ class ServiceSet(contextlib.AbstractContextManager):
             client = ServiceClient(address, modality)
             self.clients[modality] = client
             try:
-                client.wait_healthy(START_TIMEOUT)
+                client.wait_healthy(self._start_timeout)
             except ConversionError:
-                raise ConversionError(self._startup_failure(modality, address)) from None
+                raise ServiceUnavailable(self._startup_failure(modality, address)) from None
             for entry in client.list_interfaces():
                 self.interfaces[entry.name] = entry
 
@@ -112,7 +130,7 @@ class ServiceSet(contextlib.AbstractContextManager):
                 log = Path(self._tmp.name) / f"{modality}.log"
                 tail = log.read_text(errors="replace").strip().splitlines()[-5:]
                 return f"the {modality} service exited (code {process.returncode}): " + " | ".join(tail)
-        return f"the {modality} service at {address} did not become healthy in {START_TIMEOUT:.0f} s"
+        return f"the {modality} service at {address} did not become healthy in {self._start_timeout:.0f} s"
 
     def close(self) -> None:
         for client in self.clients.values():

@@ -123,33 +123,40 @@ class Spec:
 def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
     """The spec at `path`, its relative source paths joined with `data_folder` (default: the spec's folder)."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise ConversionError(f"{path}: no such specification file") from None
+    return parse_spec(text, str(path), path.parent if data_folder is None else data_folder)
+
+
+def parse_spec(text: str, name: str, data_folder: Path) -> Spec:
+    """A spec's YAML `text` (`name` says where it came from in errors), relative paths joined with `data_folder`."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConversionError(f"{path}: not valid YAML: {error}") from None
+        raise ConversionError(f"{name}: not valid YAML: {error}") from None
     try:
         jsonschema.validate(raw, SPEC_SCHEMA)
     except jsonschema.ValidationError as error:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConversionError(f"{path}: {where}: {error.message}") from None
+        raise ConversionError(f"{name}: {where}: {error.message}") from None
     return Spec(
-        sessions=_sessions(raw, path, path.parent if data_folder is None else data_folder),
+        sessions=_sessions(raw, name, data_folder),
         backend=raw.get("backend", "hdf5"),
         backend_configuration=raw.get("backend_configuration") or {},
         upload_to_dandiset=str(raw["upload_to_dandiset"]) if raw.get("upload_to_dandiset") else None,
     )
 
 
-def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[SessionJob]:
+def _sessions(raw: dict[str, Any], name: str, data_folder: Path) -> list[SessionJob]:
     interfaces: dict[str, str] = raw["data_interfaces"]
     global_options = raw.get("conversion_options") or {}
-    _check_options(path, "conversion_options", global_options)
+    _check_options(f"{name}: conversion_options", global_options)
     jobs = []
     writers: dict[str, str] = {}  # output name -> the session that writes it
     for experiment, body in raw["experiments"].items():
         for index, session in enumerate(body["sessions"]):
-            where = f"{path}: experiments/{experiment}/sessions/{index}"
+            where = f"{name}: experiments/{experiment}/sessions/{index}"
             nwbfile_name = (session.get("nwbfile_name") or f"{experiment}_{index}").removesuffix(".nwb") + ".nwb"
             if nwbfile_name in writers:
                 raise ConversionError(f"{where}: writes {nwbfile_name}, as {writers[nwbfile_name]} does")
@@ -160,7 +167,7 @@ def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[Sessio
             options: dict[str, dict[str, Any]] = {}
             for key in session["source_data"]:
                 own = (session.get("conversion_options") or {}).get(key) or {}
-                _check_options(path, f"{where}/conversion_options/{key}", own)
+                _check_options(f"{where}/conversion_options/{key}", own)
                 options[key] = {**global_options, **own}
             metadata = merge_metadata([raw.get("metadata") or {}, body.get("metadata") or {}], session.get("metadata"))
             keys = [key for key in interfaces if key in session["source_data"]]
@@ -182,12 +189,10 @@ def _sessions(raw: dict[str, Any], path: Path, data_folder: Path) -> list[Sessio
     return jobs
 
 
-def _check_options(path: Path, where: str, options: Mapping[str, Any]) -> None:
+def _check_options(where: str, options: Mapping[str, Any]) -> None:
     unknown = set(options) - CONVERSION_OPTIONS
     if unknown:
-        raise ConversionError(
-            f"{path}: {where}: {sorted(unknown)} not supported; nwbstream takes {sorted(CONVERSION_OPTIONS)}"
-        )
+        raise ConversionError(f"{where}: {sorted(unknown)} not supported; nwbstream takes {sorted(CONVERSION_OPTIONS)}")
 
 
 def _join_paths(source: Mapping[str, Any], data_folder: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,8 @@ Backend = Literal["hdf5", "zarr"]
 BulkObject = tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]
 # Datasets whose chunks the coordinator makes (times on the session clock), by (source id, object, dataset).
 Readers = Mapping[tuple[str, str, str], ChunkReader]
+# Told after every stored chunk: bulk bytes stored so far, and of how many; may raise to stop the conversion.
+ChunkProgress = Callable[[int, int], None]
 
 
 def write_nwbfile(
@@ -46,10 +48,12 @@ def write_nwbfile(
     progress: bool,
     alignment: AppliedAlignment | None = None,
     readers: Readers | None = None,
+    on_chunk: ChunkProgress | None = None,
 ) -> Path:
     """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part.
     `alignment`, when given, is recorded in the file (alignment/record.py); every bulk dataset's chunks come from
-    its service, unless `readers` names where they come from."""
+    its service, unless `readers` names where they come from. An exception `on_chunk` raises stops the conversion
+    (nothing left at `path`) and goes on to the caller."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
         nwbfile, placed = _lay_out(metadata, objects, backend)
@@ -58,8 +62,18 @@ def write_nwbfile(
         transfers = _write_layout(nwbfile, partial, backend, placed, readers or {})
         sink: ChunkSink = HDF5ChunkSink(partial) if backend == "hdf5" else ZarrChunkSink(partial)
         try:
+            total = sum(t.layout.nbytes for t in transfers)
+            done = 0
+
+            def stored(transfer: Transfer, nbytes: int) -> None:
+                nonlocal done
+                bars.update(transfer, nbytes)
+                done += nbytes
+                if on_chunk is not None:
+                    on_chunk(done, total)
+
             with ProgressBars(transfers, enabled=progress) as bars:
-                pull_chunks(transfers, sink, window=window, progress=bars.update)
+                pull_chunks(transfers, sink, window=window, progress=stored)
         finally:
             sink.close()
         if path.exists():

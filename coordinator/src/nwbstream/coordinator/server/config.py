@@ -74,6 +74,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "properties": {
                 "jobs": _POSITIVE,
                 "jobs_per_lab": _POSITIVE,
+                "workers": _POSITIVE,
                 "spec_bytes": _POSITIVE,
                 "upload_bytes": _POSITIVE,
                 "list": _POSITIVE,
@@ -121,6 +122,7 @@ class TLSFiles:
 class Limits:
     jobs: int = 2  # active jobs across every replica
     jobs_per_lab: int = 1
+    workers: int = 2  # jobs this replica runs at once
     spec_bytes: int = 2**20
     upload_bytes: int = 2**40
     list: int = 100

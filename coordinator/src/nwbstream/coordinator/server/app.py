@@ -1,0 +1,98 @@
+"""`nwbstream serve coordinator --config FILE`: the conversion service, until SIGTERM or SIGINT.
+
+One process: the gRPC ConversionService, the workers that run the jobs this replica claims, the embedded modality
+services (those the configuration does not place elsewhere), and the Prometheus endpoint when configured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Collection, Iterator
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
+
+from ..errors import ConversionError
+from ..services import ServiceSet, installed_services
+from .config import ServerConfig, load_config
+from .runner import Runner
+from .servicer import ConversionServicer
+from .store import open_store
+
+log = logging.getLogger(__name__)
+JOB_SERVICE_TIMEOUT = 10.0  # a service that does not answer in this long: the job is retried later
+MESSAGE_MARGIN = 2**20
+SERVICE_NAME = "nwbstream.v1.ConversionService"  # what a gRPC health probe asks for
+
+
+def serve(config_path: Path) -> int:
+    config = load_config(config_path)
+    with running(config) as address:
+        print(f"nwbstream coordinator listening on {address} (replica {config.replica})", flush=True)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+        print("nwbstream coordinator: stopping; running jobs go back to the queue", file=sys.stderr, flush=True)
+    return 0
+
+
+@contextlib.contextmanager
+def running(config: ServerConfig) -> Iterator[str]:
+    """The conversion service, serving while the block runs; yields the address it listens on."""
+    store = open_store(config.store)
+    try:
+        store.release(config.replica)  # this replica restarted: its jobs are taken back at once
+        outputs = open_outputs(config.outputs, config.staging)
+        embedded = set(installed_services()) - set(config.services)
+        with ServiceSet(addresses={}, embedded=embedded) as local:
+
+            def services_for(needs: Collection[str]) -> ServiceSet:
+                return ServiceSet(
+                    addresses={**local.addresses, **config.services},
+                    needs=needs,
+                    start_timeout=JOB_SERVICE_TIMEOUT,
+                    embedded=(),
+                )
+
+            runner = Runner(config, store, outputs, services_for)
+            server = _grpc_server(config, ConversionServicer(config, store, outputs, services_for))
+            runner.start()
+            try:
+                yield config.listen
+            finally:
+                server.stop(grace=2).wait()
+                runner.stop()
+    finally:
+        store.close()
+
+
+def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Server:
+    limit = max(config.limits.spec_bytes, UPLOAD_PIECE_BYTES) + MESSAGE_MARGIN
+    options = [
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", FETCH_PIECE_BYTES + MESSAGE_MARGIN),
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
+    pb_grpc.add_ConversionServiceServicer_to_server(servicer, server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    try:
+        if config.tls.enabled:
+            server.add_secure_port(config.listen, server_credentials(config.tls.cert, config.tls.key, config.tls.ca))
+        else:
+            server.add_insecure_port(config.listen)
+    except RuntimeError as error:
+        raise ConversionError(f"{config.listen}: cannot listen there (in use by another process?): {error}") from None
+    server.start()
+    return server

@@ -1,0 +1,180 @@
+"""The ConversionService's calls (proto/nwbstream/v1/conversion.proto): every one is a lab's, by its token."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+from nwbstream.v1 import conversion_pb2 as pb
+from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
+
+from ..alignment.record import describe
+from ..converter import Converter
+from ..errors import ConversionError, ServiceUnavailable
+from ..metadata import merge_metadata
+from ..spec import Spec, parse_spec
+from .auth import lab_of
+from .config import Lab, ServerConfig
+from .runner import ServicesFor
+from .store import FINAL_STATES, JobRecord, JobState, JobStore, NewJob
+
+WATCH_POLL_SECONDS = 0.25
+STATES = {state: pb.JobState.Value(f"JOB_STATE_{state.name}") for state in JobState}
+
+
+def to_proto(job: JobRecord) -> pb.Job:
+    return pb.Job(
+        id=job.id,
+        lab=job.lab,
+        state=STATES[job.state],
+        session=job.session,
+        nwbfile_name=job.nwbfile_name,
+        created_at=job.created_at,
+        started_at=job.started_at or 0.0,
+        finished_at=job.finished_at or 0.0,
+        bytes_done=job.bytes_done,
+        bytes_total=job.bytes_total,
+        attempts=job.attempts,
+        error=job.error,
+        output=job.output,
+        report_json=json.dumps(job.report) if job.report is not None else "",
+        cancel_requested=job.cancel_requested,
+        dandi_json=json.dumps(job.dandi) if job.dandi is not None else "",
+    )
+
+
+def _answers(method: Callable) -> Callable:
+    """Runs a call as the lab its token names; a ConversionError becomes INVALID_ARGUMENT in its own words."""
+
+    @functools.wraps(method)
+    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        lab = self.lab(context)
+        try:
+            return method(self, request, context, lab)
+        except ServiceUnavailable as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+        except ConversionError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+
+    return call
+
+
+def _streams(method: Callable) -> Callable:
+    """`_answers` for a call that streams its answer."""
+
+    @functools.wraps(method)
+    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        lab = self.lab(context)
+        try:
+            yield from method(self, request, context, lab)
+        except ConversionError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+
+    return call
+
+
+class ConversionServicer(pb_grpc.ConversionServiceServicer):
+    def __init__(self, config: ServerConfig, store: JobStore, outputs: Any, services_for: ServicesFor) -> None:
+        self._config = config
+        self._store = store
+        self._outputs = outputs
+        self._services_for = services_for
+
+    def lab(self, context: grpc.ServicerContext) -> Lab:
+        lab = lab_of(context.invocation_metadata(), self._config.labs)
+        if lab is None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "no known token in the call's `authorization` metadata")
+        return lab
+
+    def _spec(self, text: str, name: str, lab: Lab) -> Spec:
+        if len(text.encode()) > self._config.limits.spec_bytes:
+            raise ConversionError(f"{name}: larger than the server's limit of {self._config.limits.spec_bytes} bytes")
+        spec = parse_spec(text, name, lab.data_root)
+        confine_spec(spec, lab.data_root)
+        return spec
+
+    def _job(self, job_id: str, lab: Lab, context: grpc.ServicerContext) -> JobRecord:
+        job = self._store.get(job_id, lab.name)
+        if job is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no job {job_id}")
+        return job
+
+    @_answers
+    def Submit(self, request: pb.SubmitRequest, context: grpc.ServicerContext, lab: Lab) -> pb.SubmitResponse:
+        name = request.spec_name or "spec"
+        spec = self._spec(request.spec_yaml, name, lab)
+        if request.backend not in ("", "hdf5", "zarr"):
+            raise ConversionError(f"backend {request.backend!r}: choose hdf5 or zarr")
+        options = {"stub": request.stub, "backend": request.backend}
+        jobs = self._store.add(
+            [
+                NewJob(lab.name, session.name, session.nwbfile_name, request.spec_yaml, name, options)
+                for session in spec.sessions
+            ]
+        )
+        return pb.SubmitResponse(jobs=[to_proto(job) for job in jobs])
+
+    @_answers
+    def Get(self, request: pb.GetRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
+        return to_proto(self._job(request.job_id, lab, context))
+
+    @_answers
+    def List(self, request: pb.ListRequest, context: grpc.ServicerContext, lab: Lab) -> pb.ListResponse:
+        limit = min(request.limit or self._config.limits.list, self._config.limits.list)
+        return pb.ListResponse(jobs=[to_proto(job) for job in self._store.list(lab.name, limit)])
+
+    @_streams
+    def Watch(self, request: pb.WatchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.Job]:
+        job = self._job(request.job_id, lab, context)
+        yield to_proto(job)
+        while job.state not in FINAL_STATES and context.is_active():
+            time.sleep(WATCH_POLL_SECONDS)
+            current = self._store.get(request.job_id, lab.name)
+            if current is not None and current.version != job.version:
+                job = current
+                yield to_proto(job)
+
+    @_answers
+    def Cancel(self, request: pb.CancelRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
+        job = self._store.request_cancel(request.job_id, lab.name)
+        if job is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no job {request.job_id}")
+        return to_proto(job)
+
+    @_answers
+    def GetMetadata(
+        self, request: pb.GetMetadataRequest, context: grpc.ServicerContext, lab: Lab
+    ) -> pb.GetMetadataResponse:
+        spec = self._spec(request.spec_yaml, "spec", lab)
+        sessions = []
+        with self._services_for(spec.interface_names) as services:
+            for session in spec.sessions:
+                with Converter(session.interfaces, services, alignment=session.alignment) as converter:
+                    merged = merge_metadata([converter.get_metadata()], session.metadata)
+                    sessions.append(
+                        pb.SessionMetadata(
+                            session=session.name,
+                            nwbfile_name=session.nwbfile_name,
+                            metadata_json=json.dumps(merged, default=str),
+                            metadata_schema_json=json.dumps(converter.get_metadata_schema()),
+                            alignment=describe(converter.applied_alignment()),
+                        )
+                    )
+        return pb.GetMetadataResponse(sessions=sessions)
+
+    @_streams
+    def Upload(
+        self, requests: Iterator[pb.UploadRequest], context: grpc.ServicerContext, lab: Lab
+    ) -> Iterator[pb.UploadResponse]:
+        yield from receive_upload(requests, lab.data_root, self._config.limits.upload_bytes)
+
+    @_streams
+    def Fetch(self, request: pb.FetchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.FetchChunk]:
+        job = self._job(request.job_id, lab, context)
+        if job.state != JobState.DONE or not job.output:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"job {job.id} is {job.state}: it has no output")
+        yield from send_output(self._outputs, job)

@@ -1,0 +1,234 @@
+"""The conversion service end to end: `nwbstream serve coordinator` as a real process on loopback, rigs through the
+Python client and the CLI, SQLite and a real PostgreSQL, the lab's data root a folder of real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+import yaml
+from nwbstream.coordinator.errors import ConversionError
+from nwbstream.coordinator.server.client import ConversionClient
+from nwbstream.v1 import conversion_pb2 as pb
+from pynwb import NWBHDF5IO
+
+from .conftest import ECEPHYS, META_ONLY, SUBJECT, write_spikeglx_from_meta
+from .conversion_server import CLI, TOKENS, serving, write_config
+from .nwbcheck import assert_valid_nwb
+
+METADATA = {
+    "NWBFile": {"session_description": "rig session", "session_start_time": "2020-01-01T12:00:00+00:00"},
+    "Subject": SUBJECT,
+}
+FINAL = {pb.JOB_STATE_DONE, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
+
+
+def spec_text(sessions: dict[str, dict], interface: str = "IntanRecordingInterface", **top) -> str:
+    """A NeuroConv spec as its users write it: `nwbfile_name` without `.nwb`, paths relative to the data root."""
+    return yaml.safe_dump(
+        {
+            "metadata": METADATA,
+            "data_interfaces": {"Recording": interface},
+            "experiments": {
+                "rig": {
+                    "sessions": [
+                        {"nwbfile_name": name, "source_data": {"Recording": source}} for name, source in sessions.items()
+                    ]
+                }
+            },
+            **top,
+        },
+        sort_keys=False,
+    )
+
+
+INTAN = {"file_path": "intan/sampledata.rhd"}
+
+
+def wait_final(client: ConversionClient, job_id: str, timeout: float = 180) -> pb.Job:
+    deadline = time.monotonic() + timeout
+    for job in client.watch(job_id):
+        if job.state in FINAL:
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still {pb.JobState.Name(job.state)}"
+    raise AssertionError(f"the watch of {job_id} ended before the job did")
+
+
+@pytest.fixture(scope="module")
+def lab_b_root(tmp_path_factory) -> Path:
+    """lab-b's data root: a SpikeGLX recording large enough to cancel midway (real .meta, generated .bin)."""
+    root = tmp_path_factory.mktemp("lab-b")
+    folder = root / "long"
+    folder.mkdir()
+    write_spikeglx_from_meta(folder, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 600_000, seed=3)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, lab_b_root):
+    """One coordinator for the module: lab-a reads the shared ecephys test data in place, lab-b its own folder."""
+    config = write_config(tmp_path_factory.mktemp("coordinator"), {"lab-a": ECEPHYS, "lab-b": lab_b_root})
+    with serving(config) as running:
+        yield running
+
+
+def client(server, lab: str = "lab-a") -> ConversionClient:
+    return ConversionClient(server.address, TOKENS[lab])
+
+
+def test_submit_watch_fetch_equals_a_cli_conversion(server, tmp_path):
+    text = spec_text({"rhd": INTAN})
+    with client(server) as rig:
+        (job,) = rig.submit(text, spec_name="rig.yml")
+        done = wait_final(rig, job.id)
+        assert done.state == pb.JOB_STATE_DONE, done.error
+        assert done.bytes_done == done.bytes_total > 0
+        report = json.loads(done.report_json)
+        assert report["pynwb"] == []
+        assert not [m for m in report["nwbinspector"] if m["importance"] == "CRITICAL"]
+        (fetched,) = rig.fetch(job.id, tmp_path / "fetched")
+    assert fetched == tmp_path / "fetched" / "rhd.nwb"
+    assert_valid_nwb(fetched)
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text(text)
+    result = subprocess.run(
+        [*CLI, "convert", str(spec), "--data-folder", str(ECEPHYS), "--output-folder", str(tmp_path / "cli")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    with NWBHDF5IO(fetched, "r") as a, NWBHDF5IO(tmp_path / "cli" / "rhd.nwb", "r") as b:
+        one, other = a.read(), b.read()
+        assert set(one.acquisition) == set(other.acquisition) == {"ElectricalSeries"}
+        np.testing.assert_array_equal(one.acquisition["ElectricalSeries"].data[:], other.acquisition["ElectricalSeries"].data[:])
+        assert one.acquisition["ElectricalSeries"].rate == other.acquisition["ElectricalSeries"].rate
+        np.testing.assert_array_equal(one.electrodes.to_dataframe().values, other.electrodes.to_dataframe().values)
+        assert one.session_start_time == other.session_start_time
+        provenance = json.loads(one.source_script)
+        assert provenance["spec"] == text
+
+
+def test_every_session_is_a_job_and_the_cli_waits_for_them(server, tmp_path):
+    spec = tmp_path / "two.yml"
+    spec.write_text(spec_text({"first": INTAN, "second": INTAN}))
+    env = {**os.environ, "NWBSTREAM_TOKEN": TOKENS["lab-a"]}
+    result = subprocess.run(
+        [*CLI, "submit", str(spec), "--server", server.address, "--wait"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    ids = result.stdout.split()
+    assert len(ids) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    listed = subprocess.run([*CLI, "jobs", "--server", server.address], capture_output=True, text=True, env=env)
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert set(ids) <= set(lines)
+    assert all("done" in lines[i] for i in ids)
+    fetched = subprocess.run(
+        [*CLI, "fetch", ids[1], "--server", server.address, "--output-folder", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "out" / "second.nwb").is_file()
+
+
+def test_a_lab_sees_only_its_own_jobs(server):
+    with client(server, "lab-a") as a, client(server, "lab-b") as b:
+        (job,) = a.submit(spec_text({"mine": INTAN}))
+        assert job.id not in {j.id for j in b.list()}
+        for call in (b.get, b.cancel, lambda i: list(b.watch(i)), lambda i: b.fetch(i, Path("/nonexistent"))):
+            with pytest.raises(ConversionError, match=f"no job {job.id}"):
+                call(job.id)
+        assert wait_final(a, job.id).state == pb.JOB_STATE_DONE
+
+
+def test_a_wrong_token_is_unauthenticated(server):
+    with ConversionClient(server.address, "not-a-token") as stranger, pytest.raises(ConversionError, match="token"):
+        stranger.list()
+    channel = grpc.insecure_channel(server.address)
+    from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
+
+    with pytest.raises(grpc.RpcError) as refused:
+        pb_grpc.ConversionServiceStub(channel).List(pb.ListRequest(), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    channel.close()
+
+
+@pytest.mark.parametrize("path", ["../lab-b/long/fixture_g0_t0.imec0.ap.bin", "/etc/shadow", "/no/such/file.rhd"])
+def test_a_path_outside_the_data_root_is_refused_saying_nothing_of_it(server, path):
+    with client(server) as rig, pytest.raises(ConversionError) as refused:
+        rig.submit(spec_text({"escape": {"file_path": path}}))
+    message = str(refused.value)
+    assert "not inside the lab's data root" in message
+    assert "No such file" not in message and "denied" not in message
+    assert str(ECEPHYS.resolve()) not in message
+
+
+def test_cancel_mid_run_leaves_no_output(server):
+    folder = {"folder_path": "long", "stream_id": "imec0.ap"}
+    with client(server, "lab-b") as rig:
+        (job,) = rig.submit(spec_text({"long": folder}, interface="SpikeGLXRecordingInterface"))
+        for seen in rig.watch(job.id):
+            if seen.bytes_done > 0 or seen.state in FINAL:
+                break
+        assert seen.state == pb.JOB_STATE_RUNNING, pb.JobState.Name(seen.state)
+        rig.cancel(job.id)
+        ended = wait_final(rig, job.id)
+    assert ended.state == pb.JOB_STATE_CANCELLED
+    assert ended.output == ""
+    outputs = Path(yaml.safe_load(server.config.read_text())["outputs"])
+    assert not [p for p in outputs.rglob("*") if p.is_file() and p.suffix == ".nwb"] or not any(
+        job.id in str(p) for p in outputs.rglob("*")
+    )
+
+
+def test_a_service_down_is_retried_then_fails_with_its_reason(tmp_path):
+    from .conversion_server import free_port
+
+    config = write_config(tmp_path, {"lab-a": ECEPHYS}, services={"ecephys": f"127.0.0.1:{free_port()}"})
+    with serving(config) as running, client(running) as rig:
+        (job,) = rig.submit(spec_text({"unreachable": INTAN}))
+        ended = wait_final(rig, job.id)
+    assert ended.state == pb.JOB_STATE_FAILED
+    assert ended.attempts == 2
+    assert "ecephys service" in ended.error and "gave up after 2 attempts" in ended.error
+
+
+def test_a_killed_coordinator_loses_no_job_and_runs_none_twice(tmp_path):
+    config = write_config(tmp_path, {"lab-a": ECEPHYS}, replica="replica-1", limits={"jobs": 1})
+    with serving(config) as first, client(first) as rig:
+        jobs = rig.submit(spec_text({f"s{i}": INTAN for i in range(4)}))
+        for seen in rig.watch(jobs[0].id):
+            if seen.state == pb.JOB_STATE_RUNNING:
+                break
+        first.kill()
+    with serving(config) as second, client(second) as rig:
+        ended = [wait_final(rig, job.id) for job in jobs]
+    assert [job.state for job in ended] == [pb.JOB_STATE_DONE] * 4
+    done_lines = re.findall(r"job (\w+): done", first.log_text() + second.log_text())
+    assert sorted(done_lines) == sorted(job.id for job in jobs)
+
+
+def test_two_replicas_share_one_postgresql(tmp_path, postgres_url):
+    outputs = tmp_path / "outputs"
+    shared = {"store": postgres_url, "outputs": str(outputs), "limits": {"jobs": 2, "jobs_per_lab": 2, "workers": 1}}
+    first = write_config(tmp_path / "one", {"lab-a": ECEPHYS}, replica="r1", **shared)
+    second = write_config(tmp_path / "two", {"lab-a": ECEPHYS}, replica="r2", **shared)
+    with serving(first) as one, serving(second) as two, client(one) as rig:
+        jobs = rig.submit(spec_text({f"p{i}": INTAN for i in range(6)}))
+        ended = [wait_final(rig, job.id) for job in jobs]
+        assert [job.state for job in ended] == [pb.JOB_STATE_DONE] * 6
+        assert all(job.attempts == 1 for job in ended)
+        by_replica = [re.findall(r"job (\w+): done", server.log_text()) for server in (one, two)]
+    assert sorted(by_replica[0] + by_replica[1]) == sorted(job.id for job in jobs)  # each once, by one replica
+    assert all(by_replica), "each replica ran jobs (one worker each, two jobs at once)"
