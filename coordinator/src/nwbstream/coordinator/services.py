@@ -18,9 +18,10 @@ import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from .client import InterfaceEntry, ServiceClient
+from .client import ChunkObserver, InterfaceEntry, ServiceClient
 from .errors import ConversionError
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
+from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
 
@@ -47,10 +48,21 @@ def _die_with_parent() -> None:
 class ServiceSet(contextlib.AbstractContextManager):
     """The services one conversion talks to, and which service offers which interface."""
 
-    def __init__(self, addresses: Mapping[str, str] | None = None, needs: Collection[str] | None = None) -> None:
-        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service)."""
+    def __init__(
+        self,
+        addresses: Mapping[str, str] | None = None,
+        needs: Collection[str] | None = None,
+        tls: TLSFiles | None = None,
+        on_chunk: ChunkObserver | None = None,
+    ) -> None:
+        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service);
+        `tls`: how to reach the running services (embedded ones listen on private unix sockets, in plaintext);
+        `on_chunk`: sees every chunk any service sends (metrics)."""
         self._addresses = dict(addresses or {})
+        self._remote = set(self._addresses)
         self._needs = set(needs) if needs is not None else None
+        self._tls = tls
+        self._on_chunk = on_chunk
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
@@ -97,7 +109,8 @@ class ServiceSet(contextlib.AbstractContextManager):
 
     def _connect(self) -> None:
         for modality, address in self._addresses.items():
-            client = ServiceClient(address, modality)
+            tls = self._tls if modality in self._remote else None
+            client = ServiceClient(address, modality, tls, self._on_chunk)
             self.clients[modality] = client
             try:
                 client.wait_healthy(START_TIMEOUT)
