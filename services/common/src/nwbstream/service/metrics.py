@@ -21,33 +21,25 @@ class ServiceMetrics:
 
     def __init__(self, modality: str) -> None:
         self.registry = CollectorRegistry()
-        labels = {"modality": modality}
-        self.chunks = Counter(
-            "nwbstream_service_chunks_served",
-            "Chunks sent by ReadChunks",
-            labelnames=["modality"],
-            registry=self.registry,
-        ).labels(**labels)
-        self.bytes = Counter(
-            "nwbstream_service_bytes_served",
-            "Bytes of encoded chunk data sent by ReadChunks (as stored in the NWB file)",
-            labelnames=["modality"],
-            registry=self.registry,
-        ).labels(**labels)
-        self.latency = Histogram(
-            "nwbstream_service_chunk_seconds",
-            "Time to read and encode one chunk",
-            labelnames=["modality"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        ).labels(**labels)
+        self.modality = modality
+        self.chunks = self._of_modality(Counter, "nwbstream_service_chunks_served", "Chunks sent by ReadChunks")
+        self.bytes = self._of_modality(
+            Counter, "nwbstream_service_bytes_served", "Bytes of chunk data sent by ReadChunks, encoded (as stored)"
+        )
+        self.latency = self._of_modality(
+            Histogram, "nwbstream_service_chunk_seconds", "Time to read and encode one chunk", buckets=LATENCY_BUCKETS
+        )
         self._errors = Counter(
             "nwbstream_service_errors",
             "Calls that ended in an error, by method and gRPC status",
             labelnames=["modality", "method", "code"],
             registry=self.registry,
         )
-        self._modality = modality
+
+    def _of_modality(self, kind: type, name: str, documentation: str, **options):
+        return kind(name, documentation, labelnames=["modality"], registry=self.registry, **options).labels(
+            self.modality
+        )
 
     def record_chunk(self, nbytes: int, seconds: float) -> None:
         self.chunks.inc()
@@ -55,7 +47,7 @@ class ServiceMetrics:
         self.latency.observe(seconds)
 
     def record_error(self, method: str, code: str) -> None:
-        self._errors.labels(modality=self._modality, method=method, code=code).inc()
+        self._errors.labels(modality=self.modality, method=method, code=code).inc()
 
     def interceptor(self) -> grpc.ServerInterceptor:
         return _Interceptor(self)
