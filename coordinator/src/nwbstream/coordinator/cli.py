@@ -33,6 +33,11 @@ and stored untouched (ISA-L deflate by default, readable as gzip), an output wri
 name and renamed only when complete, and the top-level spec keys `backend` and `backend_configuration`.
 """
 DATA_FOLDER_HELP = "joined with relative file_path/folder_path/file_paths (default: the spec's folder)"
+SERVE_TLS_OPTIONS = {  # passed as they are to the service, which checks them (plaintext on loopback only)
+    "--tls-cert": "serve TLS with this certificate chain (required off loopback)",
+    "--tls-key": "the private key of --tls-cert",
+    "--tls-client-ca": "require callers' certificates signed by this CA (mutual TLS)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("modality", help="ecephys, ...")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=50051)
+    for option, text in SERVE_TLS_OPTIONS.items():
+        serve.add_argument(option, metavar="PEM", help=text)
+    serve.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics there")
     serve.set_defaults(run=_serve)
     return parser
 
@@ -204,7 +212,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConversionError(
             f"no {args.modality!r} service installed (installed: {', '.join(installed_services()) or 'none'})"
         )
-    command = service.command("--host", args.host, "--port", str(args.port))
+    passed = {option: getattr(args, option[2:].replace("-", "_")) for option in [*SERVE_TLS_OPTIONS, "--metrics"]}
+    extra = [part for option, value in passed.items() if value is not None for part in (option, value)]
+    command = service.command("--host", args.host, "--port", str(args.port), *extra)
     os.execv(command[0], command)
     return 0  # not reached: execv replaces this process
 

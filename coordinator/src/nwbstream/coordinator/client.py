@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,10 @@ from nwbstream.v1.transport import GRPC_OPTIONS
 
 from .allocator import release_chunk_buffers_to_os
 from .errors import ConversionError, ServiceUnavailable
+from .tls import TLSFiles
 
 READ_RETRIES = 3
+ChunkObserver = Callable[[pb.Chunk, float], None]  # a chunk received, and the seconds spent waiting for it
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,19 @@ class OpenedSource:
 
 
 class ServiceClient:
-    def __init__(self, address: str, modality: str = "") -> None:
+    def __init__(
+        self, address: str, modality: str = "", tls: TLSFiles | None = None, on_chunk: ChunkObserver | None = None
+    ) -> None:
+        """`tls`: reach the service over TLS (its `ca`, and our `cert` + `key` for mutual TLS); `on_chunk` sees
+        every chunk received (metrics)."""
         self.address = address
         self.modality = modality
+        self.on_chunk = on_chunk
         release_chunk_buffers_to_os()  # before gRPC starts its threads, so that they share two arenas
-        self.channel = grpc.insecure_channel(address, options=GRPC_OPTIONS)
+        if tls is not None and tls.enabled:
+            self.channel = grpc.secure_channel(address, tls.channel_credentials(), options=GRPC_OPTIONS)
+        else:
+            self.channel = grpc.insecure_channel(address, options=GRPC_OPTIONS)
         self.stub = pb_grpc.ModalityServiceStub(self.channel)
 
     def wait_healthy(self, timeout: float) -> None:
@@ -117,10 +127,14 @@ class ServiceClient:
                 fingerprint=source.fingerprint,
             )
             try:
+                waited = time.perf_counter()
                 for chunk in self.stub.ReadChunks(request):
+                    if self.on_chunk is not None:
+                        self.on_chunk(chunk, time.perf_counter() - waited)
                     next_index = chunk.index + 1
                     attempt = 0
                     yield chunk
+                    waited = time.perf_counter()
                 return
             except grpc.RpcError as error:
                 retryable = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)

@@ -18,9 +18,10 @@ import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from .client import InterfaceEntry, ServiceClient
+from .client import ChunkObserver, InterfaceEntry, ServiceClient
 from .errors import ConversionError, ServiceUnavailable
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
+from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
 
@@ -53,13 +54,19 @@ class ServiceSet(contextlib.AbstractContextManager):
         needs: Collection[str] | None = None,
         start_timeout: float = START_TIMEOUT,
         embedded: Collection[str] | None = None,
+        tls: TLSFiles | None = None,
+        on_chunk: ChunkObserver | None = None,
     ) -> None:
         """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service);
-        `embedded`: the installed modalities to start here (None: every one `addresses` does not name)."""
+        `embedded`: the installed modalities to start here (None: every one `addresses` does not name); `tls`: how
+        to reach services over the network (those on unix sockets, as embedded ones are, are reached in plaintext);
+        `on_chunk`: sees every chunk any service sends (metrics)."""
         self._addresses = dict(addresses or {})
         self._needs = set(needs) if needs is not None else None
         self._start_timeout = start_timeout
         self._embedded = embedded
+        self._tls = tls
+        self._on_chunk = on_chunk
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.clients: dict[str, ServiceClient] = {}
@@ -115,7 +122,8 @@ class ServiceSet(contextlib.AbstractContextManager):
 
     def _connect(self) -> None:
         for modality, address in self._addresses.items():
-            client = ServiceClient(address, modality)
+            tls = None if address.startswith("unix:") else self._tls
+            client = ServiceClient(address, modality, tls, self._on_chunk)
             self.clients[modality] = client
             try:
                 client.wait_healthy(self._start_timeout)

@@ -20,8 +20,6 @@ dandi: {instance: dandi, api_key_env: DANDI_API_KEY}
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +27,12 @@ from typing import Any
 
 import jsonschema
 import yaml
+from nwbstream.v1.transport import is_loopback
 
 from ..errors import ConversionError
+from ..tls import TLSFiles
+
+__all__ = ["CONFIG_SCHEMA", "Lab", "Limits", "ServerConfig", "TLSFiles", "is_loopback", "load_config"]
 
 _HOST_PORT = {"type": "string", "pattern": r"^\[?[A-Za-z0-9_.:\-]+\]?:\d{1,5}$"}
 _PATH_OR_NULL = {"type": ["string", "null"]}
@@ -103,19 +105,6 @@ class Lab:
     name: str
     token_sha256: str  # lower-case hex
     data_root: Path  # resolved
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    """PEM files; `client_ca` (server side) or `cert` + `key` (client side) make the TLS mutual."""
-
-    cert: Path | None = None
-    key: Path | None = None
-    ca: Path | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return any((self.cert, self.key, self.ca))
 
 
 @dataclass(frozen=True)
@@ -221,16 +210,3 @@ def _check(path: Path, config: ServerConfig) -> None:
     hashes = [lab.token_sha256 for lab in config.labs.values()]
     if len(set(hashes)) != len(hashes):
         raise ConversionError(f"{path}: labs: two labs share one token")
-
-
-def is_loopback(address: str) -> bool:
-    """host:port on a loopback address (127.0.0.0/8, ::1, localhost) or a unix socket."""
-    if address.startswith("unix:"):
-        return True
-    host = re.sub(r"^\[|\]$", "", address.rsplit(":", 1)[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

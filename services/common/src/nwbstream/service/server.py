@@ -1,4 +1,9 @@
-"""Runs a modality service: gRPC server, health service, message limits raised to fit one chunk."""
+"""Runs a modality service: gRPC server, health service, message limits raised to fit one chunk.
+
+It serves plaintext on loopback and unix sockets only; any other address needs TLS (`--tls-cert`/`--tls-key`,
+and `--tls-client-ca` to require the coordinator's certificate: mutual TLS). `--metrics HOST:PORT` exposes its
+Prometheus metrics (metrics.py) over HTTP, or HTTPS with the same certificate when it serves TLS.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,45 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
-from nwbstream.v1.transport import GRPC_OPTIONS
+from nwbstream.v1.transport import GRPC_OPTIONS, is_loopback, server_credentials
 
 from .interface import BaseDataInterface
+from .metrics import ServiceMetrics, serve_metrics
 from .servicer import ModalityServicer
 
 SERVICE_NAME = "nwbstream.v1.ModalityService"
 
 
+class PlaintextRefused(ValueError):
+    """Plaintext asked for on an address other machines can reach."""
+
+
 def start_server(
-    modality: str, interfaces: Sequence[type[BaseDataInterface]], address: str, encode_threads: int = 0
+    modality: str,
+    interfaces: Sequence[type[BaseDataInterface]],
+    address: str,
+    encode_threads: int = 0,
+    credentials: grpc.ServerCredentials | None = None,
+    metrics: ServiceMetrics | None = None,
 ) -> tuple[grpc.Server, ModalityServicer, int]:
-    """Starts serving on `address` (host:port, port 0 picks one, or unix:PATH); returns the bound port."""
+    """Starts serving on `address` (host:port, port 0 picks one, or unix:PATH); returns the bound port.
+    Without `credentials` (server_credentials()), `address` must be loopback or a unix socket."""
+    if credentials is None and not is_loopback(address):
+        raise PlaintextRefused(
+            f"{address}: plaintext is allowed on loopback and unix sockets only; give --tls-cert and --tls-key"
+        )
     # Without SO_REUSEPORT (gRPC's default on Linux), a second service on a port in use fails instead of sharing it.
     options = [*GRPC_OPTIONS, ("grpc.so_reuseport", 0)]
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=options)
+    interceptors = [] if metrics is None else [metrics.interceptor()]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=options, interceptors=interceptors)
     servicer = ModalityServicer(modality, interfaces, encode_threads)
     pb_grpc.add_ModalityServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:
-        port = server.add_insecure_port(address)
+        port = (
+            server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
+        )
     except RuntimeError as error:  # grpcio says "Failed to bind"
         raise OSError(f"{address}: cannot listen there (in use by another process?): {error}") from None
     server.start()
@@ -58,12 +81,26 @@ def main(
     parser.add_argument("--port", type=int, default=50051)
     parser.add_argument("--address", help="full gRPC address; overrides --host/--port (e.g. unix:/tmp/x.sock)")
     parser.add_argument("--encode-threads", type=int, default=0, help="chunk-encoding threads (0: one per core)")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve TLS (required off loopback)")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="PEM CA: callers must present a certificate it signed (mutual TLS)")
+    parser.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics there")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format=f"%(asctime)s {modality} %(levelname)s %(message)s")
     address = args.address or f"{args.host}:{args.port}"
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_client_ca and not args.tls_cert):
+        parser.error("--tls-cert and --tls-key go together (and --tls-client-ca with them)")
+    metrics = ServiceMetrics(modality) if args.metrics else None
     try:
-        server, servicer, port = start_server(modality, interfaces, address, args.encode_threads)
-    except OSError as error:
+        credentials = None
+        if args.tls_cert:
+            credentials = server_credentials(args.tls_cert, args.tls_key, args.tls_client_ca)
+        if metrics is not None:
+            metrics_port = serve_metrics(
+                metrics.registry, args.metrics, args.tls_cert, args.tls_key, args.tls_client_ca
+            )
+        server, servicer, port = start_server(modality, interfaces, address, args.encode_threads, credentials, metrics)
+    except (OSError, ValueError) as error:  # in use, a bad TLS file, plaintext off loopback: said as it is
         sys.exit(f"nwbstream {modality}: {error}")
     if preload is not None:
         threading.Thread(target=preload, name="preload", daemon=True).start()
@@ -71,6 +108,8 @@ def main(
         f"nwbstream {modality} service listening on {address if args.address else f'{args.host}:{port}'}",
         flush=True,
     )
+    if metrics is not None:
+        print(f"nwbstream {modality} metrics on {args.metrics.rsplit(':', 1)[0]}:{metrics_port}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
