@@ -22,6 +22,8 @@ from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
 from ..errors import ConversionError
 from ..services import ServiceSet, installed_services
 from .config import ServerConfig, load_config
+from .logs import configure_json_logging
+from .metrics import ConversionMetrics, start_metrics_server
 from .runner import Runner
 from .servicer import ConversionServicer
 from .store import open_store
@@ -34,6 +36,7 @@ SERVICE_NAME = "nwbstream.v1.ConversionService"  # what a gRPC health probe asks
 
 def serve(config_path: Path) -> int:
     config = load_config(config_path)
+    configure_json_logging()
     with running(config) as address:
         print(f"nwbstream coordinator listening on {address} (replica {config.replica})", flush=True)
         stop = threading.Event()
@@ -51,6 +54,9 @@ def running(config: ServerConfig) -> Iterator[str]:
     try:
         store.release(config.replica)  # this replica restarted: its jobs are taken back at once
         outputs = open_outputs(config.outputs, config.staging)
+        metrics = ConversionMetrics(store.counts)
+        if config.metrics:
+            start_metrics_server(metrics, config.metrics, config.tls)
         embedded = set(installed_services()) - set(config.services)
         with ServiceSet(addresses={}, embedded=embedded) as local:
 
@@ -60,9 +66,11 @@ def running(config: ServerConfig) -> Iterator[str]:
                     needs=needs,
                     start_timeout=JOB_SERVICE_TIMEOUT,
                     embedded=(),
+                    tls=config.services_tls,
+                    on_chunk=metrics.observe_chunk,
                 )
 
-            runner = Runner(config, store, outputs, services_for)
+            runner = Runner(config, store, outputs, services_for, metrics)
             server = _grpc_server(config, ConversionServicer(config, store, outputs, services_for))
             runner.start()
             try:
@@ -89,7 +97,7 @@ def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Ser
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     try:
         if config.tls.enabled:
-            server.add_secure_port(config.listen, server_credentials(config.tls.cert, config.tls.key, config.tls.ca))
+            server.add_secure_port(config.listen, config.tls.server_credentials())
         else:
             server.add_insecure_port(config.listen)
     except RuntimeError as error:

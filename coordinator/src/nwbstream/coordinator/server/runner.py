@@ -24,6 +24,9 @@ from ..metadata import merge_metadata
 from ..services import ServiceSet
 from ..spec import SessionJob, Spec, parse_spec
 from .config import ServerConfig
+from .logs import job_context
+from .metrics import ConversionMetrics
+from .paths import confine_spec, hide_root
 from .store import JobRecord, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,10 @@ class Stopping(Exception):
 
 
 def job_spec(config: ServerConfig, job: JobRecord) -> tuple[Spec, SessionJob]:
-    """The job's spec, read with its paths under the lab's data root, and its session."""
-    spec = parse_spec(job.spec_yaml, job.spec_name or "spec", config.labs[job.lab].data_root)
+    """The job's spec, its paths confined to the lab's data root, and its session."""
+    root = config.labs[job.lab].data_root
+    spec = parse_spec(job.spec_yaml, job.spec_name or "spec", root)
+    confine_spec(spec, root)
     for session in spec.sessions:
         if session.name == job.session:
             return spec, session
@@ -75,9 +80,17 @@ class Lease(threading.Thread):
 
 
 class Runner:
-    def __init__(self, config: ServerConfig, store: JobStore, outputs: Any, services_for: ServicesFor) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        store: JobStore,
+        outputs: Any,
+        services_for: ServicesFor,
+        metrics: ConversionMetrics,
+    ) -> None:
         """`services_for(interface names)` gives a connected ServiceSet for one job (closed by the runner)."""
         self._config = config
+        self._metrics = metrics
         self._store = store
         self._outputs = outputs
         self._services_for = services_for
@@ -113,7 +126,8 @@ class Runner:
             if job is None:
                 self._stop.wait(POLL_SECONDS)
                 continue
-            self._run(job)
+            with job_context(job.id):
+                self._run(job)
 
     def _run(self, job: JobRecord) -> None:
         config, store = self._config, self._store
@@ -133,26 +147,35 @@ class Runner:
         except Stopping:
             store.requeue(job.id, config.replica, "the coordinator stopped while running it", time.time())
         except ServiceUnavailable as error:
+            self._metrics.record_error("service_unavailable")
             if job.attempts >= config.retry_attempts:
-                reason = f"{error} (gave up after {job.attempts} attempts)"
-                store.finish(job.id, config.replica, JobState.FAILED, error=reason)
-                log.error("job %s: failed: %s", job.id, reason)
+                self._fail(job, f"{error} (gave up after {job.attempts} attempts)")
             else:
                 pause = config.retry_backoff * 2 ** (job.attempts - 1)
-                store.requeue(job.id, config.replica, str(error), time.time() + pause)
+                store.requeue(job.id, config.replica, self._words(job, error), time.time() + pause)
                 log.warning("job %s: %s; again in %.0f s", job.id, error, pause)
         except ValidationFailed as failure:
-            store.finish(job.id, config.replica, JobState.FAILED, error=str(failure), report=failure.report)
-            log.error("job %s: failed: %s", job.id, failure)
+            self._metrics.record_error("invalid_output")
+            self._fail(job, failure, report=failure.report)
         except ConversionError as error:
-            store.finish(job.id, config.replica, JobState.FAILED, error=str(error))
-            log.error("job %s: failed: %s", job.id, error)
+            self._metrics.record_error("bad_input")
+            self._fail(job, error)
         except Exception as error:
             log.exception("job %s: internal error", job.id)
-            store.finish(job.id, config.replica, JobState.FAILED, error=f"internal error: {type(error).__name__}: {error}")
+            self._metrics.record_error("internal")
+            self._fail(job, f"internal error: {type(error).__name__}: {error}")
         finally:
             lease.end()
             self._outputs.remove_partials(job.lab, job.id)
+
+    def _words(self, job: JobRecord, error: object) -> str:
+        """What the lab reads: the error without the absolute location of its data root."""
+        return hide_root(str(error), self._config.labs[job.lab].data_root)
+
+    def _fail(self, job: JobRecord, error: object, **fields: Any) -> None:
+        reason = self._words(job, error)
+        self._store.finish(job.id, self._config.replica, JobState.FAILED, error=reason, **fields)
+        log.error("job %s: failed: %s", job.id, reason)
 
     def _convert(self, job: JobRecord, lease: Lease) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Converts, validates and publishes; returns the output's location, the validation report and the DANDI

@@ -19,6 +19,7 @@ from ..metadata import merge_metadata
 from ..spec import Spec, parse_spec
 from .auth import lab_of
 from .config import Lab, ServerConfig
+from .paths import confine_spec, hide_root
 from .runner import ServicesFor
 from .store import FINAL_STATES, JobRecord, JobState, JobStore, NewJob
 
@@ -56,9 +57,9 @@ def _answers(method: Callable) -> Callable:
         try:
             return method(self, request, context, lab)
         except ServiceUnavailable as error:
-            context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+            context.abort(grpc.StatusCode.UNAVAILABLE, hide_root(str(error), lab.data_root))
         except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
 
     return call
 
@@ -72,7 +73,7 @@ def _streams(method: Callable) -> Callable:
         try:
             yield from method(self, request, context, lab)
         except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
 
     return call
 
