@@ -274,6 +274,9 @@ class _UploadArea:
                 problems.append(f"{path}: {incoming.held} of {incoming.entry.size} bytes arrived")
                 continue
             with _os_errors(f"upload {self.name}: {path}"):
+                if incoming.entry.size == 0:  # no data message makes an empty file
+                    self._descriptor(path, incoming.part)
+                    self._close_writing()
                 digest = sha256_file(incoming.part)
                 if digest != incoming.entry.sha256:
                     incoming.part.unlink()
