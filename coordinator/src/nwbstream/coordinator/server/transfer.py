@@ -91,7 +91,7 @@ class _Incoming:
 def receive_upload(requests: Iterable[pb.UploadRequest], root: Path, limit_bytes: int) -> Iterator[pb.UploadResponse]:
     """The server's side of Upload into `root` (a lab's data root): answers the manifest with the bytes already held
     of each file, writes the pieces that follow, then checks and places the files and answers `complete`. Bad input
-    raises ConversionError, leaving what arrived intact for a resumed upload."""
+    raises ConversionError; what arrived stays staged for a resumed upload, except a file that failed its checksum."""
     requests = iter(requests)
     first = next(requests, None)
     if first is None or first.WhichOneof("part") != "manifest":
