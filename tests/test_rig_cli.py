@@ -1,5 +1,6 @@
-"""The rig's commands without a conversion service: the token, the server address and `serve coordinator`'s
-arguments, each mistake answered at once with one line that says what to do."""
+"""The rig's commands: the token, the server address and `serve coordinator`'s arguments, each mistake answered at
+once with one line that says what to do; and what each command prints and returns, against a service of canned
+jobs (the coordinator's own end-to-end tests are in test_conversion_service.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import socket
 import sys
 import time
 import types
+from concurrent import futures
 
+import grpc
 import pytest
 from nwbstream.coordinator import rig
 from nwbstream.coordinator.cli import main
 from nwbstream.coordinator.server import client as client_module
 from nwbstream.v1 import conversion_pb2 as pb
+from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
 
 RIG_COMMANDS = [["jobs"], ["watch", "j1"], ["cancel", "j1"], ["fetch", "j1"], ["upload", "."], ["submit", "spec.yml"]]
 
@@ -118,4 +122,115 @@ def test_job_line():
     assert rig.job_line(job) == "j1\tfailed\texp/0\tsub-1.nwb\t25%\tservice ecephys unreachable: connection refused"
     assert rig.job_line(pb.Job(id="j2", state=pb.JOB_STATE_QUEUED, session="exp/1", nwbfile_name="b.nwb")) == (
         "j2\tqueued\texp/1\tb.nwb\t-"
+    )
+
+
+class CannedService(pb_grpc.ConversionServiceServicer):
+    """Answers with fixed jobs, after checking the token: what the commands print and return, without a coordinator."""
+
+    JOBS = {
+        "j1": [
+            pb.Job(id="j1", state=pb.JOB_STATE_QUEUED, session="exp/0", nwbfile_name="a.nwb"),
+            pb.Job(
+                id="j1", state=pb.JOB_STATE_RUNNING, session="exp/0", nwbfile_name="a.nwb", bytes_done=1, bytes_total=2
+            ),
+            pb.Job(
+                id="j1", state=pb.JOB_STATE_RUNNING, session="exp/0", nwbfile_name="a.nwb", bytes_done=1, bytes_total=2
+            ),
+            pb.Job(
+                id="j1", state=pb.JOB_STATE_DONE, session="exp/0", nwbfile_name="a.nwb", bytes_done=2, bytes_total=2
+            ),
+        ],
+        "j2": [
+            pb.Job(id="j2", state=pb.JOB_STATE_RUNNING, session="exp/1", nwbfile_name="b.nwb"),
+            pb.Job(id="j2", state=pb.JOB_STATE_FAILED, session="exp/1", nwbfile_name="b.nwb", error="service down"),
+        ],
+    }
+
+    def __init__(self) -> None:
+        self.submitted: list[pb.SubmitRequest] = []
+
+    def _job(self, job_id: str, context) -> list[pb.Job]:
+        if dict(context.invocation_metadata()).get("authorization") != "Bearer good":
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown token")
+        if job_id not in self.JOBS:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"job {job_id} not found")
+        return self.JOBS[job_id]
+
+    def Submit(self, request, context):
+        self._job("j1", context)
+        self.submitted.append(request)
+        return pb.SubmitResponse(jobs=[self.JOBS["j1"][0], self.JOBS["j2"][0]])
+
+    def List(self, request, context):
+        return pb.ListResponse(jobs=[self._job("j2", context)[-1], self._job("j1", context)[-1]])
+
+    def Watch(self, request, context):
+        yield from self._job(request.job_id, context)
+
+    def Cancel(self, request, context):
+        job = pb.Job()
+        job.CopyFrom(self._job(request.job_id, context)[0])
+        job.state = pb.JOB_STATE_CANCELLED
+        return job
+
+
+@pytest.fixture(scope="module")
+def canned():
+    service = CannedService()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pb_grpc.add_ConversionServiceServicer_to_server(service, server)
+    service.address = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
+    server.start()
+    yield service
+    server.stop(grace=None)
+
+
+@pytest.fixture
+def good_token(monkeypatch, canned):
+    monkeypatch.setenv("NWBSTREAM_TOKEN", "good")
+    monkeypatch.setenv("NWBSTREAM_SERVER", canned.address)
+
+
+def test_submit_prints_one_id_per_session(capsys, canned, good_token, spec):
+    assert main(["submit", "spec.yml", "--overwrite", "--stub", "--backend", "zarr"]) == 0
+    assert capsys.readouterr().out == "j1\nj2\n"
+    assert canned.submitted[-1] == pb.SubmitRequest(
+        spec_yaml="data_interfaces: {}\n", spec_name="spec.yml", overwrite=True, stub=True, backend="zarr"
+    )
+
+
+def test_submit_wait_follows_every_job(capsys, canned, good_token, spec):
+    assert main(["submit", "spec.yml", "--wait"]) == 1  # j2 failed
+    captured = capsys.readouterr()
+    assert captured.out == "j1\nj2\n"
+    assert captured.err.splitlines() == [
+        "j1\tqueued\texp/0\ta.nwb\t-",
+        "j1\trunning\texp/0\ta.nwb\t50%",
+        "j1\tdone\texp/0\ta.nwb\t100%",
+        "j2\trunning\texp/1\tb.nwb\t-",
+        "j2\tfailed\texp/1\tb.nwb\t-\tservice down",
+        "nwbstream: job j2 (exp/1) failed: service down",
+    ]
+
+
+def test_jobs_watch_cancel(capsys, canned, good_token):
+    assert main(["jobs"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "j2\tfailed\texp/1\tb.nwb\t-\tservice down",
+        "j1\tdone\texp/0\ta.nwb\t100%",
+    ]
+    assert main(["watch", "j1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "j1\tdone\texp/0\ta.nwb\t100%"
+    assert main(["watch", "j2"]) == 1
+    assert capsys.readouterr().err == "nwbstream: job j2 (exp/1) failed: service down\n"
+    assert main(["cancel", "j1"]) == 0
+    assert capsys.readouterr().out == "j1\tcancelled\texp/0\ta.nwb\t-\n"
+    assert error_of(capsys, "watch", "nope") == "nwbstream: error: no job nope\n"
+
+
+def test_a_wrong_token_is_reported(capsys, canned, monkeypatch, tmp_path):
+    (tmp_path / "token").write_text("bad\n")
+    assert error_of(capsys, "jobs", "--server", canned.address, "--token-file", str(tmp_path / "token")) == (
+        f"nwbstream: error: the server {canned.address} refused the token (unknown token)\n"
     )
