@@ -1,4 +1,4 @@
-"""`nwbstream`: convert, metadata, interfaces, serve."""
+"""`nwbstream`: convert, metadata, interfaces, serve; and the rig's commands to a conversion service (rig.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .converter import Converter
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .pipeline import DEFAULT_WINDOW
+from .rig import add_rig_commands
 from .services import ServiceSet, installed_services
 from .spec import Spec, load_spec
 
@@ -83,14 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     _service_option(interfaces)
     interfaces.set_defaults(run=_interfaces)
 
-    serve = commands.add_parser("serve", help="run one modality service")
-    serve.add_argument("modality", help="ecephys, ...")
+    serve = commands.add_parser("serve", help="run one modality service, or the conversion service (coordinator)")
+    serve.add_argument("modality", help="ecephys, ..., or coordinator (with --config)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=50051)
     for option, text in SERVE_TLS_OPTIONS.items():
         serve.add_argument(option, metavar="PEM", help=text)
     serve.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics there")
+    serve.add_argument("--config", type=Path, help="serve coordinator: the conversion service's configuration (YAML)")
     serve.set_defaults(run=_serve)
+
+    add_rig_commands(commands)
     return parser
 
 
@@ -207,12 +211,23 @@ def _interfaces(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    passed = {option: getattr(args, option[2:].replace("-", "_")) for option in [*SERVE_TLS_OPTIONS, "--metrics"]}
+    if args.modality == "coordinator":
+        if args.config is None:
+            raise ConversionError("serve coordinator: give --config FILE (the conversion service's configuration)")
+        given = [option for option, value in passed.items() if value is not None]
+        if given:
+            raise ConversionError(f"serve coordinator: {', '.join(given)}: set in the --config file (tls, metrics)")
+        from .server.app import serve  # the conversion service's dependencies load only when it runs
+
+        return serve(args.config)
+    if args.config is not None:
+        raise ConversionError(f"serve {args.modality}: --config is for `serve coordinator` only")
     service = installed_services().get(args.modality)
     if service is None:
         raise ConversionError(
             f"no {args.modality!r} service installed (installed: {', '.join(installed_services()) or 'none'})"
         )
-    passed = {option: getattr(args, option[2:].replace("-", "_")) for option in [*SERVE_TLS_OPTIONS, "--metrics"]}
     extra = [part for option, value in passed.items() if value is not None for part in (option, value)]
     command = service.command("--host", args.host, "--port", str(args.port), *extra)
     os.execv(command[0], command)
