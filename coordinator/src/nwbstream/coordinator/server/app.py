@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
+from nwbstream.v1.transport import GRPC_OPTIONS
 
 from ..errors import ConversionError
 from ..services import ServiceSet, installed_services
@@ -30,7 +31,6 @@ from .store import open_store
 
 log = logging.getLogger(__name__)
 JOB_SERVICE_TIMEOUT = 10.0  # a service that does not answer in this long: the job is retried later
-MESSAGE_MARGIN = 2**20
 SERVICE_NAME = "nwbstream.v1.ConversionService"  # what a gRPC health probe asks for
 
 
@@ -83,12 +83,8 @@ def running(config: ServerConfig) -> Iterator[str]:
 
 
 def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Server:
-    limit = max(config.limits.spec_bytes, UPLOAD_PIECE_BYTES) + MESSAGE_MARGIN
-    options = [
-        ("grpc.max_receive_message_length", limit),
-        ("grpc.max_send_message_length", FETCH_PIECE_BYTES + MESSAGE_MARGIN),
-        ("grpc.so_reuseport", 0),
-    ]
+    # Messages up to a chunk's size (an upload's manifest lists every file); a spec's size is checked on its own.
+    options = [*GRPC_OPTIONS, ("grpc.so_reuseport", 0)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
     pb_grpc.add_ConversionServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()

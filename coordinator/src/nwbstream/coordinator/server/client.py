@@ -15,6 +15,7 @@ from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
 from nwbstream.v1.transport import GRPC_OPTIONS
 
 from ..errors import ConversionError
+from ..tls import TLSFiles
 from .transfer import fetch_into, upload_folder
 
 CONNECT_SECONDS = 5.0  # a server that has not answered by then is reported unreachable
@@ -30,11 +31,7 @@ class ConversionClient:
         if tls_ca is None:
             self._channel = grpc.insecure_channel(server, options=GRPC_OPTIONS)
         else:
-            try:
-                ca = tls_ca.read_bytes()
-            except OSError as error:
-                raise ConversionError(f"{tls_ca}: cannot read the TLS CA certificate: {error.strerror}") from None
-            credentials = grpc.ssl_channel_credentials(root_certificates=ca)
+            credentials = TLSFiles(ca=tls_ca).channel_credentials()
             self._channel = grpc.secure_channel(server, credentials, options=GRPC_OPTIONS)
         self._stub = pb_grpc.ConversionServiceStub(self._channel)
         self._connected = False

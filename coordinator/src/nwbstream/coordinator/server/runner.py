@@ -183,21 +183,24 @@ class Runner:
         spec, session = job_spec(self._config, job)
         check = self._checker(job, lease)
         staging = self._outputs.staging(job.lab, job.id)
-        with self._services_for({name for name, _ in session.interfaces.values()}) as services:
-            with Converter(session.interfaces, services, alignment=session.alignment) as converter:
-                check(0, 0)
-                path = converter.run_conversion(
-                    nwbfile_path=Path(staging) / session.nwbfile_name,
-                    metadata=session.metadata,
-                    overwrite=True,
-                    stub_test=bool(job.options.get("stub")) or session.stub,
-                    backend=job.options.get("backend") or spec.backend,
-                    backend_configuration=spec.backend_configuration,
-                    conversion_options=session.conversion_options,
-                    progress=False,
-                    on_chunk=check,
-                )
-                metadata = merge_metadata([converter.get_metadata()], session.metadata)
+        needs = {name for name, _ in session.interfaces.values()}
+        with (
+            self._services_for(needs) as services,
+            Converter(session.interfaces, services, alignment=session.alignment) as converter,
+        ):
+            check(0, 0)
+            path = converter.run_conversion(
+                nwbfile_path=Path(staging) / session.nwbfile_name,
+                metadata=session.metadata,
+                overwrite=True,
+                stub_test=bool(job.options.get("stub")) or session.stub,
+                backend=job.options.get("backend") or spec.backend,
+                backend_configuration=spec.backend_configuration,
+                conversion_options=session.conversion_options,
+                progress=False,
+                on_chunk=check,
+            )
+            metadata = merge_metadata([converter.get_metadata()], session.metadata)
         self._store.update(job.id, self._config.replica, state=JobState.VALIDATING)
         check(-1, -1)
         report = validate_output(path)

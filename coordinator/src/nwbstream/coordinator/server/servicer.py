@@ -22,6 +22,7 @@ from .config import Lab, ServerConfig
 from .paths import confine_spec, hide_root
 from .runner import ServicesFor
 from .store import FINAL_STATES, JobRecord, JobState, JobStore, NewJob
+from .transfer import receive_upload, send_output
 
 WATCH_POLL_SECONDS = 0.25
 STATES = {state: pb.JobState.Value(f"JOB_STATE_{state.name}") for state in JobState}
@@ -178,4 +179,4 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
         job = self._job(request.job_id, lab, context)
         if job.state != JobState.DONE or not job.output:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"job {job.id} is {job.state}: it has no output")
-        yield from send_output(self._outputs, job)
+        yield from send_output(self._outputs.files(job.output), functools.partial(self._outputs.read, job.output))
