@@ -71,7 +71,8 @@ def validate_nwbfile(path: str | Path) -> ValidationReport:
             # without the core types ("data type 'NWBFile' not found in namespace ndx-fiber-photometry").
             _, manager, _ = get_cached_namespaces_to_validate(io=io)
         with io_class(str(path), mode="r", manager=manager) as io:
-            schema_errors = tuple(str(error) for error in validate(io=io))
+            # once each: an error in a core type is reported again for every cached extension namespace
+            schema_errors = tuple(dict.fromkeys(str(error) for error in validate(io=io)))
         with io_class(str(path), mode="r") as io:
             findings = tuple(_finding(message) for message in inspect_nwbfile_object(io.read()) if message is not None)
     except (OSError, ValueError, KeyError) as error:
