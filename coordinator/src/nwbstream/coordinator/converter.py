@@ -116,8 +116,10 @@ class Converter(contextlib.AbstractContextManager):
         conversion_options: Mapping[str, Mapping[str, Any]] | None = None,
         window: int = DEFAULT_WINDOW,
         progress: bool = True,
+        provenance: Mapping[str, Any] | None = None,
     ) -> Path:
-        """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete."""
+        """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete. `provenance`
+        (provenance.provenance: the spec and the checksums of the source files) is written as its source script."""
         path = Path(nwbfile_path)
         if path.exists() and not overwrite:
             raise ConversionError(f"{path}: exists; pass overwrite=True (--overwrite) to replace it")
@@ -132,7 +134,15 @@ class Converter(contextlib.AbstractContextManager):
         from .writing import write_nwbfile  # pynwb loads here, not when sources are opened
 
         return write_nwbfile(
-            path, merged, bulk, backend, window=window, progress=progress, alignment=alignment, readers=readers
+            path,
+            merged,
+            bulk,
+            backend,
+            window=window,
+            progress=progress,
+            alignment=alignment,
+            readers=readers,
+            provenance=provenance,
         )
 
     def check(
