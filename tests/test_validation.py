@@ -87,10 +87,15 @@ def test_a_schema_error_fails_the_file(tmp_path):
     assert "1 schema error(s)" in report.summary()
 
 
-def test_a_file_that_is_not_nwb_is_an_error_naming_it(tmp_path):
-    path = tmp_path / "notes.nwb"
-    path.write_text("not HDF5")
-    with pytest.raises(ConversionError, match="notes.nwb: cannot be read as NWB"):
-        validate_nwbfile(path)
+def test_a_file_pynwb_cannot_read_is_reported_invalid(tmp_path):
+    path = write_hdf5(tmp_path / "unknown.nwb", nwbfile(np.arange(200.0).reshape(100, 2)))
+    with h5py.File(path, "r+") as f:
+        f["general/subject"].attrs["neurodata_type"] = "NotAType"
+    report = validate_nwbfile(path)
+    assert not report.ok
+    assert report.pynwb == ("cannot be read as NWB: ValueError: No specification for 'NotAType' in namespace 'core'",)
+    notes = tmp_path / "notes.nwb"
+    notes.write_text("not HDF5")
+    assert validate_nwbfile(notes).pynwb[0].startswith("cannot be read as NWB: OSError: Unable to ")
     with pytest.raises(ConversionError, match="missing.nwb: no such NWB file"):
         validate_nwbfile(tmp_path / "missing.nwb")

@@ -54,7 +54,8 @@ class ValidationReport:
 
 
 def validate_nwbfile(path: str | Path) -> ValidationReport:
-    """An HDF5 file or a Zarr store (a folder), read back as any NWB reader would."""
+    """An HDF5 file or a Zarr store (a folder), read back as any NWB reader would. A file pynwb cannot read at all
+    is reported invalid with the reason; only a missing path is an error."""
     from hdmf_zarr.nwb import NWBZarrIO
     from nwbinspector import inspect_nwbfile_object
     from pynwb import NWBHDF5IO, validate
@@ -75,8 +76,8 @@ def validate_nwbfile(path: str | Path) -> ValidationReport:
             schema_errors = tuple(dict.fromkeys(str(error) for error in validate(io=io)))
         with io_class(str(path), mode="r") as io:
             findings = tuple(_finding(message) for message in inspect_nwbfile_object(io.read()) if message is not None)
-    except (OSError, ValueError, KeyError) as error:
-        raise ConversionError(f"{path}: cannot be read as NWB: {error}") from None
+    except Exception as error:  # whatever stops pynwb reading the file makes it invalid, and the report says why
+        return ValidationReport(str(path), (f"cannot be read as NWB: {type(error).__name__}: {error}",), ())
     return ValidationReport(str(path), schema_errors, findings)
 
 
