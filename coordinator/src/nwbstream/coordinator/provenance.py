@@ -80,7 +80,7 @@ def source_script_fields(record: Mapping[str, Any], nwbfile_fields: Mapping[str,
             "text": nwbfile_fields["source_script"],
         }
     return {
-        "source_script": json.dumps(record, sort_keys=False),
+        "source_script": json.dumps(record),
         "source_script_file_name": record["spec"]["name"] or "spec.yml",
     }
 
