@@ -18,6 +18,7 @@ from .converter import Converter
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .pipeline import DEFAULT_WINDOW
+from .provenance import provenance_in_background
 from .rig import add_rig_commands
 from .services import ServiceSet, installed_services
 from .spec import Spec, load_spec
@@ -131,6 +132,8 @@ def _convert(args: argparse.Namespace) -> int:
     # wait for it before converting, so that two threads never import its modules at once.
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
     preload.start()
+    sources = {job.name: job.interfaces for job in spec.sessions}
+    provenance = provenance_in_background(args.spec.read_text(), args.spec.name, sources)
     with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
         clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()
@@ -152,6 +155,7 @@ def _convert(args: argparse.Namespace) -> int:
                     conversion_options=job.conversion_options,
                     window=args.window,
                     progress=not args.no_progress,
+                    provenance=provenance[job.name].result(),
                 )
             print(f"{job.name}: wrote {path}")
     return 0

@@ -117,9 +117,12 @@ class Converter(contextlib.AbstractContextManager):
         window: int = DEFAULT_WINDOW,
         progress: bool = True,
         on_chunk: ChunkProgress | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> Path:
         """Writes the file under a temporary name beside `nwbfile_path`, renamed only once complete. `on_chunk` is
-        told the bulk bytes stored after every chunk; what it raises stops the conversion, leaving no file."""
+        told the bulk bytes stored after every chunk; what it raises stops the conversion, leaving no file.
+        `provenance` (provenance.provenance: the spec and the checksums of the source files) is written as its
+        source script."""
         path = Path(nwbfile_path)
         if path.exists() and not overwrite:
             raise ConversionError(f"{path}: exists; pass overwrite=True (--overwrite) to replace it")
@@ -143,6 +146,7 @@ class Converter(contextlib.AbstractContextManager):
             alignment=alignment,
             readers=readers,
             on_chunk=on_chunk,
+            provenance=provenance,
         )
 
     def check(

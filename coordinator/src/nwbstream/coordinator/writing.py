@@ -49,14 +49,15 @@ def write_nwbfile(
     alignment: AppliedAlignment | None = None,
     readers: Readers | None = None,
     on_chunk: ChunkProgress | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> Path:
     """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part.
-    `alignment`, when given, is recorded in the file (alignment/record.py); every bulk dataset's chunks come from
-    its service, unless `readers` names where they come from. An exception `on_chunk` raises stops the conversion
-    (nothing left at `path`) and goes on to the caller."""
+    `alignment`, when given, is recorded in the file (alignment/record.py), and so is `provenance`
+    (provenance.py); every bulk dataset's chunks come from its service, unless `readers` names where they come
+    from. An exception `on_chunk` raises stops the conversion (nothing left at `path`) and goes on to the caller."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     try:
-        nwbfile, placed = _lay_out(metadata, objects, backend)
+        nwbfile, placed = _lay_out(metadata, objects, backend, provenance)
         if alignment is not None:
             add_alignment_table(nwbfile, alignment)
         transfers = _write_layout(nwbfile, partial, backend, placed, readers or {})
@@ -88,9 +89,14 @@ def write_nwbfile(
 Placed = list[tuple[BulkObject, Written]]
 
 
-def _lay_out(metadata: dict[str, Any], objects: Sequence[BulkObject], backend: Backend) -> tuple[NWBFile, Placed]:
+def _lay_out(
+    metadata: dict[str, Any],
+    objects: Sequence[BulkObject],
+    backend: Backend,
+    provenance: Mapping[str, Any] | None,
+) -> tuple[NWBFile, Placed]:
     """Builds every NWB object, bulk datasets as layout-only placeholders, in dependency order."""
-    ctx = WriteContext(make_nwbfile(metadata), metadata)
+    ctx = WriteContext(make_nwbfile(metadata, provenance), metadata)
     ordered = dependency_order(objects)
     for kind, writer in WRITERS.items():
         if writer.prepare is not None:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from dateutil.tz import tzlocal
 from pynwb import NWBFile
 from pynwb.file import Subject
 
+from ..provenance import source_script_fields
 
-def make_nwbfile(metadata: dict[str, Any]) -> NWBFile:
+
+def make_nwbfile(metadata: dict[str, Any], provenance: Mapping[str, Any] | None = None) -> NWBFile:
+    """`provenance` (provenance.py), when given, is written as the file's source script."""
     fields = dict(metadata["NWBFile"])
+    if provenance is not None:
+        fields |= source_script_fields(provenance, fields)
     fields["session_start_time"] = _aware(fields["session_start_time"], "NWBFile/session_start_time")
     if "timestamps_reference_time" in fields:
         fields["timestamps_reference_time"] = _aware(
