@@ -49,10 +49,8 @@ def to_column(name: str, value: Any) -> Any:
 
 def _assignments(changes: dict[str, Any]) -> tuple[str, list[Any]]:
     """`a = ?, b = ?, version = version + 1` and its parameters."""
-    names = list(changes)
-    return ", ".join([*(f"{name} = ?" for name in names), "version = version + 1"]), [
-        to_column(name, changes[name]) for name in names
-    ]
+    sql = ", ".join([*(f"{name} = ?" for name in changes), "version = version + 1"])
+    return sql, [to_column(name, value) for name, value in changes.items()]
 
 
 def _checked_fields(given: dict[str, Any]) -> dict[str, Any]:
