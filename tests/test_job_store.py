@@ -21,8 +21,8 @@ from nwbstream.coordinator.server.store.migrations import LATEST, MIGRATIONS
 from .postgres import fresh_database
 
 LEASE = 60.0
-SHORT_LEASE = 0.05  # expired after a sleep of EXPIRED
-EXPIRED = 0.15
+SHORT_LEASE = 0.2  # expired after a sleep of EXPIRED; long enough for the statements that follow a claim
+EXPIRED = 0.3
 NO_LIMIT = {"max_active": 1000, "max_active_per_lab": 1000, "max_attempts": 3}
 
 
@@ -151,15 +151,19 @@ def test_two_processes_on_one_sqlite_file_never_claim_one_job_twice(tmp_path):
     path = tmp_path / "jobs.db"
     with closing(open_store(f"sqlite:///{path}")) as store:
         ids = {record.id for record in store.add([job(n=n) for n in range(40)])}
-    start_at = time.time() + 2.0  # both processes are imported and waiting by then
+    # Each process waits for the other at a barrier of files, then claims as a worker does (a pause per job).
     script = textwrap.dedent(
         f"""
-        import sys, time
+        import pathlib, sys, time
         from nwbstream.coordinator.server.store import open_store
         store = open_store("sqlite:///{path}")
-        time.sleep(max(0.0, {start_at} - time.time()))
+        (pathlib.Path("{tmp_path}") / ("ready-" + sys.argv[1])).touch()
+        deadline = time.time() + 30
+        while len(list(pathlib.Path("{tmp_path}").glob("ready-*"))) < 2 and time.time() < deadline:
+            time.sleep(0.01)
         while (record := store.claim(sys.argv[1], 60, 1000, 1000, 3)) is not None:
             print(record.id, flush=True)
+            time.sleep(0.005)
         """
     )
     processes = [
@@ -212,9 +216,9 @@ def test_limits_hold_across_concurrent_replicas(store, replicas):
 
 def test_expired_claim_is_taken_over_and_the_old_replica_refused(store, replicas):
     (added,) = store.add([job()])
+    other = replicas()
     old = store.claim("old", SHORT_LEASE, **NO_LIMIT)
     assert old.id == added.id
-    other = replicas()
     assert other.claim("new", LEASE, **NO_LIMIT) is None  # still held
     time.sleep(EXPIRED)
     taken = other.claim("new", LEASE, **NO_LIMIT)
