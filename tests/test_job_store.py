@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from collections import Counter
 from contextlib import closing
 
@@ -72,7 +73,7 @@ def test_add_get_list(store):
     added = store.add([job(n=0, stub=True), job(n=1), job("lab-b", 2)])
     assert [record.session for record in added] == ["exp/0", "exp/1", "exp/2"]
     first = added[0]
-    assert len(first.id) == 32 and int(first.id, 16) >= 0
+    assert first.id == uuid.UUID(first.id).hex and uuid.UUID(first.id).version == 4
     assert len({record.id for record in added}) == 3
     assert (first.lab, first.state, first.nwbfile_name, first.spec_yaml, first.spec_name) == (
         "lab-a",
