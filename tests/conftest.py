@@ -1,5 +1,5 @@
-"""Shared fixtures: where the real test files are, a SpikeGLX session built from real .meta files, and one
-ecephys service on loopback for the whole run."""
+"""Shared fixtures: where the real test files are, a SpikeGLX session built from real .meta files, one ecephys
+service on loopback and one throwaway PostgreSQL server for the whole run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from nwbstream.coordinator.converter import Converter
 from nwbstream.coordinator.services import ServiceSet
+
+from .postgres import postgres_server
 
 TESTDATA = Path(
     os.environ.get("NWBSTREAM_TESTDATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata")
@@ -76,6 +78,14 @@ def services():
     """Every installed service, embedded, for the whole run (real gRPC over unix sockets)."""
     with ServiceSet() as service_set:
         yield service_set
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server for the whole run (tests/postgres.py), as the URL of its `postgres` database
+    and superuser; a test that writes takes a database of its own with tests.postgres.fresh_database(url)."""
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
