@@ -39,7 +39,8 @@ def spec_text(sessions: dict[str, dict], interface: str = "IntanRecordingInterfa
             "experiments": {
                 "rig": {
                     "sessions": [
-                        {"nwbfile_name": name, "source_data": {"Recording": source}} for name, source in sessions.items()
+                        {"nwbfile_name": name, "source_data": {"Recording": source}}
+                        for name, source in sessions.items()
                     ]
                 }
             },
@@ -109,7 +110,9 @@ def test_submit_watch_fetch_equals_a_cli_conversion(server, tmp_path):
     with NWBHDF5IO(fetched, "r") as a, NWBHDF5IO(tmp_path / "cli" / "rhd.nwb", "r") as b:
         one, other = a.read(), b.read()
         assert set(one.acquisition) == set(other.acquisition) == {"ElectricalSeries"}
-        np.testing.assert_array_equal(one.acquisition["ElectricalSeries"].data[:], other.acquisition["ElectricalSeries"].data[:])
+        np.testing.assert_array_equal(
+            one.acquisition["ElectricalSeries"].data[:], other.acquisition["ElectricalSeries"].data[:]
+        )
         assert one.acquisition["ElectricalSeries"].rate == other.acquisition["ElectricalSeries"].rate
         np.testing.assert_array_equal(one.electrodes.to_dataframe().values, other.electrodes.to_dataframe().values)
         assert one.session_start_time == other.session_start_time

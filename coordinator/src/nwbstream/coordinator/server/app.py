@@ -25,6 +25,7 @@ from ..services import ServiceSet, installed_services
 from .config import ServerConfig, load_config
 from .logs import configure_json_logging
 from .metrics import ConversionMetrics, start_metrics_server
+from .outputs import open_outputs
 from .runner import Runner
 from .servicer import ConversionServicer
 from .store import open_store

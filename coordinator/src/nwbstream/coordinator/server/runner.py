@@ -11,6 +11,7 @@ takes them over.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -21,6 +22,7 @@ from typing import Any
 from ..converter import Converter
 from ..errors import ConversionError, ServiceUnavailable
 from ..metadata import merge_metadata
+from ..provenance import provenance_in_background
 from ..services import ServiceSet
 from ..spec import SessionJob, Spec, parse_spec
 from .config import ServerConfig
@@ -181,6 +183,9 @@ class Runner:
         """Converts, validates and publishes; returns the output's location, the validation report and the DANDI
         outcome."""
         spec, session = job_spec(self._config, job)
+        root = self._config.labs[job.lab].data_root
+        sessions = {session.name: session.interfaces}
+        provenance = provenance_in_background(job.spec_yaml, job.spec_name, sessions, root)[session.name]
         check = self._checker(job, lease)
         staging = self._outputs.staging(job.lab, job.id)
         needs = {name for name, _ in session.interfaces.values()}
@@ -199,6 +204,7 @@ class Runner:
                 conversion_options=session.conversion_options,
                 progress=False,
                 on_chunk=check,
+                provenance=provenance.result(),
             )
             metadata = merge_metadata([converter.get_metadata()], session.metadata)
         self._store.update(job.id, self._config.replica, state=JobState.VALIDATING)
@@ -206,7 +212,7 @@ class Runner:
         report = validate_output(path)
         name, dandi = session.nwbfile_name, None
         if spec.upload_to_dandiset:
-            name, dandi = organize_for_dandi(path, metadata, spec.upload_to_dandiset, self._config)
+            path, name, dandi = organize_for_dandi(path, metadata, spec.upload_to_dandiset, self._config)
         check(-1, -1)
         location = self._outputs.publish(job.lab, job.id, path, name)
         shutil.rmtree(staging, ignore_errors=True)
@@ -257,6 +263,25 @@ def validate_output(path: Path) -> dict[str, Any]:
 
 def organize_for_dandi(
     path: Path, metadata: dict[str, Any], dandiset: str, config: ServerConfig
-) -> tuple[str, dict[str, Any]]:
-    """DANDI's name for the file, its offline validation and, with an API key, its upload."""
-    raise NotImplementedError  # replaced at merge with the dandi module's API
+) -> tuple[Path, str, dict[str, Any]]:
+    """The file moved to DANDI's name in a dandiset folder beside it, validated by dandi's validator and, when the
+    configured variable holds an API key, uploaded. Returns its new path, its name and the outcome for the job."""
+    from ..dandi import dandi_name, dandiset_folder, dandiset_id, upload, validate_for_dandi
+
+    number = dandiset_id(dandiset)
+    name = dandi_name(metadata)
+    organized = dandiset_folder(path.parent / "dandi", number) / name
+    organized.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, organized)
+    outcome: dict[str, Any] = {"dandiset": number, "path": name, "instance": config.dandi_instance}
+    problems = validate_for_dandi(organized)
+    if problems:
+        raise ValidationFailed(f"{name}: DANDI's validator refuses it: {'; '.join(problems)}", {"dandi": problems})
+    api_key = os.environ.get(config.dandi_api_key_env, "")
+    if api_key:
+        upload(organized.parent.parent, number, config.dandi_instance, api_key)
+        outcome["uploaded"] = True
+    else:
+        outcome["uploaded"] = False
+        outcome["reason"] = f"no DANDI API key in ${config.dandi_api_key_env}: the file stays in the outputs"
+    return organized, name, outcome
