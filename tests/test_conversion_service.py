@@ -3,6 +3,7 @@ Python client and the CLI, SQLite and a real PostgreSQL, the lab's data root a f
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from nwbstream.coordinator.server.client import ConversionClient
 from nwbstream.v1 import conversion_pb2 as pb
 from pynwb import NWBHDF5IO
 
-from .conftest import ECEPHYS, META_ONLY, SUBJECT, write_spikeglx_from_meta
+from .conftest import BUCKET, ECEPHYS, META_ONLY, SUBJECT, write_spikeglx_from_meta
 from .conversion_server import CLI, TOKENS, serving, write_config
 from .nwbcheck import assert_valid_nwb
 
@@ -114,10 +115,15 @@ def test_submit_watch_fetch_equals_a_cli_conversion(server, tmp_path):
             one.acquisition["ElectricalSeries"].data[:], other.acquisition["ElectricalSeries"].data[:]
         )
         assert one.acquisition["ElectricalSeries"].rate == other.acquisition["ElectricalSeries"].rate
-        np.testing.assert_array_equal(one.electrodes.to_dataframe().values, other.electrodes.to_dataframe().values)
+        electrodes = [f.electrodes.to_dataframe().drop(columns="group") for f in (one, other)]
+        assert electrodes[0].equals(electrodes[1])
         assert one.session_start_time == other.session_start_time
         provenance = json.loads(one.source_script)
-        assert provenance["spec"] == text
+        assert provenance["spec"] == {"name": "rig.yml", "text": text}
+        (source,) = provenance["sources"]
+        rhd = ECEPHYS / "intan" / "sampledata.rhd"
+        assert source["name"] == "intan/sampledata.rhd" and source["size"] == rhd.stat().st_size
+        assert source["sha256"] == hashlib.sha256(rhd.read_bytes()).hexdigest()
 
 
 def test_every_session_is_a_job_and_the_cli_waits_for_them(server, tmp_path):
@@ -143,6 +149,31 @@ def test_every_session_is_a_job_and_the_cli_waits_for_them(server, tmp_path):
     )
     assert fetched.returncode == 0, fetched.stderr
     assert (tmp_path / "out" / "second.nwb").is_file()
+
+
+def test_s3_outputs_and_dandi_organization(tmp_path, s3):
+    """Outputs on S3 (moto's server on loopback), the spec asking for a Dandiset: DANDI's name, validated, kept
+    (no API key here, so not uploaded), fetched under the nwbfile_name."""
+    metadata = {**METADATA, "NWBFile": {**METADATA["NWBFile"], "session_id": "day1"}}
+    text = spec_text({"rhd": INTAN}, upload_to_dandiset="000123", metadata=metadata)
+    config = write_config(tmp_path, {"lab-a": ECEPHYS}, outputs=f"s3://{BUCKET}/core")
+    with serving(config) as running, client(running) as rig:
+        (job,) = rig.submit(text)
+        done = wait_final(rig, job.id)
+        assert done.state == pb.JOB_STATE_DONE, done.error
+        name = "sub-mouse01/sub-mouse01_ses-day1.nwb"
+        assert done.output == f"s3://{BUCKET}/core/lab-a/{job.id}/{name}"
+        dandi = json.loads(done.dandi_json)
+        assert dandi["dandiset"] == "000123" and dandi["path"] == name and dandi["uploaded"] is False
+        assert "DANDI_API_KEY" in dandi["reason"]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+        assert keys == [f"core/lab-a/{job.id}/{name}"]
+        (fetched,) = rig.fetch(job.id, tmp_path / "rig")
+    assert fetched.name == "rhd.nwb"
+    stored = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+    assert fetched.read_bytes() == stored
+    with NWBHDF5IO(fetched, "r") as io:
+        assert io.read().session_id == "day1"
 
 
 def test_a_lab_sees_only_its_own_jobs(server):
@@ -190,9 +221,7 @@ def test_cancel_mid_run_leaves_no_output(server):
     assert ended.state == pb.JOB_STATE_CANCELLED
     assert ended.output == ""
     outputs = Path(yaml.safe_load(server.config.read_text())["outputs"])
-    assert not [p for p in outputs.rglob("*") if p.is_file() and p.suffix == ".nwb"] or not any(
-        job.id in str(p) for p in outputs.rglob("*")
-    )
+    assert not [p for p in outputs.rglob("*") if job.id in str(p)]  # nothing published, nothing staged
 
 
 def test_a_service_down_is_retried_then_fails_with_its_reason(tmp_path):

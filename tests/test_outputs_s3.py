@@ -5,8 +5,6 @@ temporary key or staging file is left, and `files`/`read` give the bytes back.""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -14,53 +12,9 @@ import pytest
 from nwbstream.coordinator.errors import ConversionError
 from nwbstream.coordinator.server.outputs import LocalOutputs, S3Outputs, open_outputs
 
-from .conftest import _free_port, wait_for
+from .conftest import BUCKET
 
-BUCKET = "outputs"
 MiB = 2**20
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_for(lambda: _answers(port), timeout=60), "moto server did not start"
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def _answers(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture
-def s3(s3_endpoint, monkeypatch, tmp_path):
-    """The AWS_* environment a data core sets, and a fresh bucket; yields a client for looking."""
-    for name, value in {
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    keys = [obj["Key"] for obj in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    if keys:
-        client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys]})
-    client.delete_bucket(Bucket=BUCKET)
 
 
 def keys(client) -> list[str]:

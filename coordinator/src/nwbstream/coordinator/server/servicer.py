@@ -179,4 +179,12 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
         job = self._job(request.job_id, lab, context)
         if job.state != JobState.DONE or not job.output:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"job {job.id} is {job.state}: it has no output")
-        yield from send_output(self._outputs.files(job.output), functools.partial(self._outputs.read, job.output))
+        yield from send_output(*self._output_as_named(job))
+
+    def _output_as_named(self, job: JobRecord) -> tuple[list[tuple[str, int]], Callable[[str, int, int], bytes]]:
+        """The output's files under the job's nwbfile_name (a DANDI output is stored under DANDI's name), and how
+        to read them."""
+        stored = self._outputs.files(job.output)
+        named = {job.nwbfile_name + relative[len(relative.split("/")[0]) :]: relative for relative, _ in stored}
+        files = [(name, size) for name, (_, size) in zip(named, stored, strict=True)]
+        return files, lambda name, offset, size: self._outputs.read(job.output, named[name], offset, size)
