@@ -20,9 +20,11 @@ from nwbstream.coordinator.server.client import ConversionClient
 from nwbstream.v1 import conversion_pb2 as pb
 from pynwb import NWBHDF5IO
 
+from .certificates import make_pki
 from .conftest import BUCKET, ECEPHYS, META_ONLY, SUBJECT, write_spikeglx_from_meta
-from .conversion_server import CLI, TOKENS, serving, write_config
+from .conversion_server import CLI, TOKENS, free_port, serving, write_config
 from .nwbcheck import assert_valid_nwb
+from .test_metrics import scrape
 
 METADATA = {
     "NWBFile": {"session_description": "rig session", "session_start_time": "2020-01-01T12:00:00+00:00"},
@@ -76,7 +78,11 @@ def lab_b_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, lab_b_root):
     """One coordinator for the module: lab-a reads the shared ecephys test data in place, lab-b its own folder."""
-    config = write_config(tmp_path_factory.mktemp("coordinator"), {"lab-a": ECEPHYS, "lab-b": lab_b_root})
+    config = write_config(
+        tmp_path_factory.mktemp("coordinator"),
+        {"lab-a": ECEPHYS, "lab-b": lab_b_root},
+        metrics=f"127.0.0.1:{free_port()}",
+    )
     with serving(config) as running:
         yield running
 
@@ -225,8 +231,6 @@ def test_cancel_mid_run_leaves_no_output(server):
 
 
 def test_a_service_down_is_retried_then_fails_with_its_reason(tmp_path):
-    from .conversion_server import free_port
-
     config = write_config(tmp_path, {"lab-a": ECEPHYS}, services={"ecephys": f"127.0.0.1:{free_port()}"})
     with serving(config) as running, client(running) as rig:
         (job,) = rig.submit(spec_text({"unreachable": INTAN}))
@@ -264,3 +268,60 @@ def test_two_replicas_share_one_postgresql(tmp_path, postgres_url):
         by_replica = [re.findall(r"job (\w+): done", server.log_text()) for server in (one, two)]
     assert sorted(by_replica[0] + by_replica[1]) == sorted(job.id for job in jobs)  # each once, by one replica
     assert all(by_replica), "each replica ran jobs (one worker each, two jobs at once)"
+
+
+def test_metrics_and_json_logs_follow_the_jobs(server):
+    with client(server) as rig:
+        (job,) = rig.submit(spec_text({"metered": INTAN}))
+        done = wait_final(rig, job.id)
+    address = yaml.safe_load(server.config.read_text())["metrics"]
+    samples = scrape(f"http://{address}/metrics")
+    assert samples[("nwbstream_jobs", frozenset({("state", "done")}))] >= 1
+    assert samples[("nwbstream_bytes_converted_total", frozenset())] >= done.bytes_total > 0
+    records = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    mine = [r for r in records if r.get("job_id") == job.id]
+    assert any("done" in r["message"] for r in mine) and any("running" in r["message"] for r in mine)
+
+
+def test_get_metadata_answers_what_the_files_and_the_spec_say(server):
+    with client(server) as rig:
+        (session,) = rig.get_metadata(spec_text({"look": INTAN}))
+    metadata = json.loads(session.metadata_json)
+    assert session.nwbfile_name == "look.nwb"
+    assert metadata["NWBFile"]["session_description"] == "rig session"
+    assert metadata["Ecephys"]["Device"][0]["name"] == "Intan"
+    assert "NWBFile" in json.loads(session.metadata_schema_json)["properties"]
+
+
+def test_a_spec_over_the_size_limit_is_refused(server):
+    padding = {"notes": "x" * (2**20)}
+    with client(server) as rig, pytest.raises(ConversionError, match="limit of 1048576 bytes"):
+        rig.submit(spec_text({"big": INTAN}, metadata={**METADATA, "NWBFile": {**METADATA["NWBFile"], **padding}}))
+
+
+def test_a_rig_uploads_its_folder_then_converts_it(server, tmp_path):
+    rig_folder = tmp_path / "session-7"
+    rig_folder.mkdir()
+    (rig_folder / "recording.rhd").write_bytes((ECEPHYS / "intan" / "sampledata.rhd").read_bytes())
+    with client(server, "lab-b") as rig:
+        folder = rig.upload(rig_folder)
+        assert folder == "session-7"
+        (job,) = rig.submit(spec_text({"uploaded": {"file_path": f"{folder}/recording.rhd"}}))
+        assert wait_final(rig, job.id).state == pb.JOB_STATE_DONE
+
+
+def test_tls_on_the_coordinator(tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    tls = {"cert": str(pki.server_cert), "key": str(pki.server_key)}
+    config = write_config(tmp_path, {"lab-a": ECEPHYS}, tls=tls)
+    with serving(config) as running:
+        with ConversionClient(running.address, TOKENS["lab-a"], tls_ca=pki.ca) as rig:
+            assert rig.list() == []
+        with ConversionClient(running.address, TOKENS["lab-a"]) as plaintext, pytest.raises(ConversionError):
+            plaintext.list()
+    open_to_all = write_config(tmp_path / "open", {"lab-a": ECEPHYS}, listen=f"0.0.0.0:{free_port()}")
+    refused = subprocess.run(
+        [*CLI, "serve", "coordinator", "--config", str(open_to_all)], capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "plaintext is allowed on loopback only" in refused.stderr
