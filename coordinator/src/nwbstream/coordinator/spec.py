@@ -129,17 +129,23 @@ def load_spec(path: Path, data_folder: Path | None = None) -> Spec:
     return parse_spec(text, str(path), path.parent if data_folder is None else data_folder)
 
 
-def parse_spec(text: str, name: str, data_folder: Path) -> Spec:
-    """A spec's YAML `text` (`name` says where it came from in errors), relative paths joined with `data_folder`."""
+def checked_yaml(text: str, name: str, schema: Mapping[str, Any]) -> Any:
+    """The YAML document `text`, valid against `schema`; errors name `name` and the key at fault."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConversionError(f"{name}: not valid YAML: {error}") from None
     try:
-        jsonschema.validate(raw, SPEC_SCHEMA)
+        jsonschema.validate(raw, schema)
     except jsonschema.ValidationError as error:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConversionError(f"{name}: {where}: {error.message}") from None
+    return raw
+
+
+def parse_spec(text: str, name: str, data_folder: Path) -> Spec:
+    """A spec's YAML `text` (`name` says where it came from in errors), relative paths joined with `data_folder`."""
+    raw = checked_yaml(text, name, SPEC_SCHEMA)
     return Spec(
         sessions=_sessions(raw, name, data_folder),
         backend=raw.get("backend", "hdf5"),

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
 from nwbstream.v1.transport import is_loopback
 
 from ..errors import ConversionError
+from ..spec import checked_yaml
 from ..tls import TLSFiles
 
 __all__ = ["CONFIG_SCHEMA", "Lab", "Limits", "ServerConfig", "TLSFiles", "is_loopback", "load_config"]
@@ -144,16 +143,10 @@ class ServerConfig:
 def load_config(path: Path) -> ServerConfig:
     """The checked configuration; a ConversionError names the file and the key at fault."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except OSError as error:
         raise ConversionError(f"{path}: cannot read the configuration: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConversionError(f"{path}: not valid YAML: {error}") from None
-    try:
-        jsonschema.validate(raw, CONFIG_SCHEMA)
-    except jsonschema.ValidationError as error:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConversionError(f"{path}: {where}: {error.message}") from None
+    raw = checked_yaml(text, str(path), CONFIG_SCHEMA)
     base = path.parent
 
     def local(value: str | None) -> Path | None:
