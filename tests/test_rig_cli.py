@@ -193,10 +193,10 @@ def good_token(monkeypatch, canned):
 
 
 def test_submit_prints_one_id_per_session(capsys, canned, good_token, spec):
-    assert main(["submit", "spec.yml", "--overwrite", "--stub", "--backend", "zarr"]) == 0
+    assert main(["submit", "spec.yml", "--stub", "--backend", "zarr"]) == 0
     assert capsys.readouterr().out == "j1\nj2\n"
     assert canned.submitted[-1] == pb.SubmitRequest(
-        spec_yaml="data_interfaces: {}\n", spec_name="spec.yml", overwrite=True, stub=True, backend="zarr"
+        spec_yaml="data_interfaces: {}\n", spec_name="spec.yml", stub=True, backend="zarr"
     )
 
 

@@ -22,7 +22,6 @@ def add_rig_commands(commands: argparse._SubParsersAction) -> None:
     submit = commands.add_parser("submit", help="submit a spec to a conversion service; prints one job id per session")
     submit.add_argument("spec", type=Path, help="NeuroConv YAML specification (paths relative to the lab's data root)")
     submit.add_argument("--wait", action="store_true", help="follow the jobs to their end (progress on stderr)")
-    submit.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     submit.add_argument("--stub", action="store_true", help="convert only the first seconds of every stream")
     submit.add_argument("--backend", choices=["hdf5", "zarr"], help="overrides the spec's `backend`")
     submit.set_defaults(run=_submit)
@@ -104,7 +103,7 @@ def _submit(args: argparse.Namespace) -> int:
     except OSError as error:
         raise ConversionError(f"{args.spec}: cannot read the spec: {error.strerror}") from None
     with client_from_args(args) as client:
-        jobs = client.submit(spec_yaml, args.spec.name, args.overwrite, args.stub, args.backend or "")
+        jobs = client.submit(spec_yaml, args.spec.name, args.stub, args.backend or "")
         for job in jobs:
             print(job.id, flush=True)
         if not args.wait:

@@ -45,13 +45,9 @@ class ConversionClient:
     def close(self) -> None:
         self._channel.close()
 
-    def submit(
-        self, spec_yaml: str, spec_name: str = "", overwrite: bool = False, stub: bool = False, backend: str = ""
-    ) -> list[pb.Job]:
+    def submit(self, spec_yaml: str, spec_name: str = "", stub: bool = False, backend: str = "") -> list[pb.Job]:
         """One queued job per session of the spec, in the spec's order."""
-        request = pb.SubmitRequest(
-            spec_yaml=spec_yaml, spec_name=spec_name, overwrite=overwrite, stub=stub, backend=backend
-        )
+        request = pb.SubmitRequest(spec_yaml=spec_yaml, spec_name=spec_name, stub=stub, backend=backend)
         return list(self._call(self._stub.Submit, request).jobs)
 
     def get(self, job_id: str) -> pb.Job:
