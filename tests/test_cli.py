@@ -213,19 +213,29 @@ def test_stub_writes_at_most_two_seconds(tmp_path, ecephys_address):
             assert np.all(np.asarray(nwbfile.units["spike_times"][row]) < 2.0)
 
 
-def test_dandi_upload_in_a_spec_is_not_silently_dropped(tmp_path, ecephys_address, spikeglx_folder):
+def test_dandi_upload_in_a_spec_names_validates_and_keeps_the_file(tmp_path, ecephys_address, spikeglx_folder):
+    """NeuroConv's `upload_to_dandiset`: a Dandiset id that is not one fails the sessions' check (nothing written);
+    with one, the file lands under DANDI's name in `<output>/<dandiset>/`, passes dandi's validator, and without
+    DANDI_API_KEY is not uploaded, saying so."""
     source = {"AP": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"}}
-    spec = write_spec(
-        tmp_path / "spec.yml",
-        {"x.nwb": {"source_data": source}},
-        {"AP": "SpikeGLXRecordingInterface"},
-        upload_to_dandiset="000123",
-    )
+    interfaces = {"AP": "SpikeGLXRecordingInterface"}
+    metadata = {"NWBFile": {"session_id": "day1", "session_description": "d"}, "Subject": SUBJECT}
+    session = {"x": {"source_data": source, "metadata": metadata}}
+    spec = write_spec(tmp_path / "spec.yml", session, interfaces, upload_to_dandiset="12")
     out = tmp_path / "missing"
     result = run("convert", str(spec), "--output-folder", str(out), "--service", f"ecephys={ecephys_address}")
-    assert result.returncode != 0  # no Subject in the metadata
-    assert f"{spec}: upload_to_dandiset is not supported yet" in result.stderr
+    assert result.returncode != 0
+    assert "upload_to_dandiset '12': expected a six-digit Dandiset id" in result.stderr
     assert not out.exists()  # a session failed its check: the output folder is not even created
+
+    spec = write_spec(tmp_path / "spec.yml", session, interfaces, upload_to_dandiset="000123")
+    result = run("convert", str(spec), "--output-folder", str(out), "--service", f"ecephys={ecephys_address}", "--stub")
+    assert result.returncode == 0, result.stderr
+    organized = out / "000123" / "sub-mouse01" / "sub-mouse01_ses-day1.nwb"
+    assert organized.is_file() and not (out / "x.nwb").exists()
+    assert f"{organized}: not uploaded to DANDI: set DANDI_API_KEY" in result.stderr
+    with NWBHDF5IO(organized, "r") as io:
+        assert io.read().subject.subject_id == SUBJECT["subject_id"]
 
 
 def test_neuroconv_defaults_spec_folder_for_data_and_output(tmp_path, ecephys_address, spikeglx_folder):

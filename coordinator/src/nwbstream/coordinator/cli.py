@@ -15,6 +15,7 @@ import yaml
 from .alignment.maps import ClockMap
 from .alignment.record import describe
 from .converter import Converter
+from .dandi import dandi_name, dandiset_id, organize_for_dandiset
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .pipeline import DEFAULT_WINDOW
@@ -122,12 +123,6 @@ def _addresses(values: Sequence[str]) -> dict[str, str]:
 def _convert(args: argparse.Namespace) -> int:
     spec: Spec = load_spec(args.spec, args.data_folder)
     output_folder: Path = args.spec.parent if args.output_folder is None else args.output_folder
-    if spec.upload_to_dandiset:
-        print(
-            f"nwbstream: warning: {args.spec}: upload_to_dandiset is not supported yet; "
-            f"the files stay in {output_folder}",
-            file=sys.stderr,
-        )
     # pynwb takes ~3 s to import: load the writer while the services start and the sessions are checked, and
     # wait for it before converting, so that two threads never import its modules at once.
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
@@ -157,8 +152,22 @@ def _convert(args: argparse.Namespace) -> int:
                     progress=not args.no_progress,
                     provenance=provenance[job.name].result(),
                 )
+                if spec.upload_to_dandiset:
+                    path = _to_dandi(
+                        path, merge_metadata([converter.get_metadata()], job.metadata), spec, output_folder
+                    )
             print(f"{job.name}: wrote {path}")
     return 0
+
+
+def _to_dandi(path: Path, metadata: dict, spec: Spec, output_folder: Path) -> Path:
+    """NeuroConv's `upload_to_dandiset`: the file moved to its DANDI name in `<output folder>/<dandiset id>/`,
+    validated by dandi, and uploaded when DANDI_API_KEY holds a key (dandi's main instance)."""
+    api_key = os.environ.get("DANDI_API_KEY", "")
+    organized, outcome = organize_for_dandiset(path, metadata, spec.upload_to_dandiset, output_folder, "dandi", api_key)
+    if not outcome["uploaded"]:
+        print(f"nwbstream: {organized}: not uploaded to DANDI: set DANDI_API_KEY to upload", file=sys.stderr)
+    return organized
 
 
 def _check_sessions(
@@ -178,6 +187,9 @@ def _check_sessions(
             with Converter(job.interfaces, services, alignment=job.alignment) as converter:
                 converter.check(job.metadata, spec.backend_configuration, job.conversion_options, backend)
                 clock_maps[job.name] = converter.clock_maps()
+                if spec.upload_to_dandiset:  # named as DANDI wants before anything is written
+                    dandiset_id(spec.upload_to_dandiset)
+                    dandi_name(merge_metadata([converter.get_metadata()], job.metadata))
         except ConversionError as error:
             problems.append(f"{where}: {error}")
     if problems:

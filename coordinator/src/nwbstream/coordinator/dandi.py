@@ -103,6 +103,29 @@ def upload(folder: Path, dandiset: str, instance: str, api_key: str) -> None:
                 os.environ[variable] = before
 
 
+def organize_for_dandiset(
+    path: Path, metadata: Mapping[str, Any], dandiset: str, parent: Path, instance: str, api_key: str
+) -> tuple[Path, dict[str, Any]]:
+    """Moves a written file to its DANDI name in the dandiset folder `parent/<id>/`, checks it with dandi's
+    validator (a ConversionError lists what it refuses), and uploads it when `api_key` is given. Returns where the
+    file now is and what happened, for the user: {dandiset, path, instance, uploaded, reason}."""
+    name = dandi_name(metadata)
+    number = dandiset_id(dandiset)
+    folder = dandiset_folder(parent, number)
+    organized = folder / name
+    organized.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, organized)
+    problems = validate_for_dandi(organized)
+    if problems:
+        raise ConversionError(f"{name}: DANDI's validator refuses it: {'; '.join(problems)}")
+    outcome: dict[str, Any] = {"dandiset": number, "path": name, "instance": instance, "uploaded": bool(api_key)}
+    if api_key:
+        upload(folder, number, instance, api_key)
+    else:
+        outcome["reason"] = "no DANDI API key: the file was organized and validated, not uploaded"
+    return organized, outcome
+
+
 def _label(value: Any) -> str:
     return _NOT_IN_A_LABEL.sub("-", str(value))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..converter import Converter
+from ..dandi import organize_for_dandiset
 from ..errors import ConversionError, ServiceUnavailable
 from ..metadata import merge_metadata
 from ..provenance import provenance_in_background
@@ -212,7 +213,13 @@ class Runner:
         report = validate_output(path)
         name, dandi = session.nwbfile_name, None
         if spec.upload_to_dandiset:
-            path, name, dandi = organize_for_dandi(path, metadata, spec.upload_to_dandiset, self._config)
+            config = self._config
+            api_key = os.environ.get(config.dandi_api_key_env, "")
+            dandi_parent = path.parent / "dandi"
+            path, dandi = organize_for_dandiset(
+                path, metadata, spec.upload_to_dandiset, dandi_parent, config.dandi_instance, api_key
+            )
+            name = dandi["path"]
         check(-1, -1)
         location = self._outputs.publish(job.lab, job.id, path, name)
         shutil.rmtree(staging, ignore_errors=True)
@@ -259,29 +266,3 @@ def validate_output(path: Path) -> dict[str, Any]:
     if not report.ok:
         raise ValidationFailed(f"{path.name}: does not validate: {report.summary()}", report.to_json())
     return report.to_json()
-
-
-def organize_for_dandi(
-    path: Path, metadata: dict[str, Any], dandiset: str, config: ServerConfig
-) -> tuple[Path, str, dict[str, Any]]:
-    """The file moved to DANDI's name in a dandiset folder beside it, validated by dandi's validator and, when the
-    configured variable holds an API key, uploaded. Returns its new path, its name and the outcome for the job."""
-    from ..dandi import dandi_name, dandiset_folder, dandiset_id, upload, validate_for_dandi
-
-    number = dandiset_id(dandiset)
-    name = dandi_name(metadata)
-    organized = dandiset_folder(path.parent / "dandi", number) / name
-    organized.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, organized)
-    outcome: dict[str, Any] = {"dandiset": number, "path": name, "instance": config.dandi_instance}
-    problems = validate_for_dandi(organized)
-    if problems:
-        raise ValidationFailed(f"{name}: DANDI's validator refuses it: {'; '.join(problems)}", {"dandi": problems})
-    api_key = os.environ.get(config.dandi_api_key_env, "")
-    if api_key:
-        upload(organized.parent.parent, number, config.dandi_instance, api_key)
-        outcome["uploaded"] = True
-    else:
-        outcome["uploaded"] = False
-        outcome["reason"] = f"no DANDI API key in ${config.dandi_api_key_env}: the file stays in the outputs"
-    return organized, name, outcome
