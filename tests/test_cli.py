@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -386,3 +388,33 @@ def test_serve_refuses_a_port_in_use(ecephys_address):
     result = run("serve", "ecephys", "--port", port, timeout=120)
     assert result.returncode != 0
     assert f"127.0.0.1:{port}: cannot listen there" in result.stderr
+
+
+def test_sigterm_mid_write_removes_the_partial_file_and_says_so(tmp_path):
+    """What Kubernetes sends: the conversion stops as on Ctrl-C, no partial file and no embedded-services folder
+    left behind, exit status 143 with a message."""
+    session = tmp_path / "long"
+    session.mkdir()
+    write_spikeglx_from_meta(session, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 300_000, seed=4)
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"long": {"source_data": {"AP": {"folder_path": str(session), "stream_id": "imec0.ap"}}}},
+        {"AP": "SpikeGLXRecordingInterface"},
+        metadata={"NWBFile": {"session_description": "d"}, "Subject": SUBJECT},
+    )
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [*CLI, "convert", str(spec), "--output-folder", str(out), "--no-progress", "--window", "2"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert wait_for(lambda: any(p.stat().st_size > 0 for p in out.glob(".long.*.partial.nwb")), timeout=120)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "terminated (SIGTERM); nothing was left at the output path" in stderr
+    assert "Traceback" not in stderr
+    assert list(out.iterdir()) == []
+    assert list(scratch.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from .converter import Converter
 from .dandi import dandi_name, dandiset_id, organize_for_dandiset
 from .errors import ConversionError
 from .metadata import merge_metadata
+from .output_folder import check_writable
 from .pipeline import DEFAULT_WINDOW
 from .provenance import provenance_in_background
 from .rig import add_rig_commands
@@ -43,17 +45,30 @@ SERVE_TLS_OPTIONS = {  # passed as they are to the service, which checks them (p
 }
 
 
+class Terminated(BaseException):
+    """SIGTERM (what Kubernetes and service managers send): unwinds like Ctrl-C, so the partial output and the
+    embedded services' folder are removed on the way out."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
     except ConversionError as error:
         print(f"nwbstream: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("nwbstream: interrupted", file=sys.stderr)
+        print("nwbstream: interrupted; nothing was left at the output path", file=sys.stderr)
         return 130
+    except Terminated:
+        print("nwbstream: terminated (SIGTERM); nothing was left at the output path", file=sys.stderr)
+        return 143
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,6 +138,7 @@ def _addresses(values: Sequence[str]) -> dict[str, str]:
 def _convert(args: argparse.Namespace) -> int:
     spec: Spec = load_spec(args.spec, args.data_folder)
     output_folder: Path = args.spec.parent if args.output_folder is None else args.output_folder
+    check_writable(output_folder)
     # pynwb takes ~3 s to import: load the writer while the services start and the sessions are checked, and
     # wait for it before converting, so that two threads never import its modules at once.
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)

@@ -23,6 +23,7 @@ from .cached_specs import prune_cached_namespaces
 from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout
+from .output_folder import check_writable, write_failure
 from .pipeline import ChunkReader, Transfer, pull_chunks, service_chunks
 from .placeholder import LayoutOnlyData
 from .progress import ProgressBars
@@ -56,6 +57,7 @@ def write_nwbfile(
     (provenance.py); every bulk dataset's chunks come from its service, unless `readers` names where they come
     from. An exception `on_chunk` raises stops the conversion (nothing left at `path`) and goes on to the caller."""
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+    check_writable(path.parent)  # before the layout: Zarr on a read-only folder fails with a bare KeyError
     try:
         nwbfile, placed = _lay_out(metadata, objects, backend, provenance)
         if alignment is not None:
@@ -80,6 +82,9 @@ def write_nwbfile(
         if path.exists():
             _remove(path)
         os.replace(partial, path)
+    except OSError as error:
+        _remove(partial)
+        raise write_failure(path, error) from None
     except BaseException:
         _remove(partial)
         raise
