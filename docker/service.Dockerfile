@@ -10,7 +10,9 @@ ARG GRPCIO_TOOLS_VERSION=1.85.1
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/opt/nwbstream/venv
 RUN pip install --no-cache-dir "uv==${UV_VERSION}" "grpcio-tools==${GRPCIO_TOOLS_VERSION}"
 WORKDIR /src
-# Dependencies first (the layer that changes least), from services/<modality>/uv.lock alone.
+# Dependencies first (the layer that changes least), from services/<modality>/uv.lock alone; the root manifest
+# (not its lock) says where services/common finds nwbstream-proto.
+COPY pyproject.toml ./
 COPY proto/pyproject.toml proto/
 COPY services/common/pyproject.toml services/common/
 COPY services/${MODALITY}/pyproject.toml services/${MODALITY}/uv.lock services/${MODALITY}/
