@@ -160,3 +160,26 @@ livenessProbe:
   mountPath: {{ .Values.outputs.mountPath }}
 {{- end }}
 {{- end -}}
+
+{{/* Where a pod may run: nodeSelector, tolerations, affinity of one settings block (a service's, the coordinator's). */}}
+{{- define "nwbstream.scheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "nwbstream.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
