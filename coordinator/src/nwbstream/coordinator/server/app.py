@@ -26,7 +26,7 @@ from .config import ServerConfig, load_config
 from .logs import configure_json_logging
 from .metrics import ConversionMetrics, start_metrics_server
 from .outputs import open_outputs
-from .runner import Runner
+from .runner import Runner, ServicesFor, executor_for
 from .servicer import ConversionServicer
 from .store import open_store
 
@@ -53,25 +53,12 @@ def running(config: ServerConfig) -> Iterator[str]:
     """The conversion service, serving while the block runs; yields the address it listens on."""
     store = open_store(config.store)
     try:
-        store.release(config.replica)  # this replica restarted: its jobs are taken back at once
         outputs = open_outputs(config.outputs, config.staging)
         metrics = ConversionMetrics(store.counts)
         if config.metrics:
             start_metrics_server(metrics, config.metrics, config.tls)
-        embedded = set(installed_services()) - set(config.services)
-        with ServiceSet(addresses={}, embedded=embedded) as local:
-
-            def services_for(needs: Collection[str]) -> ServiceSet:
-                return ServiceSet(
-                    addresses={**local.addresses, **config.services},
-                    needs=needs,
-                    start_timeout=JOB_SERVICE_TIMEOUT,
-                    embedded=(),
-                    tls=config.services_tls,
-                    on_chunk=metrics.observe_chunk,
-                )
-
-            runner = Runner(config, store, outputs, services_for, metrics)
+        with job_services(config, metrics) as services_for:
+            runner = Runner(config, store, executor_for(config, outputs, services_for), metrics)
             server = _grpc_server(config, ConversionServicer(config, store, outputs, services_for))
             runner.start()
             try:
@@ -81,6 +68,26 @@ def running(config: ServerConfig) -> Iterator[str]:
                 runner.stop()
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[ServicesFor]:
+    """`services_for(interface names)`, a job's connected ServiceSet: the configured services, and embedded ones
+    (started here, stopped at the end) for the modalities the configuration does not place elsewhere."""
+    embedded = set(installed_services()) - set(config.services)
+    with ServiceSet(addresses={}, embedded=embedded) as local:
+
+        def services_for(needs: Collection[str]) -> ServiceSet:
+            return ServiceSet(
+                addresses={**local.addresses, **config.services},
+                needs=needs,
+                start_timeout=JOB_SERVICE_TIMEOUT,
+                embedded=(),
+                tls=config.services_tls,
+                on_chunk=metrics.observe_chunk,
+            )
+
+        yield services_for
 
 
 def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Server:

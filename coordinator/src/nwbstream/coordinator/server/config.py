@@ -16,10 +16,15 @@ replica: <host name>:<port>                         # a restarted replica of the
 metrics: null                                       # host:port of the Prometheus endpoint
 staging: null                                       # local folder for outputs bound for S3 (default: a temp one)
 dandi: {instance: dandi, api_key_env: DANDI_API_KEY}
+runner: {kind: inprocess}                           # or kubernetes: each job in a Kubernetes Job (RunnerConfig)
+
+The environment variable NWBSTREAM_STORE, when set, replaces `store:` (a password kept in a Secret).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,18 +36,46 @@ from ..errors import ConversionError
 from ..spec import checked_yaml
 from ..tls import TLSFiles
 
-__all__ = ["CONFIG_SCHEMA", "Lab", "Limits", "ServerConfig", "TLSFiles", "is_loopback", "load_config"]
+__all__ = ["CONFIG_SCHEMA", "Lab", "Limits", "RunnerConfig", "ServerConfig", "TLSFiles", "is_loopback", "load_config"]
 
 _HOST_PORT = {"type": "string", "pattern": r"^\[?[A-Za-z0-9_.:\-]+\]?:\d{1,5}$"}
 _PATH_OR_NULL = {"type": ["string", "null"]}
 _POSITIVE = {"type": "integer", "minimum": 1}
+_STORE = {"type": "string", "pattern": "^(sqlite:///|postgres(ql)?://)"}
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_OBJECTS = {"type": "array", "items": {"type": "object"}}
+_RUNNER_SCHEMA = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"enum": ["inprocess", "kubernetes"]},
+        "namespace": {"type": ["string", "null"]},
+        "image": {"type": "string", "minLength": 1},
+        "image_pull_policy": {"enum": ["Always", "IfNotPresent", "Never"]},
+        "service_account": {"type": ["string", "null"]},
+        "config_map": {"type": "string", "minLength": 1},
+        "env_from_secrets": _NAMES,
+        "volumes": _OBJECTS,
+        "volume_mounts": _OBJECTS,
+        "resources": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"requests": {"type": "object"}, "limits": {"type": "object"}},
+        },
+        "node_selector": {"type": "object", "additionalProperties": {"type": "string"}},
+        "tolerations": _OBJECTS,
+        "backoff_limit": {"type": "integer", "minimum": 0},
+        "ttl_seconds_after_finished": {"type": ["integer", "null"], "minimum": 0},
+        "active_deadline_seconds": {"type": ["integer", "null"], "minimum": 1},
+    },
+}
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["listen", "store", "outputs", "labs"],
+    "required": ["listen", "outputs", "labs"],  # and `store`, unless NWBSTREAM_STORE is set
     "additionalProperties": False,
     "properties": {
         "listen": _HOST_PORT,
-        "store": {"type": "string", "pattern": "^(sqlite:///|postgres(ql)?://)"},
+        "store": _STORE,
         "outputs": {"type": "string", "minLength": 1},
         "labs": {
             "type": "object",
@@ -95,8 +128,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"instance": {"type": "string"}, "api_key_env": {"type": "string"}},
         },
+        "runner": _RUNNER_SCHEMA,
     },
 }
+STORE_ENV = "NWBSTREAM_STORE"
 
 
 @dataclass(frozen=True)
@@ -117,6 +152,29 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class RunnerConfig:
+    """Who runs a claimed job: this process (inprocess), or a Kubernetes Job per job (the rest of the keys)."""
+
+    kind: str = "inprocess"
+    namespace: str | None = None  # None: the namespace of the coordinator's own pod
+    image: str = ""
+    image_pull_policy: str = "IfNotPresent"
+    service_account: str | None = None
+    config_map: str = "nwbstream-coordinator"  # holds coordinator.yml, mounted at /etc/nwbstream
+    env_from_secrets: tuple[str, ...] = ()
+    volumes: tuple[dict[str, Any], ...] = ()
+    volume_mounts: tuple[dict[str, Any], ...] = ()
+    resources: dict[str, Any] = field(
+        default_factory=lambda: {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "8Gi"}}
+    )
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
+    backoff_limit: int = 0
+    ttl_seconds_after_finished: int | None = 3600
+    active_deadline_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     listen: str
     store: str
@@ -134,6 +192,7 @@ class ServerConfig:
     staging: Path | None = None
     dandi_instance: str = "dandi"
     dandi_api_key_env: str = "DANDI_API_KEY"
+    runner: RunnerConfig = RunnerConfig()
 
     @property
     def outputs_on_s3(self) -> bool:
@@ -159,7 +218,7 @@ def load_config(path: Path) -> ServerConfig:
     outputs = raw["outputs"] if raw["outputs"].startswith("s3://") else str(local(raw["outputs"]))
     config = ServerConfig(
         listen=raw["listen"],
-        store=raw["store"],
+        store=_store(path, raw),
         outputs=outputs,
         labs={
             name: Lab(name, lab["token_sha256"].lower(), local(lab["data_root"]))  # type: ignore[arg-type]
@@ -179,9 +238,27 @@ def load_config(path: Path) -> ServerConfig:
         staging=local(raw.get("staging")),
         dandi_instance=dandi.get("instance", "dandi"),
         dandi_api_key_env=dandi.get("api_key_env", "DANDI_API_KEY"),
+        runner=_runner(raw.get("runner") or {}),
     )
     _check(path, config)
     return config
+
+
+def _store(path: Path, raw: dict[str, Any]) -> str:
+    """$NWBSTREAM_STORE, else `store:`."""
+    url = os.environ.get(STORE_ENV)
+    if not url:
+        if "store" not in raw:
+            raise ConversionError(f"{path}: no store: give `store:` or set ${STORE_ENV}")
+        return raw["store"]
+    if not re.match(_STORE["pattern"], url):
+        raise ConversionError(f"${STORE_ENV}: expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB")
+    return url
+
+
+def _runner(raw: dict[str, Any]) -> RunnerConfig:
+    sequences = ("env_from_secrets", "volumes", "volume_mounts", "tolerations")
+    return RunnerConfig(**{key: tuple(value) if key in sequences else value for key, value in raw.items()})
 
 
 def _check(path: Path, config: ServerConfig) -> None:
@@ -200,6 +277,8 @@ def _check(path: Path, config: ServerConfig) -> None:
     for lab in config.labs.values():
         if not lab.data_root.is_dir():
             raise ConversionError(f"{path}: labs/{lab.name}/data_root: {lab.data_root} is not a folder")
+    if config.runner.kind == "kubernetes" and not config.runner.image:
+        raise ConversionError(f"{path}: runner: kind kubernetes needs `image` (the coordinator's image for the Jobs)")
     hashes = [lab.token_sha256 for lab in config.labs.values()]
     if len(set(hashes)) != len(hashes):
         raise ConversionError(f"{path}: labs: two labs share one token")

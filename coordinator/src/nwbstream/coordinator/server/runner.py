@@ -1,69 +1,43 @@
-"""Runs the jobs this replica claims: convert one session, validate the file, publish it, record the outcome.
+"""Runs the jobs this replica claims, and records how each ended.
 
 Each worker thread claims one job at a time from the store (which enforces the limits across every replica), holds
-it with a lease renewed in the background, and ends it in one of three ways: done (validated and published), failed
-(bad input, a file that does not validate, a service still unreachable after the configured attempts: never retried)
-or cancelled. A service out of reach sends the job back to the queue with a growing pause. A replica told to stop
-gives its running jobs back to the queue; one that dies loses its lease, and another replica (or itself, restarted)
-takes them over.
+it with a lease renewed in the background, hands it to the executor the configuration chooses, and records the
+outcome: done, failed (bad input, a file that does not validate, a service still unreachable after the configured
+attempts, a Kubernetes Job that died: never retried), cancelled, or back to the queue with a growing pause (a
+service out of reach). The executor runs the job in this process (inprocess.py) or in a Kubernetes Job
+(kubernetes_jobs.py), whose pod runs it in-process under this replica's claim (`nwbstream run-job`).
+
+A replica told to stop gives its in-process jobs back to the queue and leaves its Kubernetes Jobs running (their
+pods hold the claim); one that dies loses its lease, and another replica (or itself, restarted) takes its jobs over.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Collection
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ..converter import Converter
-from ..dandi import organize_for_dandiset
 from ..errors import ConversionError, ServiceUnavailable
-from ..metadata import merge_metadata
-from ..provenance import provenance_in_background
 from ..services import ServiceSet
-from ..spec import SessionJob, Spec, parse_spec
 from .config import ServerConfig
 from .logs import job_context
 from .metrics import ConversionMetrics
-from .paths import confine_spec, hide_root
+from .outcomes import Cancelled, ClaimLost, JobFailed, Stopping, ValidationFailed
+from .paths import hide_root
 from .store import JobRecord, JobState, JobStore
+from .store.base import ACTIVE_STATES
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often an idle worker asks for work
-REPORT_SECONDS = 0.5  # how often a running job's progress is written and its cancel flag read
 
 ServicesFor = Callable[[Collection[str]], ServiceSet]
 
 
-class Cancelled(Exception):
-    """The lab cancelled the job."""
-
-
-class ClaimLost(Exception):
-    """Another replica took the job over (this one's lease ran out): stop without writing anything."""
-
-
-class Stopping(Exception):
-    """This replica is shutting down: the job goes back to the queue."""
-
-
-def job_spec(config: ServerConfig, job: JobRecord) -> tuple[Spec, SessionJob]:
-    """The job's spec, its paths confined to the lab's data root, and its session."""
-    root = config.labs[job.lab].data_root
-    spec = parse_spec(job.spec_yaml, job.spec_name or "spec", root)
-    confine_spec(spec, root)
-    for session in spec.sessions:
-        if session.name == job.session:
-            return spec, session
-    raise ConversionError(f"{job.spec_name or 'spec'}: no session {job.session}")
-
-
 class Lease(threading.Thread):
-    """Renews a claim every third of its length; `lost` once the store refuses (the job was taken over)."""
+    """Renews a claim every third of its length; `lost` once the store refuses (the job was taken over or ended)."""
 
     def __init__(self, store: JobStore, job_id: str, replica: str, seconds: float) -> None:
         super().__init__(name=f"lease {job_id}", daemon=True)
@@ -82,32 +56,99 @@ class Lease(threading.Thread):
         self.join()
 
 
+class Hold:
+    """One claim of a job (its replica and attempt), as the executor running it sees it."""
+
+    def __init__(self, store: JobStore, replica: str, job: JobRecord, lease: Lease, stopping: threading.Event):
+        self._store, self._replica, self._job, self._lease, self._stopping = store, replica, job, lease, stopping
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleeps, or less when this process is told to stop; True then."""
+        return self._stopping.wait(seconds)
+
+    def current(self) -> JobRecord | None:
+        """The job as stored, or None once this claim no longer holds it: it ended, went back to the queue, or was
+        claimed again (the attempt tells two claims of one replica apart)."""
+        job = self._store.get(self._job.id)
+        held = (
+            job is not None
+            and job.state in ACTIVE_STATES
+            and job.claimed_by == self._replica
+            and job.attempts == self._job.attempts
+        )
+        return job if held else None
+
+    def update(self, **fields: Any) -> None:
+        if not self._store.update(self._job.id, self._replica, **fields):
+            raise ClaimLost()
+
+    def check(self) -> None:
+        """Raises how the job must stop now, if it must: claim lost, cancelled (before stopping: a cancelled job is
+        not given back) or this process stopping."""
+        if self._lease.lost:
+            raise ClaimLost()
+        current = self.current()
+        if current is None:
+            raise ClaimLost()
+        if current.cancel_requested:
+            raise Cancelled()
+        if self.stopping:
+            raise Stopping()
+
+
+@dataclass(frozen=True)
+class Done:
+    output: str  # where the file was published
+    report: dict[str, Any]  # the validation report
+    dandi: dict[str, Any] | None  # the DANDI outcome, when the spec asks for one
+
+
+class Executor(Protocol):
+    """Runs one claimed job; the Runner holds the claim and records what `run` returns or raises."""
+
+    outlives_process: bool  # its jobs go on after this process stops: a restart must not take them back at once
+
+    def run(self, job: JobRecord, hold: Hold) -> Done | None:
+        """Done, or None when the outcome is not this process's to record (the Job's pod recorded it, another
+        claim holds the job, or the job goes on after this process stops); or raises an exception of outcomes.py,
+        ServiceUnavailable or ConversionError."""
+        ...
+
+
+def executor_for(config: ServerConfig, outputs: Any, services_for: ServicesFor) -> Executor:
+    """The executor `runner.kind` names."""
+    if config.runner.kind == "kubernetes":
+        from .kubernetes_jobs import KubernetesJobs  # the Kubernetes client loads only when it is used
+
+        return KubernetesJobs(config)
+    from .inprocess import InProcess
+
+    return InProcess(config, outputs, services_for)
+
+
 class Runner:
-    def __init__(
-        self,
-        config: ServerConfig,
-        store: JobStore,
-        outputs: Any,
-        services_for: ServicesFor,
-        metrics: ConversionMetrics,
-    ) -> None:
-        """`services_for(interface names)` gives a connected ServiceSet for one job (closed by the runner)."""
+    def __init__(self, config: ServerConfig, store: JobStore, executor: Executor, metrics: ConversionMetrics):
         self._config = config
         self._metrics = metrics
         self._store = store
-        self._outputs = outputs
-        self._services_for = services_for
+        self._executor = executor
         self._stop = threading.Event()
         self._workers = [
             threading.Thread(target=self._work, name=f"worker {i}", daemon=True) for i in range(config.limits.workers)
         ]
 
     def start(self) -> None:
+        if not self._executor.outlives_process:
+            self._store.release(self._config.replica)  # this replica restarted: its jobs are taken back at once
         for worker in self._workers:
             worker.start()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Stops claiming; running jobs stop at their next chunk and go back to the queue."""
+        """Stops claiming; in-process jobs stop at their next chunk and go back to the queue, Kubernetes Jobs go on."""
         self._stop.set()
         for worker in self._workers:
             worker.join(timeout)
@@ -130,23 +171,25 @@ class Runner:
                 self._stop.wait(POLL_SECONDS)
                 continue
             with job_context(job.id):
-                self._run(job)
+                self.run(job)
 
-    def _run(self, job: JobRecord) -> None:
+    def run(self, job: JobRecord) -> None:
+        """Runs a job this replica holds to its outcome, renewing the claim meanwhile, and records the outcome."""
         config, store = self._config, self._store
         lease = Lease(store, job.id, config.replica, config.lease_seconds)
         lease.start()
         log.info("job %s: running %s (attempt %d)", job.id, job.session, job.attempts)
         try:
-            self._outputs.remove_partials(job.lab, job.id)  # what a killed run of this job left
-            location, report, dandi = self._convert(job, lease)
-            store.finish(job.id, config.replica, JobState.DONE, output=location, report=report, dandi=dandi)
-            log.info("job %s: done, %s", job.id, location)
+            done = self._executor.run(job, Hold(store, config.replica, job, lease, self._stop))
+            if done is not None:
+                fields = {"output": done.output, "report": done.report, "dandi": done.dandi}
+                store.finish(job.id, config.replica, JobState.DONE, **fields)
+                log.info("job %s: done, %s", job.id, done.output)
         except Cancelled:
             store.finish(job.id, config.replica, JobState.CANCELLED, error="cancelled")
             log.info("job %s: cancelled", job.id)
         except ClaimLost:
-            log.warning("job %s: taken over by another replica; stopped here", job.id)
+            log.warning("job %s: taken over by another claim; stopped here", job.id)
         except Stopping:
             store.requeue(job.id, config.replica, "the coordinator stopped while running it", time.time())
         except ServiceUnavailable as error:
@@ -160,6 +203,9 @@ class Runner:
         except ValidationFailed as failure:
             self._metrics.record_error("invalid_output")
             self._fail(job, failure, report=failure.report)
+        except JobFailed as error:
+            self._metrics.record_error("job_failed")
+            self._fail(job, error)
         except ConversionError as error:
             self._metrics.record_error("bad_input")
             self._fail(job, error)
@@ -169,7 +215,6 @@ class Runner:
             self._fail(job, f"internal error: {type(error).__name__}: {error}")
         finally:
             lease.end()
-            self._outputs.remove_partials(job.lab, job.id)
 
     def _words(self, job: JobRecord, error: object) -> str:
         """What the lab reads: the error without the absolute location of its data root."""
@@ -179,90 +224,3 @@ class Runner:
         reason = self._words(job, error)
         self._store.finish(job.id, self._config.replica, JobState.FAILED, error=reason, **fields)
         log.error("job %s: failed: %s", job.id, reason)
-
-    def _convert(self, job: JobRecord, lease: Lease) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-        """Converts, validates and publishes; returns the output's location, the validation report and the DANDI
-        outcome."""
-        spec, session = job_spec(self._config, job)
-        root = self._config.labs[job.lab].data_root
-        sessions = {session.name: session.interfaces}
-        provenance = provenance_in_background(job.spec_yaml, job.spec_name, sessions, root)[session.name]
-        check = self._checker(job, lease)
-        staging = self._outputs.staging(job.lab, job.id)
-        needs = {name for name, _ in session.interfaces.values()}
-        with (
-            self._services_for(needs) as services,
-            Converter(session.interfaces, services, alignment=session.alignment) as converter,
-        ):
-            check(0, 0)
-            path = converter.run_conversion(
-                nwbfile_path=Path(staging) / session.nwbfile_name,
-                metadata=session.metadata,
-                overwrite=True,
-                stub_test=bool(job.options.get("stub")) or session.stub,
-                backend=job.options.get("backend") or spec.backend,
-                backend_configuration=spec.backend_configuration,
-                conversion_options=session.conversion_options,
-                progress=False,
-                on_chunk=check,
-                provenance=provenance.result(),
-            )
-            metadata = merge_metadata([converter.get_metadata()], session.metadata)
-        self._store.update(job.id, self._config.replica, state=JobState.VALIDATING)
-        check(-1, -1)
-        report = validate_output(path)
-        name, dandi = session.nwbfile_name, None
-        if spec.upload_to_dandiset:
-            config = self._config
-            api_key = os.environ.get(config.dandi_api_key_env, "")
-            dandi_parent = path.parent / "dandi"
-            path, dandi = organize_for_dandiset(
-                path, metadata, spec.upload_to_dandiset, dandi_parent, config.dandi_instance, api_key
-            )
-            name = dandi["path"]
-        check(-1, -1)
-        location = self._outputs.publish(job.lab, job.id, path, name)
-        shutil.rmtree(staging, ignore_errors=True)
-        return location, report, dandi
-
-    def _checker(self, job: JobRecord, lease: Lease) -> Callable[[int, int], None]:
-        """Told the bytes stored after each chunk (-1: no news): at most twice a second, records the progress and
-        stops the conversion when the job was cancelled, taken over, or this replica is stopping."""
-        last = 0.0
-
-        def check(done: int, total: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if done > 0 and now - last < REPORT_SECONDS:
-                return
-            last = now
-            if self._stop.is_set():
-                raise Stopping()
-            if lease.lost:
-                raise ClaimLost()
-            fields = {"bytes_done": done, "bytes_total": total} if done >= 0 else {}
-            if not self._store.update(job.id, self._config.replica, **fields):
-                raise ClaimLost()
-            current = self._store.get(job.id)
-            if current is not None and current.cancel_requested:
-                raise Cancelled()
-
-        return check
-
-
-class ValidationFailed(ConversionError):
-    """The written file does not pass pynwb's validator or has a CRITICAL nwbinspector message."""
-
-    def __init__(self, message: str, report: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.report = report
-
-
-def validate_output(path: Path) -> dict[str, Any]:
-    """The validation report, kept with the job; raises ValidationFailed when the file does not pass."""
-    from ..validation import validate_nwbfile
-
-    report = validate_nwbfile(path)
-    if not report.ok:
-        raise ValidationFailed(f"{path.name}: does not validate: {report.summary()}", report.to_json())
-    return report.to_json()
