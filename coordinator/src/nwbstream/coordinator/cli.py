@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="serve coordinator: the conversion service's configuration (YAML)")
     serve.set_defaults(run=_serve)
 
+    run_job = commands.add_parser("run-job", help="(the pod of a Kubernetes Job) run one claimed conversion job")
+    run_job.add_argument("--config", type=Path, required=True, help="the conversion service's configuration (YAML)")
+    run_job.add_argument("job_id", help="the job, claimed by $NWBSTREAM_REPLICA for attempt $NWBSTREAM_ATTEMPT")
+    run_job.set_defaults(run=_run_job)
+
     add_rig_commands(commands)
     return parser
 
@@ -240,6 +245,12 @@ def _interfaces(args: argparse.Namespace) -> int:
                     f"  {prop.get('description', '')}"
                 )
     return 0
+
+
+def _run_job(args: argparse.Namespace) -> int:
+    from .server.run_job import run_job  # the conversion service's dependencies load only when it runs
+
+    return run_job(args.config, args.job_id)
 
 
 def _serve(args: argparse.Namespace) -> int:

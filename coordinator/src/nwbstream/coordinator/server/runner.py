@@ -137,15 +137,16 @@ class Runner:
         self._store = store
         self._executor = executor
         self._stop = threading.Event()
-        self._workers = [
-            threading.Thread(target=self._work, name=f"worker {i}", daemon=True) for i in range(config.limits.workers)
-        ]
+        self._workers: list[threading.Thread] = []
 
     def start(self) -> None:
+        """Claims and runs jobs in `limits.workers` threads until `stop`."""
         if not self._executor.outlives_process:
             self._store.release(self._config.replica)  # this replica restarted: its jobs are taken back at once
-        for worker in self._workers:
+        for i in range(self._config.limits.workers):
+            worker = threading.Thread(target=self._work, name=f"worker {i}", daemon=True)
             worker.start()
+            self._workers.append(worker)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stops claiming; in-process jobs stop at their next chunk and go back to the queue, Kubernetes Jobs go on."""
