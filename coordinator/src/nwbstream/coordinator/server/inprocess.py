@@ -102,14 +102,14 @@ class InProcess:
 
 
 def _checker(hold: Hold) -> Callable[[int, int], None]:
-    """Told the bytes stored after each chunk (-1: no news): at most twice a second, records the progress and
-    checks the claim (hold.check raises how the conversion must stop)."""
+    """Told the bytes stored after each chunk (-1: no news): at most twice a second and after the last chunk,
+    records the progress and checks the claim (hold.check raises how the conversion must stop)."""
     last = 0.0
 
     def check(done: int, total: int) -> None:
         nonlocal last
         now = time.monotonic()
-        if done > 0 and now - last < REPORT_SECONDS:
+        if 0 < done < total and now - last < REPORT_SECONDS:  # the last chunk's numbers are always kept
             return
         last = now
         if done >= 0:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def connect() -> Any:
         config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
         try:
-            config.load_kube_config(client_configuration=configuration)
+            # $KUBECONFIG read now: the client reads it once, when first imported
+            config.load_kube_config(os.environ.get("KUBECONFIG"), client_configuration=configuration)
         except (config.ConfigException, OSError) as error:
             raise ConversionError(f"runner: kubernetes: not in a cluster, and no usable kubeconfig: {error}") from None
     return client.ApiClient(configuration)
