@@ -111,17 +111,21 @@ def apis(cluster):
     return client.BatchV1Api(api), client.CoreV1Api(api)
 
 
-@pytest.fixture
-def service(tmp_path, cluster):
-    """A replica's configuration (file, loaded), its store with one Intan job, and its runner, stopped at the end."""
-    path = write_config(tmp_path / "coordinator", {"lab-a": ECEPHYS}, runner=RUNNER, replica=REPLICA, lease_seconds=3)
+def start_service(folder: Path):
+    """A replica's configuration (file, loaded), its store with one Intan job, and its runner, started."""
+    path = write_config(folder, {"lab-a": ECEPHYS}, runner=RUNNER, replica=REPLICA, lease_seconds=3)
     server_config = load_config(path)
     store = open_store(server_config.store)
     (job,) = store.add([NewJob("lab-a", "rig/0", "rhd.nwb", spec_text({"rhd": INTAN}), "rig.yml", {})])
-    runner = Runner(
-        server_config, store, KubernetesJobs(server_config, poll_seconds=0.2), ConversionMetrics(store.counts)
-    )
+    executor = KubernetesJobs(server_config, poll_seconds=0.2)
+    runner = Runner(server_config, store, executor, ConversionMetrics(store.counts))
     runner.start()
+    return path, store, job, runner
+
+
+@pytest.fixture
+def service(tmp_path, cluster):
+    path, store, job, runner = start_service(tmp_path / "coordinator")
     yield path, store, job, runner
     runner.stop()
     store.close()
@@ -310,6 +314,20 @@ def test_a_stopping_replica_leaves_its_job_to_the_pod(service, apis):
     pod = run_job(path, job.id, attempt=1)
     assert pod.returncode == 0, pod.stderr
     assert store.get(job.id).state == JobState.DONE
+
+
+def test_an_api_server_out_of_reach_retries_then_fails(tmp_path, cluster):
+    cluster.close()
+    _, store, job, runner = start_service(tmp_path / "coordinator")
+    try:
+        wait_state(store, job.id, JobState.FAILED, timeout=60)
+    finally:
+        runner.stop()
+    failed = store.get(job.id)
+    assert failed.attempts == 2  # retry: {attempts: 2} in write_config
+    assert failed.error.startswith(f"cannot reach the Kubernetes API to create Job nwbstream-{job.id}-2: ")
+    assert failed.error.endswith("(gave up after 2 attempts)")
+    store.close()
 
 
 def test_runner_configuration(tmp_path, monkeypatch):

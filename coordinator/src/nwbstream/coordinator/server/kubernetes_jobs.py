@@ -21,6 +21,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from urllib3.exceptions import HTTPError
+
 from ..errors import ConversionError, ServiceUnavailable
 from .config import ServerConfig
 from .outcomes import Cancelled, JobFailed
@@ -36,6 +38,7 @@ ATTEMPT_ENV = "NWBSTREAM_ATTEMPT"  # the claim's attempt: a pod of an older atte
 LOG_LINES = 20  # of a failed pod's log, kept in the job's error
 NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 # A container waiting for one of these will not start by itself: the job fails instead of waiting for a deadline.
+UNREACHABLE = (OSError, HTTPError)  # the API server out of reach (urllib3's errors, after its retries)
 STUCK = frozenset({"ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError"})
 LABEL_PREFIX = "nwbstream.io/"
 
@@ -160,7 +163,11 @@ class KubernetesJobs:
     def run(self, job: JobRecord, hold: Hold) -> None:
         name = self._create(job)
         while not hold.wait(self._poll_seconds):
-            current = hold.current()
+            try:
+                current = hold.current()
+            except Exception:  # the store out of reach for a moment: the Job goes on, and so does the lease
+                log.exception("job %s: cannot read the job", job.id)
+                continue
             if current is None:  # the pod recorded the outcome, gave the job back, or another claim holds it
                 return None
             if current.cancel_requested:
@@ -190,7 +197,7 @@ class KubernetesJobs:
             if error.status in (429, 500, 502, 503, 504):
                 raise ServiceUnavailable(words) from None
             raise JobFailed(words) from None
-        except OSError as error:  # urllib3's errors: the API server out of reach
+        except UNREACHABLE as error:
             raise ServiceUnavailable(f"cannot reach the Kubernetes API to create Job {name}: {error}") from None
         log.info("job %s: created the Kubernetes Job %s/%s", job.id, self._namespace, name)
         return name
@@ -209,16 +216,16 @@ class KubernetesJobs:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            status = self._batch.read_namespaced_job_status(name, self._namespace).status
-            pods = self._core.list_namespaced_pod(self._namespace, label_selector=f"job-name={name}").items
+            status = self._batch.read_namespaced_job(name, self._namespace).status
         except ApiException as error:
             if error.status == 404:
                 return f"its Kubernetes Job {name} was deleted before its pod recorded an outcome"
             log.warning("cannot read the Kubernetes Job %s: %s", name, _api_error(error))
             return None
-        except OSError as error:
+        except UNREACHABLE as error:
             log.warning("cannot reach the Kubernetes API to read the Job %s: %s", name, error)
             return None
+        pods = self._pods(name)
         ended = [
             condition
             for condition in (status.conditions if status is not None and status.conditions else [])
@@ -237,6 +244,16 @@ class KubernetesJobs:
             words = f"its Kubernetes Job {name} cannot start"
         return "; ".join([words, *(self._pod_words(pod) for pod in pods)])
 
+    def _pods(self, name: str) -> list[Any]:
+        """The Job's pods (the Job controller labels them with its name); none when they cannot be listed."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self._core.list_namespaced_pod(self._namespace, label_selector=f"job-name={name}").items
+        except (ApiException, *UNREACHABLE) as error:
+            log.warning("cannot list the pods of the Kubernetes Job %s: %s", name, error)
+            return []
+
     def _pod_words(self, pod: Any) -> str:
         """The pod's container states and the end of its log."""
         from kubernetes.client.exceptions import ApiException
@@ -244,7 +261,7 @@ class KubernetesJobs:
         words = f"pod {pod.metadata.name}: {', '.join(_container_states(pod)) or 'no container state'}"
         try:
             tail = self._core.read_namespaced_pod_log(pod.metadata.name, self._namespace, tail_lines=LOG_LINES)
-        except (ApiException, OSError):
+        except (ApiException, *UNREACHABLE):
             return words  # a container that never started has no log
         return f"{words}; its log ends with:\n{tail.rstrip()}" if tail.strip() else words
 
