@@ -19,7 +19,7 @@ import yaml
 from kubernetes import client
 from nwbstream.coordinator.errors import ConversionError
 from nwbstream.coordinator.server.config import RunnerConfig, load_config
-from nwbstream.coordinator.server.kubernetes_jobs import KubernetesJobs, connect, job_name
+from nwbstream.coordinator.server.kubernetes_jobs import KubernetesJobs, connect, job_manifest, job_name
 from nwbstream.coordinator.server.metrics import ConversionMetrics
 from nwbstream.coordinator.server.runner import Runner
 from nwbstream.coordinator.server.store import JobState, NewJob, open_store
@@ -210,7 +210,7 @@ def test_the_job_is_created_with_the_configured_spec(service, apis):
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["volumes"] == [
         {"name": "nwbstream-config", "configMap": {"name": "nwbstream-coordinator"}},
-        {"name": "tmp", "emptyDir": {}},
+        {"name": "nwbstream-tmp", "emptyDir": {}},
         *RUNNER["volumes"],
     ]
     (container,) = pod["containers"]
@@ -225,7 +225,7 @@ def test_the_job_is_created_with_the_configured_spec(service, apis):
     assert container["resources"] == RUNNER["resources"]
     assert container["volumeMounts"] == [
         {"name": "nwbstream-config", "mountPath": "/etc/nwbstream", "readOnly": True},
-        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "nwbstream-tmp", "mountPath": "/tmp"},
         *RUNNER["volume_mounts"],
     ]
     security = container["securityContext"]
@@ -235,6 +235,17 @@ def test_the_job_is_created_with_the_configured_spec(service, apis):
     held = store.get(job.id)
     assert (held.state, held.claimed_by) == (JobState.RUNNING, REPLICA)
     assert wait_for(lambda: store.get(job.id).claim_expires > held.claim_expires, 15)
+
+
+def test_a_tmp_among_the_configured_volumes_is_the_one_used(tmp_path):
+    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "20Gi"}}
+    runner = {**RUNNER, "volumes": [tmp], "volume_mounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+    server_config = load_config(write_config(tmp_path, {"lab-a": ECEPHYS}, runner=runner))
+    with open_store(server_config.store) as store:
+        (record,) = store.add([NewJob("lab-a", "rig/0", "rhd.nwb", "{}")])
+    pod = job_manifest(server_config, record)["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "nwbstream-config", "configMap": {"name": "nwbstream-coordinator"}}, tmp]
+    assert [mount["name"] for mount in pod["containers"][0]["volumeMounts"]] == ["nwbstream-config", "tmp"]
 
 
 def test_the_pod_records_done_and_the_succeeded_job_stays_done(service, apis, cluster):

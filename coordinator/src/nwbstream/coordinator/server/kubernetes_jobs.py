@@ -63,6 +63,9 @@ def job_manifest(config: ServerConfig, job: JobRecord) -> dict[str, Any]:
         f"{LABEL_PREFIX}lab": label_value(job.lab),
         f"{LABEL_PREFIX}attempt": str(job.attempts),
     }
+    # The root file system is read-only: /tmp is an emptyDir, unless the configured volumes already give one.
+    given_tmp = any(mount.get("mountPath") == "/tmp" for mount in runner.volume_mounts)
+    own_tmp = [] if given_tmp else [{"name": "nwbstream-tmp", "mountPath": "/tmp"}]
     container = {
         "name": "run-job",
         "image": runner.image,
@@ -76,7 +79,7 @@ def job_manifest(config: ServerConfig, job: JobRecord) -> dict[str, Any]:
         "resources": runner.resources,
         "volumeMounts": [
             {"name": "nwbstream-config", "mountPath": CONFIG_FOLDER, "readOnly": True},
-            {"name": "tmp", "mountPath": "/tmp"},
+            *own_tmp,
             *runner.volume_mounts,
         ],
         "securityContext": {
@@ -92,7 +95,7 @@ def job_manifest(config: ServerConfig, job: JobRecord) -> dict[str, Any]:
         "containers": [container],
         "volumes": [
             {"name": "nwbstream-config", "configMap": {"name": runner.config_map}},
-            {"name": "tmp", "emptyDir": {}},
+            *({"name": mount["name"], "emptyDir": {}} for mount in own_tmp),
             *runner.volumes,
         ],
         "nodeSelector": runner.node_selector,
