@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import kmock
+import kubernetes_validate
 import pytest
 import yaml
 from kubernetes import client
@@ -185,11 +186,13 @@ def run_job(config: Path, job_id: str, attempt: int) -> subprocess.CompletedProc
 
 
 def test_the_job_is_created_with_the_configured_spec(service, apis):
-    _, store, job, _ = service
+    path, store, job, _ = service
     batch, _ = apis
     name = job_name(store.get(job.id))
     assert name == f"nwbstream-{job.id}-1"
     created = created_job(batch, name)
+    manifest = job_manifest(load_config(path), store.get(job.id))
+    kubernetes_validate.validate(manifest, kubernetes_validate.latest_version(), strict=True)
     labels = {
         "app.kubernetes.io/name": "nwbstream",
         "app.kubernetes.io/component": "conversion-job",
