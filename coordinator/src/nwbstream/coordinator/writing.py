@@ -23,7 +23,7 @@ from .cached_specs import prune_cached_namespaces
 from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout
-from .pipeline import ChunkReader, Transfer, pull_chunks, service_chunks
+from .pipeline import ChunkReader, Transfer, pull_chunks
 from .placeholder import LayoutOnlyData
 from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
@@ -167,7 +167,7 @@ def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed
                 name,
                 layout,
                 _in_file_path(io, written, obj, name),
-                readers.get((source.source_id, obj.name, name), service_chunks),
+                readers.get((source.source_id, obj.name, name)),
             )
             for (source, obj, layouts), written in placed
             for name, layout in layouts.items()
