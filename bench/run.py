@@ -621,7 +621,8 @@ def doc_section(result: dict[str, Any], table: str) -> str:
         f"Last `make bench` run of this case: {result['timestamp']}: {source['bytes'] / 1e9:.2f} GB "
         f"{source['description']}, {result['repeats']} alternating repeats, medians.",
         f"Machine: {machine['cpus']} CPUs, {machine['ram_gb']:.0f} GB RAM, {machine['platform']}. "
-        f"NeuroConv {versions.get('neuroconv') or '?'}, nwbstream {versions.get('nwbstream')}.",
+        + (f"NeuroConv {versions['neuroconv']}, " if versions.get("neuroconv") else "")
+        + f"nwbstream {versions.get('nwbstream')}.",
         "",
         table,
         "",

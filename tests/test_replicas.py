@@ -23,7 +23,9 @@ from nwbstream.coordinator.errors import ConversionError, ServiceUnavailable
 from nwbstream.coordinator.pipeline import Transfer, chunk_ranges
 from nwbstream.coordinator.server.config import load_config
 from nwbstream.coordinator.services import ServiceSet
+from nwbstream.coordinator.tls import TLSFiles
 
+from .certificates import make_pki
 from .conftest import START, convert
 from .conversion_server import write_config
 from .serving import free_port, serve_command, serving
@@ -142,18 +144,23 @@ def chunk_counts_of(path: Path, dataset: str) -> int:
         return file[dataset].id.get_num_chunks()
 
 
+def resolve_as(monkeypatch, name: str, ips: list[str]) -> None:
+    """`name` resolves to `ips` (as a headless Service's name to its pods' addresses); other names as they do."""
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host == name:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, int(port))) for ip in ips]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(endpoints.socket, "getaddrinfo", resolve)
+
+
 def test_a_name_with_two_addresses_is_two_replicas(interfaces, one_replica_file, monkeypatch, tmp_path):
     """As a Kubernetes headless Service: one name, one address per ready pod (here 127.0.0.1 and 127.0.0.2, one
     service process on each, the same port)."""
     port = str(free_port())
-    real = socket.getaddrinfo
-
-    def headless(host, *args, **kwargs):
-        if host == "ecephys.headless":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, int(port))) for ip in ("127.0.0.1", "127.0.0.2")]
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(endpoints.socket, "getaddrinfo", headless)
+    resolve_as(monkeypatch, "ecephys.headless", ["127.0.0.1", "127.0.0.2"])
     first, second = metered("--host", "127.0.0.1", "--port", port), metered("--host", "127.0.0.2", "--port", port)
     with first as (_, first_url), second as (_, second_url):
         with ServiceSet({"ecephys": f"ecephys.headless:{port}"}, needs={SERVICE}) as services:
@@ -247,3 +254,23 @@ def test_the_configuration_takes_an_address_or_a_list(tmp_path):
     assert config.services == {"ecephys": ("nwbstream-ecephys:50051",), "ophys": ("10.0.0.5:50051", "10.0.0.6:50051")}
     with pytest.raises(ConversionError, match="services"):
         load_config(write_config(tmp_path / "empty", {"lab-a": tmp_path}, services={"ophys": []}))
+
+
+def test_over_tls_a_replica_found_by_name_is_checked_against_the_name(interfaces, monkeypatch, tmp_path):
+    """The certificate names the Service (here localhost and 127.0.0.1), not each pod's address (127.0.0.2): an
+    address resolved from a name is verified as that name."""
+    pki = make_pki(tmp_path / "pki")
+    tls = ("--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key))
+    port = str(free_port())
+    resolve_as(monkeypatch, "localhost", ["127.0.0.1", "127.0.0.2"])
+    first = serving("ecephys", "--host", "127.0.0.1", "--port", port, *tls)
+    second = serving("ecephys", "--host", "127.0.0.2", "--port", port, *tls)
+    with (
+        first,
+        second,
+        ServiceSet({"ecephys": f"localhost:{port}"}, needs={SERVICE}, tls=TLSFiles(ca=pki.ca)) as services,
+    ):
+        assert services.clients["ecephys"].addresses == [f"127.0.0.1:{port}", f"127.0.0.2:{port}"]  # both healthy
+        lf = {"LF": interfaces["LF"]}
+        path = convert(services, lf, tmp_path / "lf.nwb", METADATA, backend_configuration={"datasets": LF_CHUNKS})
+    assert chunk_counts_of(path, LF) == 24
