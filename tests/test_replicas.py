@@ -166,7 +166,7 @@ def test_a_name_with_two_addresses_is_two_replicas(interfaces, one_replica_file,
         with ServiceSet({"ecephys": f"ecephys.headless:{port}"}, needs={SERVICE}) as services:
             assert services.clients["ecephys"].addresses == [f"127.0.0.1:{port}", f"127.0.0.2:{port}"]
             path = convert(services, interfaces, tmp_path / "headless.nwb", METADATA, backend_configuration=CHUNKS)
-        assert chunks_served(first_url) == 102 and chunks_served(second_url) == 102
+        assert (chunks_served(first_url), chunks_served(second_url)) == (102, 102)
     assert_same_datasets(path, one_replica_file)
 
 
