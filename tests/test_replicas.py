@@ -21,15 +21,19 @@ from nwbstream.coordinator.client import ServiceClient
 from nwbstream.coordinator.endpoints import Endpoint, resolve_endpoints
 from nwbstream.coordinator.errors import ConversionError, ServiceUnavailable
 from nwbstream.coordinator.pipeline import Transfer, chunk_ranges
+from nwbstream.coordinator.server.client import ConversionClient
 from nwbstream.coordinator.server.config import load_config
 from nwbstream.coordinator.services import ServiceSet
 from nwbstream.coordinator.tls import TLSFiles
+from nwbstream.v1 import conversion_pb2 as pb
 
 from .certificates import make_pki
 from .conftest import START, convert
-from .conversion_server import write_config
+from .conversion_server import TOKENS, write_config
+from .conversion_server import serving as conversion_service
 from .serving import free_port, serve_command, serving
 from .test_cli import run, write_spec
+from .test_conversion_service import spec_text, wait_final
 from .test_metrics import scrape
 
 AP = "acquisition/ElectricalSeriesAPImec0/data"
@@ -274,3 +278,15 @@ def test_over_tls_a_replica_found_by_name_is_checked_against_the_name(interfaces
         lf = {"LF": interfaces["LF"]}
         path = convert(services, lf, tmp_path / "lf.nwb", METADATA, backend_configuration={"datasets": LF_CHUNKS})
     assert chunk_counts_of(path, LF) == 24
+
+
+def test_the_conversion_service_spreads_a_job_over_the_configured_replicas(replicas, spikeglx_folder, tmp_path):
+    (first, first_url), (second, second_url) = replicas
+    before = [chunks_served(first_url), chunks_served(second_url)]
+    config = write_config(tmp_path, {"lab-a": spikeglx_folder.parent}, services={"ecephys": [first, second]})
+    source = {"folder_path": spikeglx_folder.name, "stream_id": "imec0.lf"}
+    spec = spec_text({"lf": source}, SERVICE, backend_configuration={"datasets": LF_CHUNKS})
+    with conversion_service(config) as server, ConversionClient(server.address, TOKENS["lab-a"]) as rig:
+        (job,) = rig.submit(spec)
+        assert wait_final(rig, job.id).state == pb.JOB_STATE_DONE
+    assert [chunks_served(first_url) - before[0], chunks_served(second_url) - before[1]] == [12, 12]
