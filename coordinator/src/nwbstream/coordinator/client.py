@@ -25,7 +25,7 @@ from .tls import TLSFiles
 READ_RETRIES = 3  # failed attempts in a row, per replica, before a read gives up
 RETRY_PAUSE = 0.5  # seconds, times the failures in a row (divided among the replicas)
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-HEALTHY_GRACE = 5.0  # seconds the other replicas have to answer once one of a service's replicas does
+HEALTHY_GRACE = 15.0  # seconds the other replicas have to answer once one does (a loaded machine answers slowly)
 log = logging.getLogger(__name__)
 ChunkObserver = Callable[[pb.Chunk, float], None]  # a chunk received, and the seconds spent waiting for it
 
