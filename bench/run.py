@@ -2,7 +2,9 @@
 
 Cases: ``ecephys`` (a Neuropixels 1.0 SpikeGLX AP stream, SpikeGLXRecordingInterface), ``ophys`` (a
 multi-page TIFF two-photon movie, TiffImagingInterface) and ``video`` (an mp4 behavior video embedded frame by
-frame, InternalVideoInterface; its size is that of its decoded frames). Why it is built this way:
+frame, InternalVideoInterface; its size is that of its decoded frames); and ``replicas``: the ecephys source
+converted by nwbstream alone against running ecephys services, one and then two of them (the coordinator
+spreads each dataset's chunks over a modality's replicas). Why it is built this way:
 
 * sources are synthetic (``nwbstream_samples.ecephys`` / ``.ophys`` / ``.video``) but compress like real data, and are
   generated once per size and cached in ``bench/work/``;
@@ -21,6 +23,8 @@ between the ``bench:<case>:start``/``bench:<case>:end`` markers of ``docs/perfor
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -33,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -69,6 +73,10 @@ NWBSTREAM_VARIANTS: dict[str, dict[str, Any]] = {
     "nwbstream-zarr": {"backend": "zarr"},
     "nwbstream-uncompressed": {"backend_configuration": {"default": {"compression_method": None}}},
 }
+# The `replicas` case: configuration -> how many running ecephys services the CLI is given (`--service`); the
+# first is the baseline of its ratios, as NeuroConv is for the other cases.
+REPLICAS = "replicas"
+REPLICA_CONFIGS = {"1-replica": 1, "2-replicas": 2}
 
 
 @dataclass(frozen=True)
@@ -240,11 +248,53 @@ def video_source(work: Path, size_bytes: int) -> Source:
     )
 
 
+def replicas_source(work: Path, size_bytes: int) -> Source:
+    """The ecephys case's source, converted against running ecephys services instead of embedded ones."""
+    return dataclasses.replace(ecephys_source(work, size_bytes), case=REPLICAS)
+
+
 CASES: dict[str, Callable[[Path, int], Source]] = {
     "ecephys": ecephys_source,
     "ophys": ophys_source,
     "video": video_source,
+    REPLICAS: replicas_source,
 }
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A modality service the bench started (`nwbstream serve MODALITY`), for the CLI's `--service`."""
+
+    address: str
+    process: psutil.Process
+
+
+@contextlib.contextmanager
+def running_services(modality: str, count: int, log_dir: Path) -> Iterator[list[RunningService]]:
+    """`count` processes of the service on loopback, each listening on its own port; stopped at the end."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started: list[subprocess.Popen] = []
+    try:
+        services = []
+        for index in range(count):
+            with open(log_dir / f"{modality}-{index}.stderr.txt", "w") as err:
+                command = [str(NWBSTREAM_CLI), "serve", modality, "--port", "0"]
+                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
+            started.append(process)
+            line = process.stdout.readline() if process.stdout else ""  # "... listening on 127.0.0.1:PORT"
+            if "listening on" not in line:
+                raise RuntimeError(f"the {modality} service did not start: see {log_dir}")
+            services.append(RunningService(line.split()[-1], psutil.Process(process.pid)))
+        yield services
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _kill_tree(process.pid)
+                process.wait()
 
 
 def ensure_bytecode(python: Path) -> None:
@@ -292,10 +342,11 @@ def _label(process: psutil.Process) -> str:
     return Path(command[1] if len(command) > 1 and "python" in Path(command[0]).name else command[0]).name
 
 
-def _tree_rss(process: psutil.Process, labels: dict[int, str]) -> dict[str, int]:
-    """RSS of the process and each descendant, summed per label (``labels`` caches them by pid)."""
+def _tree_rss(process: psutil.Process, labels: dict[int, str], beside: Sequence[psutil.Process]) -> dict[str, int]:
+    """RSS of the process, each descendant and the processes ``beside`` it, summed per label (``labels`` caches
+    them by pid)."""
     try:
-        members = [process, *process.children(recursive=True)]
+        members = [process, *process.children(recursive=True), *beside]
     except psutil.NoSuchProcess:
         return {}
     rss: dict[str, int] = {}
@@ -336,12 +387,24 @@ class Measured:
     stderr: str
 
 
-def run_measured(command: list[str], log_dir: Path, timeout_s: float, env: dict[str, str] | None = None) -> Measured:
-    """Run ``command`` and measure it.
+def _cpu_seconds(processes: Sequence[psutil.Process]) -> float:
+    times = [process.cpu_times() for process in processes]
+    return sum(t.user + t.system for t in times)
 
-    A sampler thread sums the RSS of the process and all its descendants every 50 ms; the main thread
-    only waits, so the wall time is not quantised by the polling. CPU time comes from the kernel's accounting
-    of waited-for children: it counts the services the CLI waits for, at any load of the machine.
+
+def run_measured(
+    command: list[str],
+    log_dir: Path,
+    timeout_s: float,
+    env: dict[str, str] | None = None,
+    beside: Sequence[psutil.Process] = (),
+) -> Measured:
+    """Run ``command`` and measure it, with the running services it uses (``beside``).
+
+    A sampler thread sums the RSS of the process, all its descendants and the processes beside it every 50 ms;
+    the main thread only waits, so the wall time is not quantised by the polling. CPU time comes from the
+    kernel's accounting of waited-for children: it counts the services the CLI waits for, at any load of the
+    machine; the CPU time the processes beside it spent meanwhile is added.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / "stdout.txt", log_dir / "stderr.txt"
@@ -350,6 +413,7 @@ def run_measured(command: list[str], log_dir: Path, timeout_s: float, env: dict[
     labels: dict[int, str] = {}
     stop = threading.Event()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside_before = _cpu_seconds(beside)
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO, env=env)
@@ -358,7 +422,7 @@ def run_measured(command: list[str], log_dir: Path, timeout_s: float, env: dict[
         def sample() -> None:
             nonlocal peak
             while not stop.is_set():
-                rss = _tree_rss(ps, labels)
+                rss = _tree_rss(ps, labels, beside)
                 peak = max(peak, sum(rss.values()))
                 for label, value in rss.items():
                     peaks[label] = max(peaks.get(label, 0), value)
@@ -377,6 +441,7 @@ def run_measured(command: list[str], log_dir: Path, timeout_s: float, env: dict[
         sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cpu += _cpu_seconds(beside) - beside_before
     return Measured(returncode, wall, peak, peaks, cpu, out_path.read_text(), err_path.read_text())
 
 
@@ -402,14 +467,17 @@ def run_config(
     neuroconv_python: Path | None,
     timeout_s: float,
     keep_outputs: bool,
+    services: Sequence[RunningService] = (),
 ) -> RunResult:
-    """Run one configuration once and measure it; failures become a result, never an exception."""
+    """Run one configuration once and measure it; failures become a result, never an exception. ``services``:
+    the running ecephys services of the `replicas` case, the first of them given to its configurations."""
     run_dir = work / "runs" / f"{source.case}-{config}-{repeat}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     output: Path
     env: dict[str, str] | None = None
+    used: list[RunningService] = []
     if config == CP:
         output = run_dir / source.path.name
         command = ["cp", str(source.path), str(output)]
@@ -428,13 +496,16 @@ def run_config(
         env = neuroconv_environ()
     else:
         spec = run_dir / "spec.yml"
-        write_spec(spec, source, NWBSTREAM_VARIANTS[config])
+        write_spec(spec, source, NWBSTREAM_VARIANTS.get(config, {}))
         output = run_dir / "out"
         output.mkdir()  # like NeuroConv's YAML runner, the CLI writes into an existing folder
         command = [str(NWBSTREAM_CLI), "convert", str(spec), "--output-folder", str(output), "--overwrite"]
+        if config in REPLICA_CONFIGS:
+            used = list(services[: REPLICA_CONFIGS[config]])
+            command += ["--service", "ecephys=" + ",".join(service.address for service in used)]
 
     try:
-        measured = run_measured(command, run_dir / "logs", timeout_s, env)
+        measured = run_measured(command, run_dir / "logs", timeout_s, env, [service.process for service in used])
     except OSError as error:  # e.g. the nwbstream CLI is not installed yet
         return RunResult(config, repeat, False, 0.0, 0.0, 0.0, 0.0, None, None, stderr_tail=repr(error))
     returncode, stderr = measured.returncode, measured.stderr
@@ -474,8 +545,9 @@ def run_config(
 # ------------------------------------------------------------------------------------------------ report
 
 
-def summarise(runs: list[RunResult], configs: list[str]) -> dict[str, dict[str, Any]]:
-    """Medians per configuration over its successful runs, and ratios against NeuroConv."""
+def summarise(runs: list[RunResult], configs: list[str], baseline: str = NEUROCONV) -> dict[str, dict[str, Any]]:
+    """Medians per configuration over its successful runs, and ratios against the ``baseline`` configuration
+    (``*_vs_<baseline>``)."""
     summary: dict[str, dict[str, Any]] = {}
     for config in configs:
         mine = [r for r in runs if r.config == config]
@@ -493,13 +565,13 @@ def summarise(runs: list[RunResult], configs: list[str]) -> dict[str, dict[str, 
         if failed:
             entry["error"] = failed[-1].stderr_tail
         summary[config] = entry
-    base = summary.get(NEUROCONV, {})
+    base = summary.get(baseline, {})
     for config, entry in summary.items():
-        if config in (NEUROCONV, CP) or "throughput_mb_s" not in entry or "throughput_mb_s" not in base:
+        if config in (baseline, CP) or "throughput_mb_s" not in entry or "throughput_mb_s" not in base:
             continue
-        entry["throughput_vs_neuroconv"] = entry["throughput_mb_s"] / base["throughput_mb_s"]
-        entry["output_size_vs_neuroconv"] = entry["output_mb"] / base["output_mb"] if base["output_mb"] else None
-        entry["peak_rss_vs_neuroconv"] = entry["peak_rss_mb"] / base["peak_rss_mb"] if base["peak_rss_mb"] else None
+        entry[f"throughput_vs_{baseline}"] = entry["throughput_mb_s"] / base["throughput_mb_s"]
+        entry[f"output_size_vs_{baseline}"] = entry["output_mb"] / base["output_mb"] if base["output_mb"] else None
+        entry[f"peak_rss_vs_{baseline}"] = entry["peak_rss_mb"] / base["peak_rss_mb"] if base["peak_rss_mb"] else None
     return summary
 
 
@@ -507,10 +579,14 @@ def _fmt(value: Any, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
-def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
+BASELINE_NAMES = {NEUROCONV: "NeuroConv", "1-replica": "1 replica"}
+
+
+def markdown_table(summary: dict[str, dict[str, Any]], baseline: str = NEUROCONV) -> str:
+    name = BASELINE_NAMES[baseline]
     header = (
-        "| configuration | ok/runs | wall (s) | throughput (MB/s) | × NeuroConv | CPU (s) | peak RSS (MB) "
-        "| output (MB) | size × NeuroConv |\n|---|---|---|---|---|---|---|---|---|"
+        f"| configuration | ok/runs | wall (s) | throughput (MB/s) | × {name} | CPU (s) | peak RSS (MB) "
+        f"| output (MB) | size × {name} |\n|---|---|---|---|---|---|---|---|---|"
     )
     rows = []
     for config, e in summary.items():
@@ -518,9 +594,9 @@ def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
             continue
         rows.append(
             f"| {config} | {e['ok']}/{e['runs']} | {_fmt(e.get('wall_s'), '.1f')} "
-            f"| {_fmt(e.get('throughput_mb_s'), '.1f')} | {_fmt(e.get('throughput_vs_neuroconv'), '.2f')} "
+            f"| {_fmt(e.get('throughput_mb_s'), '.1f')} | {_fmt(e.get(f'throughput_vs_{baseline}'), '.2f')} "
             f"| {_fmt(e.get('cpu_s'), '.1f')} | {_fmt(e.get('peak_rss_mb'), '.0f')} "
-            f"| {_fmt(e.get('output_mb'), '.0f')} | {_fmt(e.get('output_size_vs_neuroconv'), '.3f')} |"
+            f"| {_fmt(e.get('output_mb'), '.0f')} | {_fmt(e.get(f'output_size_vs_{baseline}'), '.3f')} |"
         )
     cp = summary.get(CP)
     if cp and "throughput_mb_s" in cp:
@@ -531,6 +607,13 @@ def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
     return "\n".join([header, *rows])
 
 
+CASE_NOTES = {
+    REPLICAS: "Here the ecephys services run beside the command (`nwbstream serve ecephys`, started once for the "
+    "case, so their start-up is not timed) and the CLI is given one or two of them (`--service "
+    "ecephys=A[,B]`); the CPU and RSS of those it uses are counted.",
+}
+
+
 def doc_section(result: dict[str, Any], table: str) -> str:
     source, machine, versions = result["source"], result["machine"], result["versions"]
     failed = any("error" in entry for entry in result["summary"].values())
@@ -538,12 +621,14 @@ def doc_section(result: dict[str, Any], table: str) -> str:
         f"Last `make bench` run of this case: {result['timestamp']}: {source['bytes'] / 1e9:.2f} GB "
         f"{source['description']}, {result['repeats']} alternating repeats, medians.",
         f"Machine: {machine['cpus']} CPUs, {machine['ram_gb']:.0f} GB RAM, {machine['platform']}. "
-        f"NeuroConv {versions.get('neuroconv') or '?'}, nwbstream {versions.get('nwbstream')}.",
+        + (f"NeuroConv {versions['neuroconv']}, " if versions.get("neuroconv") else "")
+        + f"nwbstream {versions.get('nwbstream')}.",
         "",
         table,
         "",
         "Throughput is source bytes over the wall time of the whole command (start-up included); CPU is user + "
         "system seconds of the command and its services; peak RSS sums the process and all its descendants."
+        + (f" {CASE_NOTES[result['case']]}" if result["case"] in CASE_NOTES else "")
         + (" Failed runs (last line of stderr):" if failed else ""),
     ]
     for config, entry in result["summary"].items():
@@ -602,7 +687,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_rounds(
-    source: Source, configs: list[str], args: argparse.Namespace, work: Path, neuroconv_python: Path | None
+    source: Source,
+    configs: list[str],
+    args: argparse.Namespace,
+    work: Path,
+    neuroconv_python: Path | None,
+    services: Sequence[RunningService] = (),
 ) -> list[RunResult]:
     """``args.repeats`` rounds, each running every configuration once, in order."""
     runs: list[RunResult] = []
@@ -617,6 +707,7 @@ def run_rounds(
                 neuroconv_python=neuroconv_python,
                 timeout_s=args.timeout,
                 keep_outputs=args.keep_outputs,
+                services=services,
             )
             runs.append(result)
             if result.ok:
@@ -641,7 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     # nwbstream first in each round, then NeuroConv, then the nwbstream variants.
     configs = [c for c in ["nwbstream", NEUROCONV, *NWBSTREAM_VARIANTS] if c in args.configs]
     configs = list(dict.fromkeys(configs))
-    neuroconv_python = ensure_neuroconv_venv(work, args.neuroconv) if NEUROCONV in configs else None
+    compared = NEUROCONV in configs and any(case != REPLICAS for case in cases)  # the replicas case is nwbstream's
+    neuroconv_python = ensure_neuroconv_venv(work, args.neuroconv) if compared else None
     for python in [*nwbstream_interpreters(), *([neuroconv_python] if neuroconv_python else [])]:
         ensure_bytecode(python)
     round_configs = ([] if args.no_cp else [CP]) + configs
@@ -659,8 +751,13 @@ def main(argv: list[str] | None = None) -> int:
 
     for case in cases:
         source = CASES[case](work, size_bytes)
-        runs = run_rounds(source, round_configs, args, work, neuroconv_python)
-        summary = summarise(runs, round_configs)
+        replicas = case == REPLICAS  # nwbstream alone, against the ecephys services started here
+        case_configs = ([] if args.no_cp else [CP]) + list(REPLICA_CONFIGS) if replicas else round_configs
+        baseline = next(iter(REPLICA_CONFIGS)) if replicas else NEUROCONV
+        count = max(REPLICA_CONFIGS.values()) if replicas else 0
+        with running_services("ecephys", count, work / "runs" / "services") as services:
+            runs = run_rounds(source, case_configs, args, work, neuroconv_python, services)
+        summary = summarise(runs, case_configs, baseline)
         now = dt.datetime.now().astimezone()
         result = {
             "case": case,
@@ -682,7 +779,7 @@ def main(argv: list[str] | None = None) -> int:
         out = RESULTS / f"{now.strftime('%Y%m%dT%H%M%S')}-{case}.json"
         out.write_text(json.dumps(result, indent=2))
 
-        table = markdown_table(summary)
+        table = markdown_table(summary, baseline)
         print(f"\n{case}: {source.description}\n\n{table}")
         print(f"\nresults: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
         if not args.no_doc:

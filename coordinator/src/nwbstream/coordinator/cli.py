@@ -30,7 +30,8 @@ DESCRIPTION = """\
 Convert neurophysiology data to NWB with NeuroConv's YAML specifications.
 
 Embedded mode is the default: every installed modality service starts as a local process on a unix
-socket and stops at the end. `--service MODALITY=HOST:PORT` uses a running service instead.
+socket and stops at the end. `--service MODALITY=HOST:PORT` uses a running service instead, and
+`--service MODALITY=HOST:PORT,HOST:PORT` its replicas: each dataset's chunks are spread over them.
 
 nwbstream names and places NWB objects as NeuroConv does (ElectricalSeriesAP/LF, ElectricalSeries,
 units), and adds: electrode positions (rel_x, rel_y) from the probe, chunks compressed in the services
@@ -125,18 +126,21 @@ def _service_option(parser: argparse.ArgumentParser) -> None:
         "--service",
         action="append",
         default=[],
-        metavar="MODALITY=ADDRESS",
-        help="use a running service (e.g. ecephys=localhost:50051); repeatable",
+        metavar="MODALITY=ADDRESS[,ADDRESS...]",
+        help="use a running service (e.g. ecephys=localhost:50051), or its replicas "
+        "(ecephys=host-a:50051,host-b:50051: chunks spread over them); repeatable",
     )
 
 
-def _addresses(values: Sequence[str]) -> dict[str, str]:
+def _addresses(values: Sequence[str]) -> dict[str, list[str]]:
+    """modality -> its replicas' addresses, from `--service MODALITY=ADDRESS[,ADDRESS...]` options."""
     addresses = {}
     for value in values:
-        modality, sep, address = value.partition("=")
-        if not sep or not address:
-            raise ConversionError(f"--service {value!r}: expected MODALITY=HOST:PORT")
-        addresses[modality] = address
+        modality, sep, given = value.partition("=")
+        replicas = given.split(",")
+        if not sep or not modality or not all(replicas):
+            raise ConversionError(f"--service {value!r}: expected MODALITY=HOST:PORT (or MODALITY=HOST:PORT,HOST:PORT)")
+        addresses[modality] = replicas
     return addresses
 
 

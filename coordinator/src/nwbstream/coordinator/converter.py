@@ -23,6 +23,7 @@ from .alignment.maps import ClockMap
 from .alignment.record import AppliedAlignment, applied_alignment
 from .alignment.resolve import resolve_alignment
 from .client import OpenedSource
+from .endpoints import Addresses
 from .errors import ConversionError
 from .layout import choose_layouts
 from .metadata import merge_metadata, merge_schemas, validate_metadata
@@ -51,12 +52,13 @@ class Converter(contextlib.AbstractContextManager):
     def __init__(
         self,
         interfaces: Mapping[str, InterfaceSpec],
-        services: Mapping[str, str] | ServiceSet | None = None,
+        services: Addresses | ServiceSet | None = None,
         alignment: Mapping[str, Any] | None = None,
         clock_maps: Mapping[str, ClockMap] | None = None,
     ) -> None:
-        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address (default: embedded);
-        `alignment`: the spec's block that puts every stream on one session clock (docs/alignment.md);
+        """`interfaces`: key -> (interface name, source_data); `services`: modality -> address, or its replicas'
+        (default: embedded); `alignment`: the spec's block that puts every stream on one session clock
+        (docs/alignment.md);
         `clock_maps`: maps made by the caller, interface key -> map from its clock to the session clock (these win;
         the CLI passes a checked session's resolved maps so that sync pulses are not read twice)."""
         self.alignment = dict(alignment or {})

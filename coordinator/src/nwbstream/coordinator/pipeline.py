@@ -1,8 +1,10 @@
 """Pulling chunks from the services into the file: several streams at once, a bounded window in between.
 
-One thread per dataset stream receives chunks into a queue of at most `window` chunks; the calling thread
-is the only writer (HDF5 allows one). A full queue stops the receivers, gRPC flow control then stops the
-services: memory is bounded by the window, whatever the size of the input.
+A dataset's chunks are cut into contiguous ranges, one per replica of its service, and one thread per range
+receives chunks into a queue of at most `window` chunks; the calling thread is the only writer (HDF5 allows
+one) and stores them as they come, in any order (each chunk carries its offset). A full queue stops the receivers,
+gRPC flow control then stops the services: memory is bounded by the window, whatever the size of the input or
+the number of replicas.
 
 A chunk is either a service's encoded chunk, stored as it is, or values the coordinator computed (times put on
 the session clock, docs/alignment.md), which the sink encodes with the dataset's own filters.
@@ -10,6 +12,7 @@ the session clock, docs/alignment.md), which the sink encodes with the dataset's
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -40,15 +43,6 @@ class Values:
         return self.array.nbytes
 
 
-def service_chunks(transfer: Transfer) -> Iterator[pb.Chunk]:
-    """The dataset's encoded chunks, as its service reads them."""
-    source = transfer.source
-    layout = transfer.layout
-    return source.service.read_chunks(
-        source, transfer.object_name, transfer.dataset_name, layout.to_proto(), 0, layout.n_chunks
-    )
-
-
 ChunkReader = Callable[["Transfer"], Iterator[pb.Chunk | Values]]
 
 
@@ -61,7 +55,53 @@ class Transfer:
     dataset_name: str
     layout: DatasetLayout
     path: str
-    read: ChunkReader = service_chunks  # every chunk in index order
+    read: ChunkReader | None = None  # chunks the coordinator makes, all of them; None: its service's, encoded
+
+
+@dataclass(frozen=True)
+class ChunkRange:
+    """Chunks start..stop of one transfer, pulled by one receiver from the `replica`-th endpoint of its service."""
+
+    transfer: Transfer
+    start: int
+    stop: int
+    replica: int = 0
+
+    @property
+    def label(self) -> str:
+        """The dataset, and the range when it is not the whole of it (in error messages)."""
+        key = self.transfer.layout.key
+        return (
+            key
+            if (self.start, self.stop) == (0, self.transfer.layout.n_chunks)
+            else f"{key} chunks {self.start}..{self.stop}"
+        )
+
+    def chunks(self) -> Iterator[pb.Chunk | Values]:
+        transfer = self.transfer
+        if transfer.read is not None:
+            return transfer.read(transfer)
+        source = transfer.source
+        return source.service.read_chunks(
+            source,
+            transfer.object_name,
+            transfer.dataset_name,
+            transfer.layout.to_proto(),
+            self.start,
+            self.stop,
+            self.replica,
+        )
+
+
+def chunk_ranges(transfer: Transfer) -> list[ChunkRange]:
+    """One contiguous range per replica of the dataset's service (fewer if it has fewer chunks), the i-th range on
+    the i-th replica; the whole dataset when the coordinator makes its chunks."""
+    count = transfer.layout.n_chunks
+    if transfer.read is not None:
+        return [ChunkRange(transfer, 0, count)]
+    parts = max(1, min(len(transfer.source.service.addresses), count))
+    bounds = [count * i // parts for i in range(parts + 1)]
+    return [ChunkRange(transfer, start, stop, i) for i, (start, stop) in enumerate(itertools.pairwise(bounds))]
 
 
 ProgressFn = Callable[[Transfer, int], None]
@@ -75,37 +115,40 @@ def pull_chunks(
     streams: int = DEFAULT_STREAMS,
     progress: ProgressFn | None = None,
 ) -> None:
-    """Stores every chunk of every transfer; raises ConversionError naming the dataset on any failure."""
+    """Stores every chunk of every transfer; raises ConversionError naming the dataset on any failure. At most
+    `streams` ranges are pulled at once."""
     chunks: queue.Queue = queue.Queue(maxsize=max(1, window))
     stop = threading.Event()
     slots = threading.Semaphore(max(1, streams))
+    ranges = [part for transfer in transfers for part in chunk_ranges(transfer)]
     threads = [
-        threading.Thread(target=_receive, args=(t, chunks, stop, slots), daemon=True, name=f"pull {t.layout.key}")
-        for t in transfers
+        threading.Thread(target=_receive, args=(part, chunks, stop, slots), daemon=True, name=f"pull {part.label}")
+        for part in ranges
     ]
     for thread in threads:
         thread.start()
-    received = {id(t): 0 for t in transfers}
-    remaining = len(transfers)
+    received = {id(part): 0 for part in ranges}
+    remaining = len(ranges)
     try:
         while remaining:
-            transfer, item = chunks.get()
+            part, item = chunks.get()
+            transfer = part.transfer
             if item is _DONE:
                 remaining -= 1
-                if received[id(transfer)] != transfer.layout.n_chunks:
+                if received[id(part)] != part.stop - part.start:
                     raise ConversionError(
-                        f"{transfer.layout.key}: received {received[id(transfer)]} of {transfer.layout.n_chunks} chunks"
+                        f"{part.label}: received {received[id(part)]} of {part.stop - part.start} chunks"
                     )
                 continue
             if isinstance(item, BaseException):
                 kind = ServiceUnavailable if isinstance(item, ServiceUnavailable) else ConversionError
-                raise kind(f"{transfer.layout.key}: {item}") from item
-            check_chunk(transfer, item)
+                raise kind(f"{part.label}: {item}") from item
+            check_chunk(part, item)
             if isinstance(item, Values):
                 sink.write_values(transfer.path, item.offset, item.array)
             else:
                 sink.write(transfer.path, transfer.layout.chunk_shape, item)
-            received[id(transfer)] += 1
+            received[id(part)] += 1
             if progress:
                 progress(transfer, item.raw_nbytes)
     finally:
@@ -114,20 +157,20 @@ def pull_chunks(
             thread.join(timeout=30)
 
 
-def _receive(transfer: Transfer, chunks: queue.Queue, stop: threading.Event, slots: threading.Semaphore) -> None:
+def _receive(part: ChunkRange, chunks: queue.Queue, stop: threading.Event, slots: threading.Semaphore) -> None:
     with slots:
         try:
-            stream = transfer.read(transfer)
+            stream = part.chunks()
             for chunk in stream:
-                if not _put(chunks, (transfer, chunk), stop):
+                if not _put(chunks, (part, chunk), stop):
                     stream.close()
                     return
-            _put(chunks, (transfer, _DONE), stop)
+            _put(chunks, (part, _DONE), stop)
         except Exception as error:  # handed to the writer thread, which reports it
-            _put(chunks, (transfer, error), stop)
+            _put(chunks, (part, error), stop)
 
 
-def _put(chunks: queue.Queue, item: tuple[Transfer, object], stop: threading.Event) -> bool:
+def _put(chunks: queue.Queue, item: tuple[ChunkRange, object], stop: threading.Event) -> bool:
     while not stop.is_set():
         try:
             chunks.put(item, timeout=0.2)
@@ -137,11 +180,14 @@ def _put(chunks: queue.Queue, item: tuple[Transfer, object], stop: threading.Eve
     return False
 
 
-def check_chunk(transfer: Transfer, chunk: pb.Chunk | Values) -> None:
-    """A chunk whose index or offset does not belong to the layout is a service bug: refuse to store it."""
-    layout = transfer.layout
+def check_chunk(part: ChunkRange, chunk: pb.Chunk | Values) -> None:
+    """A chunk whose index or offset does not belong to the layout, or that was not asked for, is a service bug:
+    refuse to store it."""
+    layout = part.transfer.layout
     offsets_fit = len(chunk.offset) == len(layout.shape) and all(
         o % c == 0 and o < max(s, 1) for o, c, s in zip(chunk.offset, layout.chunk_shape, layout.shape, strict=True)
     )
     if chunk.index >= layout.n_chunks or not offsets_fit:
         raise ConversionError(f"{layout.key}: chunk {chunk.index} at {list(chunk.offset)} does not fit the layout")
+    if not part.start <= chunk.index < part.stop:
+        raise ConversionError(f"{part.label}: the service sent chunk {chunk.index}, which was not asked for")

@@ -15,10 +15,11 @@ import importlib.metadata
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from .client import ChunkObserver, InterfaceEntry, ServiceClient
+from .endpoints import Addresses, resolve_endpoints
 from .errors import ConversionError, ServiceUnavailable
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 from .tls import TLSFiles
@@ -50,18 +51,19 @@ class ServiceSet(contextlib.AbstractContextManager):
 
     def __init__(
         self,
-        addresses: Mapping[str, str] | None = None,
+        addresses: Addresses | None = None,
         needs: Collection[str] | None = None,
         start_timeout: float = START_TIMEOUT,
         embedded: Collection[str] | None = None,
         tls: TLSFiles | None = None,
         on_chunk: ChunkObserver | None = None,
     ) -> None:
-        """`addresses`: modality -> a running service; `needs`: the interfaces to serve (None: every service);
+        """`addresses`: modality -> a running service's address, or its replicas' (a list, or a name that resolves
+        to several addresses: resolved here, at each start); `needs`: the interfaces to serve (None: every service);
         `embedded`: the installed modalities to start here (None: every one `addresses` does not name); `tls`: how
         to reach services over the network (those on unix sockets, as embedded ones are, are reached in plaintext);
         `on_chunk`: sees every chunk any service sends (metrics)."""
-        self._addresses = dict(addresses or {})
+        self._addresses: dict[str, str | Sequence[str]] = dict(addresses or {})
         self._needs = set(needs) if needs is not None else None
         self._start_timeout = start_timeout
         self._embedded = embedded
@@ -85,8 +87,8 @@ class ServiceSet(contextlib.AbstractContextManager):
         self.close()
 
     @property
-    def addresses(self) -> dict[str, str]:
-        """modality -> the address it answers on (embedded ones on their unix sockets)."""
+    def addresses(self) -> dict[str, str | Sequence[str]]:
+        """modality -> the address(es) it answers on, as given (embedded ones on their unix sockets)."""
         return dict(self._addresses)
 
     def client_for(self, interface_name: str) -> ServiceClient:
@@ -121,24 +123,26 @@ class ServiceSet(contextlib.AbstractContextManager):
             self._addresses[modality] = f"unix:{socket}"
 
     def _connect(self) -> None:
-        for modality, address in self._addresses.items():
-            tls = None if address.startswith("unix:") else self._tls
-            client = ServiceClient(address, modality, tls, self._on_chunk)
+        for modality, addresses in self._addresses.items():
+            endpoints = resolve_endpoints(addresses)
+            on_unix = all(endpoint.address.startswith("unix:") for endpoint in endpoints)
+            client = ServiceClient(endpoints, modality, None if on_unix else self._tls, self._on_chunk)
             self.clients[modality] = client
             try:
                 client.wait_healthy(self._start_timeout)
             except ConversionError:
-                raise ServiceUnavailable(self._startup_failure(modality, address)) from None
+                raise ServiceUnavailable(self._startup_failure(modality, client.addresses)) from None
             for entry in client.list_interfaces():
                 self.interfaces[entry.name] = entry
 
-    def _startup_failure(self, modality: str, address: str) -> str:
+    def _startup_failure(self, modality: str, addresses: list[str]) -> str:
         for name, process in self._processes:
             if name == modality and process.poll() is not None:
                 log = Path(self._tmp.name) / f"{modality}.log"
                 tail = log.read_text(errors="replace").strip().splitlines()[-5:]
                 return f"the {modality} service exited (code {process.returncode}): " + " | ".join(tail)
-        return f"the {modality} service at {address} did not become healthy in {self._start_timeout:.0f} s"
+        where = ", ".join(addresses)
+        return f"the {modality} service at {where} did not become healthy in {self._start_timeout:.0f} s"
 
     def close(self) -> None:
         for client in self.clients.values():

@@ -24,7 +24,7 @@ from .client import OpenedSource
 from .errors import ConversionError
 from .layout import DatasetLayout
 from .output_folder import check_writable, write_failure
-from .pipeline import ChunkReader, Transfer, pull_chunks, service_chunks
+from .pipeline import ChunkReader, Transfer, pull_chunks
 from .placeholder import LayoutOnlyData
 from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
@@ -172,7 +172,7 @@ def _write_layout(nwbfile: NWBFile, path: Path, backend: Backend, placed: Placed
                 name,
                 layout,
                 _in_file_path(io, written, obj, name),
-                readers.get((source.source_id, obj.name, name), service_chunks),
+                readers.get((source.source_id, obj.name, name)),
             )
             for (source, obj, layouts), written in placed
             for name, layout in layouts.items()

@@ -5,7 +5,7 @@ store: sqlite:////var/lib/nwbstream/jobs.db        # or postgresql://user:passwo
 outputs: /var/lib/nwbstream/outputs                 # or s3://bucket/prefix (AWS_* environment)
 labs:
   lab-a: {token_sha256: <hex>, data_root: /data/lab-a}
-services: {}                                        # modality: host:port; not listed: embedded
+services: {}                                        # modality: host:port, or a list (replicas); not listed: embedded
 # optional, with their defaults:
 tls: {cert: null, key: null, client_ca: null}       # the coordinator's own; required off loopback
 services_tls: {ca: null, cert: null, key: null}     # to reach the services (cert + key: mutual TLS)
@@ -32,6 +32,7 @@ from typing import Any
 
 from nwbstream.v1.transport import is_loopback
 
+from ..endpoints import address_list
 from ..errors import ConversionError
 from ..spec import checked_yaml
 from ..tls import TLSFiles
@@ -91,7 +92,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "services": {"type": ["object", "null"], "additionalProperties": _HOST_PORT},
+        "services": {  # a host name that resolves to several addresses counts as several replicas too
+            "type": ["object", "null"],
+            "additionalProperties": {"anyOf": [_HOST_PORT, {"type": "array", "items": _HOST_PORT, "minItems": 1}]},
+        },
         "tls": {
             "type": ["object", "null"],
             "additionalProperties": False,
@@ -180,7 +184,7 @@ class ServerConfig:
     store: str
     outputs: str
     labs: dict[str, Lab]
-    services: dict[str, str] = field(default_factory=dict)
+    services: dict[str, tuple[str, ...]] = field(default_factory=dict)  # modality -> its replicas' addresses
     tls: TLSFiles = TLSFiles()
     services_tls: TLSFiles = TLSFiles()
     limits: Limits = Limits()
@@ -224,7 +228,7 @@ def load_config(path: Path) -> ServerConfig:
             name: Lab(name, lab["token_sha256"].lower(), local(lab["data_root"]))  # type: ignore[arg-type]
             for name, lab in raw["labs"].items()
         },
-        services=dict(raw.get("services") or {}),
+        services={modality: tuple(address_list(given)) for modality, given in (raw.get("services") or {}).items()},
         tls=TLSFiles(cert=local(tls.get("cert")), key=local(tls.get("key")), ca=local(tls.get("client_ca"))),
         services_tls=TLSFiles(
             cert=local(services_tls.get("cert")), key=local(services_tls.get("key")), ca=local(services_tls.get("ca"))
