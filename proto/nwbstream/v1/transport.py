@@ -19,6 +19,10 @@ GRPC_OPTIONS = [
     ("grpc.max_send_message_length", MESSAGE_LIMIT),
     ("grpc.max_receive_message_length", MESSAGE_LIMIT),
 ]
+# A server accepts the keepalive pings of its callers however often they come: a caller pings a silent stream (its
+# window full, or the service hung) every few seconds to find a hung service, and gRPC's default answers pings more
+# often than every 5 minutes on a stream without data by closing the connection ("too_many_pings").
+SERVER_KEEPALIVE_OPTIONS = [("grpc.http2.max_ping_strikes", 0)]
 PEM_LIMIT = 2**20  # a certificate chain or key is a few KiB; a larger file is not one
 
 

@@ -22,12 +22,43 @@ from .endpoints import Endpoint
 from .errors import ConversionError, ServiceUnavailable
 from .tls import TLSFiles
 
-READ_RETRIES = 3  # failed attempts in a row, per replica, before a read gives up
-RETRY_PAUSE = 0.5  # seconds, times the failures in a row (divided among the replicas)
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 HEALTHY_GRACE = 15.0  # seconds the other replicas have to answer once one does (a loaded machine answers slowly)
+FIRST_PAUSE = 0.1  # seconds before the first retry of a broken read; doubled at each failure in a row
+LONGEST_PAUSE = 2.0
 log = logging.getLogger(__name__)
 ChunkObserver = Callable[[pb.Chunk, float], None]  # a chunk received, and the seconds spent waiting for it
+ServiceLost = Callable[[str], None]  # told the address whose stream broke as out of reach, before it is retried
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How long a service may stay silent or out of reach before a conversion gives up on it, in seconds.
+
+    A process that stops answering while the connection stays open (stopped, frozen machine) is found by gRPC
+    keepalive: a ping unanswered `keepalive_timeout` after it was sent `keepalive` into a silence closes the
+    connection, and the stream breaks as UNAVAILABLE. A broken read is retried (from the next chunk not yet
+    received) until it has failed for `retry_budget` in a row; a connection attempt that gets no answer ends after
+    `connect_timeout`."""
+
+    keepalive: float = 5.0
+    keepalive_timeout: float = 5.0
+    retry_budget: float = 30.0
+    connect_timeout: float = 5.0
+
+    def channel_options(self) -> list[tuple[str, int]]:
+        return [
+            ("grpc.keepalive_time_ms", round(self.keepalive * 1000)),
+            ("grpc.keepalive_timeout_ms", round(self.keepalive_timeout * 1000)),
+            ("grpc.http2.max_pings_without_data", 0),  # ping however long the service stays silent
+            # a service out of reach is tried again within a second or two, not after gRPC's default of up to 120 s
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", round(LONGEST_PAUSE * 1000)),
+            ("grpc.min_reconnect_backoff_ms", round(self.connect_timeout * 1000)),  # also the connect timeout
+        ]
+
+
+DEFAULT_PATIENCE = Patience()
 
 
 @dataclass(frozen=True)
@@ -56,15 +87,16 @@ class OpenedSource:
 class _Replica:
     """One endpoint of a service: its channel and stub."""
 
-    def __init__(self, endpoint: Endpoint, tls: TLSFiles | None) -> None:
+    def __init__(self, endpoint: Endpoint, tls: TLSFiles | None, patience: Patience) -> None:
         self.address = endpoint.address
+        options = [*GRPC_OPTIONS, *patience.channel_options()]
         if tls is not None and tls.enabled:
             # An address resolved from a name: the certificate names the host, not the address.
             named = [("grpc.ssl_target_name_override", endpoint.host)] if endpoint.host else []
             credentials = tls.channel_credentials()
-            self.channel = grpc.secure_channel(endpoint.address, credentials, options=[*GRPC_OPTIONS, *named])
+            self.channel = grpc.secure_channel(endpoint.address, credentials, options=[*options, *named])
         else:
-            self.channel = grpc.insecure_channel(endpoint.address, options=GRPC_OPTIONS)
+            self.channel = grpc.insecure_channel(endpoint.address, options=options)
         self.stub = pb_grpc.ModalityServiceStub(self.channel)
 
     def serving(self) -> None:
@@ -86,14 +118,20 @@ class ServiceClient:
         modality: str = "",
         tls: TLSFiles | None = None,
         on_chunk: ChunkObserver | None = None,
+        patience: Patience = DEFAULT_PATIENCE,
+        on_lost: ServiceLost | None = None,
     ) -> None:
         """`endpoints`: an address (one replica) or every replica's endpoint; `tls`: reach the service over TLS
-        (its `ca`, and our `cert` + `key` for mutual TLS); `on_chunk` sees every chunk received (metrics)."""
+        (its `ca`, and our `cert` + `key` for mutual TLS); `on_chunk` sees every chunk received (metrics);
+        `on_lost` is told an address whose stream broke as out of reach, before the read is retried (embedded mode
+        restarts a dead service there)."""
         self.modality = modality
         self.on_chunk = on_chunk
+        self.patience = patience
+        self.on_lost = on_lost
         release_chunk_buffers_to_os()  # before gRPC starts its threads, so that they share two arenas
         given = [Endpoint(endpoints)] if isinstance(endpoints, str) else list(endpoints)
-        self._replicas = [_Replica(endpoint, tls) for endpoint in given]
+        self._replicas = [_Replica(endpoint, tls, patience) for endpoint in given]
 
     @property
     def address(self) -> str:
@@ -251,15 +289,16 @@ class ServiceClient:
 
 
 class _Failover:
-    """Which replica a read goes to after a failure: one out of reach is left for the next, in turn, with a pause
-    that grows with the failures in a row; a refusal (bad input), or READ_RETRIES failures in a row per replica,
-    ends the read."""
+    """Which replica a read goes to after a failure: one out of reach is left for the next, in turn, after a pause
+    that doubles with the failures in a row; a refusal (bad input), or failures in a row for longer than the retry
+    budget, ends the read."""
 
     def __init__(self, client: ServiceClient, first: int) -> None:
         self._client = client
         self._replicas = client._replicas
         self._index = first % len(self._replicas)
         self._failures = 0
+        self._failing_since = 0.0
 
     @property
     def replica(self) -> _Replica:
@@ -270,11 +309,25 @@ class _Failover:
 
     def failed(self, error: grpc.RpcError) -> None:
         """Raises the error as a ConversionError when the read should end; else waits, then moves to the next."""
+        now = time.monotonic()
+        if self._failures == 0:
+            self._failing_since = now
         self._failures += 1
-        if error.code() not in RETRYABLE or self._failures > READ_RETRIES * len(self._replicas):
-            raise _error(error, self._client.modality, self.replica.address) from None
+        client = self._client
+        address = self.replica.address
+        if error.code() not in RETRYABLE:
+            raise _error(error, client.modality, address) from None
+        if now - self._failing_since >= client.patience.retry_budget:
+            raise ServiceUnavailable(
+                f"{client.modality or 'modality'} service at {address} is unavailable: {error.details()} "
+                f"({self._failures} attempts in {now - self._failing_since:.1f} s)"
+            ) from None
+        log.warning("%s service at %s: %s; reading again", client.modality, address, error.details())
+        if client.on_lost is not None and error.code() == grpc.StatusCode.UNAVAILABLE:
+            client.on_lost(address)
         self._index = (self._index + 1) % len(self._replicas)
-        time.sleep(RETRY_PAUSE * self._failures / len(self._replicas))
+        pause = min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (self._failures - 1)) / len(self._replicas)
+        time.sleep(min(pause, max(0.0, self._failing_since + client.patience.retry_budget - time.monotonic())))
 
 
 def _error(error: grpc.RpcError, modality: str, address: str) -> ConversionError:

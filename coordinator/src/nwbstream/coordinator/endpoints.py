@@ -66,3 +66,26 @@ def _resolved(address: str) -> list[Endpoint]:
     if len(ips) == 1:
         return [Endpoint(address)]
     return [Endpoint(f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}", host) for ip in ips]
+
+
+PROBE_TIMEOUT = 2.0  # seconds for a connection to be accepted or refused; one that times out is left to gRPC
+
+
+def refusal(address: str) -> str:
+    """Why nothing listens at `address` ("127.0.0.1:1: connection refused"), found by opening a connection and
+    closing it again; "" when something accepts it (or when the attempt only times out: a slow network)."""
+    try:
+        if address.startswith("unix:"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(PROBE_TIMEOUT)
+                sock.connect(address.removeprefix("unix:").removeprefix("//"))
+        elif not address.startswith("unix-abstract:"):
+            host, port = host_and_port(address)
+            socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+    except TimeoutError:
+        return ""
+    except socket.gaierror as error:
+        return f"{address}: cannot resolve the host: {error.strerror}"
+    except OSError as error:
+        return f"{address}: {(error.strerror or str(error)).lower()}"
+    return ""

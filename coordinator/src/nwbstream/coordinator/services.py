@@ -1,7 +1,8 @@
 """Finding the modality services: running ones by address, or (embedded mode) local processes we start.
 
 Embedded mode starts installed services as `<its python> -m <module>` on unix sockets, waits for their health,
-and stops them at the end. It starts only those a conversion needs when the registry knows which service offers
+restarts one that dies during a conversion (on the same socket: the broken read then resumes there), and stops
+them at the end. It starts only those a conversion needs when the registry knows which service offers
 each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. A service is
 installed either in an environment of its own, named in the registry (`registry.py`, written by `make env`), or
 beside the coordinator (entry point group `nwbstream.services`, read from package metadata); the registry wins.
@@ -12,19 +13,23 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import logging
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .client import ChunkObserver, InterfaceEntry, ServiceClient
-from .endpoints import Addresses, resolve_endpoints
+from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, Patience, ServiceClient
+from .endpoints import Addresses, refusal, resolve_endpoints
 from .errors import ConversionError, ServiceUnavailable
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
+log = logging.getLogger(__name__)
 
 
 def installed_services(registry: Path = REGISTRY) -> dict[str, InstalledService]:
@@ -57,20 +62,28 @@ class ServiceSet(contextlib.AbstractContextManager):
         embedded: Collection[str] | None = None,
         tls: TLSFiles | None = None,
         on_chunk: ChunkObserver | None = None,
+        patience: Patience = DEFAULT_PATIENCE,
     ) -> None:
         """`addresses`: modality -> a running service's address, or its replicas' (a list, or a name that resolves
         to several addresses: resolved here, at each start); `needs`: the interfaces to serve (None: every service);
         `embedded`: the installed modalities to start here (None: every one `addresses` does not name); `tls`: how
         to reach services over the network (those on unix sockets, as embedded ones are, are reached in plaintext);
-        `on_chunk`: sees every chunk any service sends (metrics)."""
+        `on_chunk`: sees every chunk any service sends (metrics); `patience`: how long a silent or unreachable service
+        is waited for during a conversion (client.Patience)."""
         self._addresses: dict[str, str | Sequence[str]] = dict(addresses or {})
         self._needs = set(needs) if needs is not None else None
         self._start_timeout = start_timeout
         self._embedded = embedded
         self._tls = tls
         self._on_chunk = on_chunk
+        self._patience = patience
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._commands: dict[str, list[str]] = {}
+        self._restarting = threading.Lock()
+        # PR_SET_PDEATHSIG fires when the thread that started a service ends: every start runs in this one thread,
+        # which lives as long as the set (a restart is asked for by a chunk stream's short-lived thread).
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="service-starter")
         self.clients: dict[str, ServiceClient] = {}
         self.interfaces: dict[str, InterfaceEntry] = {}
 
@@ -90,6 +103,10 @@ class ServiceSet(contextlib.AbstractContextManager):
     def addresses(self) -> dict[str, str | Sequence[str]]:
         """modality -> the address(es) it answers on, as given (embedded ones on their unix sockets)."""
         return dict(self._addresses)
+
+    def process(self, modality: str) -> subprocess.Popen | None:
+        """The embedded service's current process (None when it runs elsewhere)."""
+        return next((process for name, process in self._processes if name == modality), None)
 
     def client_for(self, interface_name: str) -> ServiceClient:
         entry = self.interfaces.get(interface_name)
@@ -112,21 +129,53 @@ class ServiceSet(contextlib.AbstractContextManager):
             self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
         for modality, service in local.items():
             socket = Path(self._tmp.name) / f"{modality}.sock"
-            with open(Path(self._tmp.name) / f"{modality}.log", "w") as log:
-                process = subprocess.Popen(
-                    service.command("--address", f"unix:{socket}"),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
-                )
-            self._processes.append((modality, process))
+            self._commands[modality] = service.command("--address", f"unix:{socket}")
+            self._processes.append((modality, self._start(modality, "w")))
             self._addresses[modality] = f"unix:{socket}"
+
+    def _start(self, modality: str, log_mode: str) -> subprocess.Popen:
+        def start() -> subprocess.Popen:
+            with open(Path(self._tmp.name) / f"{modality}.log", log_mode) as log:
+                return subprocess.Popen(
+                    self._commands[modality], stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+                )
+
+        return self._starter.submit(start).result()
+
+    def _restart_if_dead(self, modality: str) -> None:
+        """Starts the embedded service again on its socket if its process has died, and waits for its health;
+        a stream that broke there is then read again (client.py). Several streams may ask at once: one restarts."""
+        with self._restarting:
+            index, process = next((i, p) for i, (name, p) in enumerate(self._processes) if name == modality)
+            if process.poll() is None:
+                return
+            log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
+            socket = Path(self._addresses[modality].removeprefix("unix:"))
+            socket.unlink(missing_ok=True)
+            self._processes[index] = (modality, self._start(modality, "a"))
+            probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
+            try:
+                probe.wait_healthy(self._start_timeout)
+            finally:
+                probe.close()
 
     def _connect(self) -> None:
         for modality, addresses in self._addresses.items():
             endpoints = resolve_endpoints(addresses)
+            embedded = modality in self._commands
+            if not embedded:
+                refusals = [refusal(endpoint.address) for endpoint in endpoints]
+                if all(refusals):  # a wrong address says so now, not after the health checks time out
+                    raise ServiceUnavailable(f"the {modality} service cannot be reached: {'; '.join(refusals)}")
             on_unix = all(endpoint.address.startswith("unix:") for endpoint in endpoints)
-            client = ServiceClient(endpoints, modality, None if on_unix else self._tls, self._on_chunk)
+            client = ServiceClient(
+                endpoints,
+                modality,
+                None if on_unix else self._tls,
+                self._on_chunk,
+                self._patience,
+                on_lost=(lambda _, m=modality: self._restart_if_dead(m)) if embedded else None,
+            )
             self.clients[modality] = client
             try:
                 client.wait_healthy(self._start_timeout)
@@ -157,6 +206,7 @@ class ServiceSet(contextlib.AbstractContextManager):
                 process.kill()
                 process.wait()
         self._processes.clear()
+        self._starter.shutdown()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -6,8 +6,11 @@ background while the services start and the sources open.
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -38,6 +41,7 @@ BulkObject = tuple[OpenedSource, pb.NwbObject, dict[str, DatasetLayout]]
 Readers = Mapping[tuple[str, str, str], ChunkReader]
 # Told after every stored chunk: bulk bytes stored so far, and of how many; may raise to stop the conversion.
 ChunkProgress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 
 def write_nwbfile(
@@ -52,12 +56,15 @@ def write_nwbfile(
     on_chunk: ChunkProgress | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part.
+    """Writes under a temporary name beside `path` and renames it only once complete; never leaves a part (one a
+    killed process left is removed by the next write of `path`).
     `alignment`, when given, is recorded in the file (alignment/record.py), and so is `provenance`
     (provenance.py); every bulk dataset's chunks come from its service, unless `readers` names where they come
     from. An exception `on_chunk` raises stops the conversion (nothing left at `path`) and goes on to the caller."""
-    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
     check_writable(path.parent)  # before the layout: Zarr on a read-only folder fails with a bare KeyError
+    remove_stale_partials(path)
+    writer = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"  # which process may remove it if killed
+    partial = path.with_name(f".{path.stem}.{writer}.partial{path.suffix}")
     try:
         nwbfile, placed = _lay_out(metadata, objects, backend, provenance)
         if alignment is not None:
@@ -89,6 +96,29 @@ def write_nwbfile(
         _remove(partial)
         raise
     return path
+
+
+def remove_stale_partials(path: Path) -> None:
+    """Removes what a killed writer of `path` left (`.<stem>.<host>.<pid>.<8 hex>.partial<suffix>`): the partials
+    written on this host by a process that no longer runs. Another host's, or a running process's, are left."""
+    host = socket.gethostname()
+    prefix, suffix = f".{path.stem}.", f".partial{path.suffix}"
+    for partial in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        writer = partial.name.removeprefix(prefix).removesuffix(suffix).rsplit(".", 2)
+        if len(writer) != 3 or writer[0] != host or not writer[1].isdigit() or _running(int(writer[1])):
+            continue
+        log.warning("%s: removing what a conversion killed before it finished left", partial)
+        _remove(partial)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 Placed = list[tuple[BulkObject, Written]]

@@ -18,7 +18,7 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from nwbstream.v1 import modality_pb2_grpc as pb_grpc
-from nwbstream.v1.transport import GRPC_OPTIONS, is_loopback, server_credentials
+from nwbstream.v1.transport import GRPC_OPTIONS, SERVER_KEEPALIVE_OPTIONS, is_loopback, server_credentials
 
 from .interface import BaseDataInterface
 from .metrics import ServiceMetrics, serve_metrics
@@ -46,7 +46,7 @@ def start_server(
             f"{address}: plaintext is allowed on loopback and unix sockets only; give --tls-cert and --tls-key"
         )
     # Without SO_REUSEPORT (gRPC's default on Linux), a second service on a port in use fails instead of sharing it.
-    options = [*GRPC_OPTIONS, ("grpc.so_reuseport", 0)]
+    options = [*GRPC_OPTIONS, *SERVER_KEEPALIVE_OPTIONS, ("grpc.so_reuseport", 0)]
     interceptors = [] if metrics is None else [metrics.interceptor()]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=options, interceptors=interceptors)
     servicer = ModalityServicer(modality, interfaces, encode_threads)

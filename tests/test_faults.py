@@ -1,0 +1,276 @@
+"""Faults, with real processes, real gRPC and real files: a service killed mid-stream (restarted in embedded mode,
+reconnected to when someone else restarts it), a service that hangs, a wrong service address, and a coordinator
+killed mid-write. Every converted file is compared, dataset by dataset, with an uninterrupted run's."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from nwbstream.coordinator.client import Patience
+from nwbstream.coordinator.errors import ServiceUnavailable
+from nwbstream.coordinator.services import ServiceSet
+from nwbstream_samples.ophys import write_tiff_stack
+
+from .conftest import START, TESTDATA, convert, wait_for
+from .fixtures.general import generate as general_images
+from .serving import free_port, serve_command
+from .test_cli import CLI, run, write_spec
+
+SPIKEGLX = "SpikeGLXRecordingInterface"
+QUICK = Patience(keepalive=0.5, keepalive_timeout=0.5, retry_budget=3.0, connect_timeout=1.0)
+
+
+class Killer:
+    """An on_chunk hook: sends `signum` to a modality's embedded service once armed and `after` more chunks arrived,
+    and times what follows (when the stream was found broken, when the next chunk arrived)."""
+
+    def __init__(self, modality: str, signum: int = signal.SIGKILL) -> None:
+        self.modality = modality
+        self.signum = signum
+        self.services: ServiceSet | None = None
+        self.after: int | None = None
+        self.count = 0
+        self.pid: int | None = None
+        self.sent_at: float | None = None
+        self.noticed_at: float | None = None
+        self.resumed_at: float | None = None
+        self._lock = threading.Lock()
+
+    def arm(self, services: ServiceSet, after: int) -> None:
+        self.services, self.after, self.count = services, after, 0
+        client = services.clients[self.modality]
+        restart = client.on_lost
+
+        def noticed(address: str) -> None:
+            self.noticed_at = self.noticed_at or time.monotonic()
+            if restart is not None:
+                restart(address)
+
+        client.on_lost = noticed
+
+    def __call__(self, chunk, seconds: float) -> None:
+        with self._lock:
+            if self.after is None:
+                return
+            self.count += 1
+            if self.sent_at is not None and self.resumed_at is None:
+                self.resumed_at = time.monotonic()
+            if self.count == self.after:
+                self.pid = self.services.process(self.modality).pid
+                os.kill(self.pid, self.signum)
+                self.sent_at = time.monotonic()
+
+
+def datasets(path: Path) -> dict[str, np.ndarray]:
+    """Every dataset's values (references as the paths they point to), but the file's creation time."""
+    found: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as file:
+
+        def visit(name: str, item) -> None:
+            if not isinstance(item, h5py.Dataset) or name == "file_create_date":
+                return
+            if item.dtype.kind == "O" and h5py.check_ref_dtype(item.dtype):
+                found[name] = np.array([file[r].name for r in item[()].ravel()])
+            else:
+                found[name] = np.asarray(item[()])
+
+        file.visititems(visit)
+    return found
+
+
+def assert_same_values(path: Path, expected: Path) -> None:
+    got, want = datasets(path), datasets(expected)
+    assert sorted(got) == sorted(want)
+    for name, values in want.items():
+        assert got[name].dtype == values.dtype and got[name].shape == values.shape, name
+        assert np.array_equal(got[name], values), name
+
+
+def bulk_chunks(path: Path) -> int:
+    """How many chunks the file's chunked datasets store."""
+    counts = []
+    with h5py.File(path, "r") as file:
+        file.visititems(
+            lambda _, item: (
+                counts.append(item.id.get_num_chunks()) if isinstance(item, h5py.Dataset) and item.chunks else None
+            )
+        )
+    return sum(counts)
+
+
+def ophys_movie(folder: Path) -> tuple[str, dict]:
+    movie = write_tiff_stack(folder / "movie.tif", n_frames=300, size=64, seed=3)
+    return "TiffImagingInterface", {"file_path": str(movie), "sampling_frequency": 30.0}
+
+
+def behavior_video(folder: Path) -> tuple[str, dict]:
+    return "InternalVideoInterface", {"file_path": str(TESTDATA / "behavior" / "video" / "m3v1mp4.mp4")}
+
+
+def icephys_abf(folder: Path) -> tuple[str, dict]:
+    abf = TESTDATA / "icephys" / "abf" / "171116sh_0018.abf"
+    return "AxonIntracellularInterface", {"file_path": str(abf), "mode": "current_clamp"}
+
+
+def general_pictures(folder: Path) -> tuple[str, dict]:
+    return "ImageInterface", {"folder_path": str(general_images.REAL_IMAGES)}
+
+
+def ecephys_recording(folder: Path) -> tuple[str, dict]:
+    return SPIKEGLX, {"folder_path": str(folder), "stream_id": "imec0.ap"}
+
+
+# modality -> the source, and the chunk shapes that give it many chunks
+SOURCES: dict[str, tuple[Callable[[Path], tuple[str, dict]], dict]] = {
+    "ecephys": (ecephys_recording, {"ElectricalSeriesAPImec0/data": {"chunk_shape": [1000, 96]}}),
+    "ophys": (ophys_movie, {"TwoPhotonSeries/data": {"chunk_shape": [10, 64, 64]}}),
+    "behavior": (behavior_video, {}),
+    "icephys": (icephys_abf, {}),
+    "general": (general_pictures, {}),
+}
+
+
+@pytest.mark.parametrize("modality", sorted(SOURCES))
+def test_a_service_killed_mid_stream_is_restarted_and_the_file_is_complete(modality, spikeglx_folder, tmp_path):
+    source, chunk_shapes = SOURCES[modality]
+    folder = spikeglx_folder if modality == "ecephys" else tmp_path
+    interfaces = {"Source": source(folder)}
+    options = {"backend_configuration": {"datasets": chunk_shapes}, "window": 2}
+    killer = Killer(modality)
+    with ServiceSet(needs={interfaces["Source"][0]}, embedded={modality}, on_chunk=killer) as services:
+        expected = convert(services, interfaces, tmp_path / "uninterrupted.nwb", **options)
+        n_chunks = bulk_chunks(expected)
+        assert n_chunks >= 3, f"{modality}: too few chunks to kill a service between two of them"
+        after = random.Random(modality).randint(1, n_chunks - 2)
+        killer.arm(services, after)
+        path = convert(services, interfaces, tmp_path / "killed.nwb", **options)
+        replaced = services.process(modality)
+    assert killer.pid is not None and replaced.pid != killer.pid
+    assert_same_values(path, expected)
+    noticed, resumed = killer.noticed_at - killer.sent_at, killer.resumed_at - killer.sent_at
+    print(f"{modality}: killed after chunk {after} of {n_chunks}; noticed {noticed:.3f} s, resumed {resumed:.2f} s")
+    assert noticed < 1.0
+
+
+def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_folder, tmp_path):
+    """One address, no replica to fail over to: the read retries with backoff, within its budget, until the
+    service is back on its address."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    command = serve_command("ecephys", "--port", str(port))
+    interfaces = {"AP": ecephys_recording(spikeglx_folder)}
+    options = {"backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL)]
+    restarted = threading.Event()
+
+    def kill_and_restart(chunk, seconds: float) -> None:
+        if chunk.index == 60 and not restarted.is_set():
+            restarted.set()
+            processes[0].kill()
+            processes[0].wait()
+            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+
+    try:
+        with ServiceSet({"ecephys": address}, needs={SPIKEGLX}, patience=Patience(retry_budget=60)) as services:
+            expected = convert(services, interfaces, tmp_path / "uninterrupted.nwb", **options)
+            services.clients["ecephys"].on_chunk = kill_and_restart
+            path = convert(services, interfaces, tmp_path / "reconnected.nwb", **options)
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    assert restarted.is_set() and processes[0].returncode == -signal.SIGKILL
+    assert_same_values(path, expected)
+
+
+def test_a_hung_service_is_found_by_keepalive_and_the_read_fails_naming_it(spikeglx_folder, tmp_path):
+    interfaces = {"AP": ecephys_recording(spikeglx_folder)}
+    options = {"backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
+    killer = Killer("ecephys", signal.SIGSTOP)
+    with ServiceSet(needs={SPIKEGLX}, embedded={"ecephys"}, on_chunk=killer, patience=QUICK) as services:
+        killer.arm(services, 20)
+        try:
+            with pytest.raises(ServiceUnavailable) as failure:
+                convert(services, interfaces, tmp_path / "hung.nwb", **options)
+            failed = time.monotonic() - killer.sent_at
+        finally:
+            if killer.pid is not None:
+                os.kill(killer.pid, signal.SIGCONT)
+    message = str(failure.value)
+    assert message.startswith("ElectricalSeriesAPImec0/data: ecephys service at unix:"), message
+    noticed = killer.noticed_at - killer.sent_at
+    print(f"hung service: noticed {noticed:.2f} s, failed {failed:.2f} s after SIGSTOP: {message}")
+    assert noticed < 2.5 and failed < 10
+    assert not list(tmp_path.glob("*.nwb")) and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [("127.0.0.1:1", "127.0.0.1:1: connection refused"), ("no-such-host.invalid:50051", "cannot resolve")],
+)
+def test_a_wrong_service_address_is_refused_at_once(address, says, spikeglx_folder, tmp_path):
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"out.nwb": {"source_data": {"AP": ecephys_recording(spikeglx_folder)[1]}, "metadata": START}},
+        {"AP": SPIKEGLX},
+    )
+    began = time.monotonic()
+    result = run("convert", str(spec), "--service", f"ecephys={address}", "--output-folder", str(tmp_path))
+    took = time.monotonic() - began
+    print(f"--service ecephys={address}: refused in {took:.2f} s: {result.stderr.strip()}")
+    assert result.returncode == 1 and says in result.stderr and "ecephys" in result.stderr
+    assert took < 20  # the CLI's own start-up (imports) included
+
+
+def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(spikeglx_folder, tmp_path):
+    source = ecephys_recording(spikeglx_folder)[1]
+    spec = write_spec(
+        tmp_path / "spec.yml",
+        {"session.nwb": {"source_data": {"AP": source}, "metadata": START}},
+        {"AP": SPIKEGLX},
+        backend_configuration={"datasets": SOURCES["ecephys"][1]},
+    )
+    out = tmp_path / "out"
+    command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--window", "1", "--no-progress"]
+    coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: any(p.stat().st_size > 0 for p in out.glob(".session.*.partial.nwb")), timeout=120)
+        (partial,) = out.glob(".session.*.partial.nwb")
+        coordinator.kill()
+        coordinator.wait()
+    finally:
+        coordinator.kill()
+    assert partial.exists() and not (out / "session.nwb").exists()
+    assert f".{coordinator.pid}." in partial.name
+    result = run("convert", str(spec), "--output-folder", str(out))
+    assert result.returncode == 0, result.stderr
+    assert not partial.exists() and sorted(p.name for p in out.iterdir()) == ["session.nwb"]
+    with h5py.File(out / "session.nwb", "r") as file:
+        assert file["acquisition/ElectricalSeriesAPImec0/data"].id.get_num_chunks() == 180
+
+
+def test_a_running_writers_partial_is_left_alone(tmp_path):
+    from nwbstream.coordinator.writing import remove_stale_partials
+
+    host = socket.gethostname()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = tmp_path / f".s.{host}.{os.getpid()}.0123abcd.partial.nwb"
+    stale = tmp_path / f".s.{host}.{dead.pid}.0123abcd.partial.nwb"
+    elsewhere = tmp_path / f".s.other-host.{dead.pid}.0123abcd.partial.nwb"
+    other_output = tmp_path / f".t.{host}.{dead.pid}.0123abcd.partial.nwb"
+    for path in (running, stale, elsewhere, other_output):
+        path.write_bytes(b"")
+    remove_stale_partials(tmp_path / "s.nwb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (running, elsewhere, other_output))
