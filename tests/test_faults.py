@@ -22,7 +22,7 @@ from nwbstream.coordinator.errors import ServiceUnavailable
 from nwbstream.coordinator.services import ServiceSet
 from nwbstream_samples.ophys import write_tiff_stack
 
-from .conftest import START, TESTDATA, convert, wait_for
+from .conftest import META_ONLY, START, TESTDATA, convert, wait_for, write_spikeglx_from_meta
 from .fixtures.general import generate as general_images
 from .serving import free_port, serve_command
 from .test_cli import CLI, run, write_spec
@@ -233,8 +233,11 @@ def test_a_wrong_service_address_is_refused_at_once(address, says, spikeglx_fold
     assert took < 20  # the CLI's own start-up (imports) included
 
 
-def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(spikeglx_folder, tmp_path):
-    source = ecephys_recording(spikeglx_folder)[1]
+def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(tmp_path):
+    session = tmp_path / "session"
+    session.mkdir()
+    write_spikeglx_from_meta(session, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 100_000, seed=5)
+    source = ecephys_recording(session)[1]
     spec = write_spec(
         tmp_path / "spec.yml",
         {"session.nwb": {"source_data": {"AP": source}, "metadata": START}},
@@ -257,7 +260,7 @@ def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_ru
     assert result.returncode == 0, result.stderr
     assert not partial.exists() and sorted(p.name for p in out.iterdir()) == ["session.nwb"]
     with h5py.File(out / "session.nwb", "r") as file:
-        assert file["acquisition/ElectricalSeriesAPImec0/data"].id.get_num_chunks() == 180
+        assert file["acquisition/ElectricalSeriesAPImec0/data"].id.get_num_chunks() == 400
 
 
 def test_a_running_writers_partial_is_left_alone(tmp_path):

@@ -26,6 +26,7 @@ RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 HEALTHY_GRACE = 15.0  # seconds the other replicas have to answer once one does (a loaded machine answers slowly)
 FIRST_PAUSE = 0.1  # seconds before the first retry of a broken read; doubled at each failure in a row
 LONGEST_PAUSE = 2.0
+CLOSE_TIMEOUT = 2.0  # seconds for a service to close a source: a hung one would hold up the end of a failed conversion
 log = logging.getLogger(__name__)
 ChunkObserver = Callable[[pb.Chunk, float], None]  # a chunk received, and the seconds spent waiting for it
 ServiceLost = Callable[[str], None]  # told the address whose stream broke as out of reach, before it is retried
@@ -275,7 +276,7 @@ class ServiceClient:
         for replica in self._replicas:
             # The service may already be gone; it releases its sources when it stops.
             with contextlib.suppress(grpc.RpcError):
-                replica.stub.CloseSource(pb.CloseSourceRequest(source_id=source_id), timeout=10)
+                replica.stub.CloseSource(pb.CloseSourceRequest(source_id=source_id), timeout=CLOSE_TIMEOUT)
 
     def close(self) -> None:
         for replica in self._replicas:

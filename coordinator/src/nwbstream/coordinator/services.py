@@ -161,7 +161,10 @@ class ServiceSet(contextlib.AbstractContextManager):
 
     def _connect(self) -> None:
         for modality, addresses in self._addresses.items():
-            endpoints = resolve_endpoints(addresses)
+            try:
+                endpoints = resolve_endpoints(addresses)
+            except ServiceUnavailable as error:
+                raise ServiceUnavailable(f"the {modality} service cannot be reached: {error}") from None
             embedded = modality in self._commands
             if not embedded:
                 refusals = [refusal(endpoint.address) for endpoint in endpoints]
