@@ -28,6 +28,7 @@ from .serving import free_port, serve_command
 from .test_cli import CLI, run, write_spec
 
 SPIKEGLX = "SpikeGLXRecordingInterface"
+METADATA = {**START, "NWBFile": {**START["NWBFile"], "identifier": "faults"}}  # equal files: one identifier
 QUICK = Patience(keepalive=0.5, keepalive_timeout=0.5, retry_budget=3.0, connect_timeout=1.0)
 
 
@@ -146,7 +147,7 @@ def test_a_service_killed_mid_stream_is_restarted_and_the_file_is_complete(modal
     source, chunk_shapes = SOURCES[modality]
     folder = spikeglx_folder if modality == "ecephys" else tmp_path
     interfaces = {"Source": source(folder)}
-    options = {"backend_configuration": {"datasets": chunk_shapes}, "window": 2}
+    options = {"metadata": METADATA, "backend_configuration": {"datasets": chunk_shapes}, "window": 2}
     killer = Killer(modality)
     with ServiceSet(needs={interfaces["Source"][0]}, embedded={modality}, on_chunk=killer) as services:
         expected = convert(services, interfaces, tmp_path / "uninterrupted.nwb", **options)
@@ -170,7 +171,7 @@ def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_f
     address = f"127.0.0.1:{port}"
     command = serve_command("ecephys", "--port", str(port))
     interfaces = {"AP": ecephys_recording(spikeglx_folder)}
-    options = {"backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
+    options = {"metadata": METADATA, "backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
     processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL)]
     restarted = threading.Event()
 

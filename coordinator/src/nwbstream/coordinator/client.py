@@ -283,8 +283,16 @@ class ServiceClient:
             replica.channel.close()
 
     def _call(self, method, request):
+        """A unary call to the first replica; asked again once if the service was lost and `on_lost` brought it
+        back (an embedded service that died between two conversions)."""
         try:
             return method(request, timeout=300)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or self.on_lost is None:
+                raise _error(error, self.modality, self.address) from None
+            self.on_lost(self.address)
+        try:
+            return method(request, timeout=300, wait_for_ready=True)  # the channel may still be backing off
         except grpc.RpcError as error:
             raise _error(error, self.modality, self.address) from None
 

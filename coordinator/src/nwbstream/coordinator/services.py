@@ -29,6 +29,7 @@ from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_regist
 from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
+DEATH_GRACE = 0.5  # seconds a service whose stream broke has to be seen exited before it is taken as alive
 log = logging.getLogger(__name__)
 
 
@@ -147,7 +148,9 @@ class ServiceSet(contextlib.AbstractContextManager):
         a stream that broke there is then read again (client.py). Several streams may ask at once: one restarts."""
         with self._restarting:
             index, process = next((i, p) for i, (name, p) in enumerate(self._processes) if name == modality)
-            if process.poll() is None:
+            try:  # a stream breaks as its process dies: give the exit a moment to be seen
+                process.wait(timeout=DEATH_GRACE)
+            except subprocess.TimeoutExpired:
                 return
             log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
             socket = Path(self._addresses[modality].removeprefix("unix:"))
