@@ -193,6 +193,14 @@ def test_a_service_killed_mid_stream_is_restarted_and_the_file_is_complete(modal
     assert noticed < 1.0
 
 
+def listening(command: list[str]) -> subprocess.Popen:
+    """The service started, once it says it listens."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert "listening on" in process.stdout.readline()
+    process.stdout.close()
+    return process
+
+
 def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_folder, tmp_path):
     """One address, no replica to fail over to: the read retries with backoff, within its budget, until the
     service is back on its address."""
@@ -201,7 +209,7 @@ def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_f
     command = serve_command("ecephys", "--port", str(port))
     interfaces = {"AP": ecephys_recording(spikeglx_folder)}
     options = {"metadata": METADATA, "backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
-    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL)]
+    processes = [listening(command)]
     restarted = threading.Event()
 
     def kill_and_restart(chunk, seconds: float) -> None:
@@ -209,7 +217,7 @@ def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_f
             restarted.set()
             processes[0].kill()
             processes[0].wait()
-            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))  # not waited for: the read retries
 
     try:
         with ServiceSet({"ecephys": address}, needs={SPIKEGLX}, patience=Patience(retry_budget=60)) as services:

@@ -51,6 +51,7 @@ class Patience:
         return [
             ("grpc.keepalive_time_ms", round(self.keepalive * 1000)),
             ("grpc.keepalive_timeout_ms", round(self.keepalive_timeout * 1000)),
+            ("grpc.http2.ping_timeout_ms", round(self.keepalive_timeout * 1000)),  # what recent gRPC waits for an ack
             ("grpc.http2.max_pings_without_data", 0),  # ping however long the service stays silent
             # a service out of reach is tried again within a second or two, not after gRPC's default of up to 120 s
             ("grpc.initial_reconnect_backoff_ms", 100),
