@@ -126,7 +126,7 @@ def ophys_movie(folder: Path) -> tuple[str, dict]:
 
 
 def behavior_video(folder: Path) -> tuple[str, dict]:
-    return "InternalVideoInterface", {"file_path": str(TESTDATA / "behavior" / "video" / "m3v1mp4.mp4")}
+    return "InternalVideoInterface", {"file_path": str(TESTDATA / "behavior" / "video" / "vid.avi")}
 
 
 def icephys_cycles(folder: Path) -> tuple[str, dict]:
