@@ -211,10 +211,14 @@ def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_f
     options = {"metadata": METADATA, "backend_configuration": {"datasets": SOURCES["ecephys"][1]}, "window": 2}
     processes = [listening(command)]
     restarted = threading.Event()
+    times: list[float] = []  # when the service was killed, when the next chunk came
 
     def kill_and_restart(chunk, seconds: float) -> None:
+        if restarted.is_set() and len(times) == 1:
+            times.append(time.monotonic())
         if chunk.index == 60 and not restarted.is_set():
             restarted.set()
+            times.append(time.monotonic())
             processes[0].kill()
             processes[0].wait()
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))  # not waited for: the read retries
@@ -229,6 +233,7 @@ def test_a_remote_service_restarted_by_someone_else_is_reconnected_to(spikeglx_f
             process.kill()
             process.wait()
     assert restarted.is_set() and processes[0].returncode == -signal.SIGKILL
+    print(f"remote service killed and started again: reading again {times[1] - times[0]:.2f} s after the kill")
     assert_same_values(path, expected)
 
 
