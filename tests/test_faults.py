@@ -258,6 +258,33 @@ def test_a_hung_service_is_found_by_keepalive_and_the_read_fails_naming_it(spike
     assert not list(tmp_path.glob("*.nwb")) and not list(tmp_path.glob(".*partial*"))
 
 
+def test_the_cli_fails_on_a_hung_remote_service_as_its_options_say(tmp_path):
+    """`nwbstream convert --keepalive 0.5 --retry-budget 2` with a remote service stopped mid-write: it exits 1
+    within seconds, naming the service and the dataset, and leaves no file."""
+    spec, _ = long_session(tmp_path)
+    port = free_port()
+    service = listening(serve_command("ecephys", "--port", str(port)))
+    out = tmp_path / "out"
+    options = ["--keepalive", "0.5", "--retry-budget", "2", "--window", "1", "--no-progress"]
+    command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--service", f"ecephys=127.0.0.1:{port}"]
+    coordinator = subprocess.Popen([*command, *options], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: any(p.stat().st_size > 0 for p in out.glob(".session.*.partial.nwb")), timeout=120)
+        service.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        _, stderr = coordinator.communicate(timeout=60)
+        failed = time.monotonic() - stopped
+    finally:
+        coordinator.kill()
+        service.send_signal(signal.SIGCONT)
+        service.terminate()
+        service.wait(timeout=20)
+    print(f"CLI, hung remote service: exit {coordinator.returncode} {failed:.2f} s after SIGSTOP: {stderr.strip()}")
+    assert coordinator.returncode == 1 and "Traceback" not in stderr
+    assert f"ElectricalSeriesAPImec0/data: ecephys service at 127.0.0.1:{port} is unavailable" in stderr
+    assert failed < 15 and list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("address", "says"),
     [("127.0.0.1:1", "127.0.0.1:1: connection refused"), ("no-such-host.invalid:50051", "cannot resolve")],
@@ -276,17 +303,22 @@ def test_a_wrong_service_address_is_refused_at_once(address, says, spikeglx_fold
     assert took < 20  # the CLI's own start-up (imports) included
 
 
-def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(tmp_path):
+def long_session(tmp_path: Path) -> tuple[Path, Path]:
+    """A spec of one SpikeGLX session long enough (400 chunks) to be caught mid-write, and its folder."""
     session = tmp_path / "session"
     session.mkdir()
     write_spikeglx_from_meta(session, META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 100_000, seed=5)
-    source = ecephys_recording(session)[1]
     spec = write_spec(
         tmp_path / "spec.yml",
-        {"session.nwb": {"source_data": {"AP": source}, "metadata": START}},
+        {"session.nwb": {"source_data": {"AP": ecephys_recording(session)[1]}, "metadata": START}},
         {"AP": SPIKEGLX},
         backend_configuration={"datasets": SOURCES["ecephys"][1]},
     )
+    return spec, session
+
+
+def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(tmp_path):
+    spec, _ = long_session(tmp_path)
     out = tmp_path / "out"
     command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--window", "1", "--no-progress"]
     coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -15,6 +15,7 @@ import yaml
 
 from .alignment.maps import ClockMap
 from .alignment.record import describe
+from .client import DEFAULT_PATIENCE, Patience
 from .converter import Converter
 from .dandi import dandi_name, dandiset_id, organize_for_dandiset
 from .errors import ConversionError
@@ -87,6 +88,20 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--backend", choices=["hdf5", "zarr"], help="overrides the spec's `backend`")
     convert.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="chunks in flight (bounds memory)")
     convert.add_argument("--no-progress", action="store_true", help="no progress bars")
+    convert.add_argument(
+        "--keepalive",
+        type=float,
+        default=DEFAULT_PATIENCE.keepalive,
+        metavar="SECONDS",
+        help="ping a silent service after this long, and take it as hung when that long passes without an answer",
+    )
+    convert.add_argument(
+        "--retry-budget",
+        type=float,
+        default=DEFAULT_PATIENCE.retry_budget,
+        metavar="SECONDS",
+        help="how long a broken chunk stream is retried before the conversion fails",
+    )
     _service_option(convert)
     convert.set_defaults(run=_convert)
 
@@ -154,7 +169,8 @@ def _convert(args: argparse.Namespace) -> int:
     preload.start()
     sources = {job.name: job.interfaces for job in spec.sessions}
     provenance = provenance_in_background(args.spec.read_text(), args.spec.name, sources)
-    with ServiceSet(_addresses(args.service), needs=spec.interface_names) as services:
+    patience = Patience(keepalive=args.keepalive, keepalive_timeout=args.keepalive, retry_budget=args.retry_budget)
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names, patience=patience) as services:
         clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()
         try:
