@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_PATIENCE.keepalive,
         metavar="SECONDS",
-        help="ping a silent service after this long, and take it as hung when that long passes without an answer",
+        help="ping a silent service after this long, and take it as hung when that long passes without an answer "
+        "(to the ping, or to a connection attempt)",
     )
     convert.add_argument(
         "--retry-budget",
@@ -169,7 +170,8 @@ def _convert(args: argparse.Namespace) -> int:
     preload.start()
     sources = {job.name: job.interfaces for job in spec.sessions}
     provenance = provenance_in_background(args.spec.read_text(), args.spec.name, sources)
-    patience = Patience(keepalive=args.keepalive, keepalive_timeout=args.keepalive, retry_budget=args.retry_budget)
+    # Silent for --keepalive after a ping, or after a connection attempt (at least 1 s: a TLS handshake), is hung.
+    patience = Patience(args.keepalive, args.keepalive, args.retry_budget, connect_timeout=max(1.0, args.keepalive))
     with ServiceSet(_addresses(args.service), needs=spec.interface_names, patience=patience) as services:
         clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()
