@@ -7,12 +7,14 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 import grpc
 import numpy as np
+import psutil
 import pytest
 import yaml
 from nwbstream.coordinator.errors import ConversionError
@@ -325,3 +327,26 @@ def test_tls_on_the_coordinator(tmp_path):
     )
     assert refused.returncode != 0
     assert "plaintext is allowed on loopback only" in refused.stderr
+
+
+def test_an_embedded_service_killed_mid_job_is_restarted_and_the_job_completes(server):
+    """The long-lived conversion service starts its embedded services once; one killed (SIGKILL) while a job reads
+    from it is started again, and the job resumes and completes; the next job finds it serving."""
+    folder = {"folder_path": "long", "stream_id": "imec0.ap"}
+    ecephys = next(
+        child
+        for child in psutil.Process(server.process.pid).children(recursive=True)
+        if "nwbstream.ecephys" in " ".join(child.cmdline())
+    )
+    with client(server, "lab-b") as rig:
+        (job,) = rig.submit(spec_text({"killed": folder}, interface="SpikeGLXRecordingInterface"))
+        for seen in rig.watch(job.id):
+            if seen.bytes_done > 0 or seen.state in FINAL:
+                break
+        ecephys.send_signal(signal.SIGKILL)
+        ended = wait_final(rig, job.id)
+        assert ended.state == pb.JOB_STATE_DONE, ended.error
+        assert ended.attempts == 1 and ended.bytes_done == ended.bytes_total
+    with client(server, "lab-a") as rig:
+        (after,) = rig.submit(spec_text({"after": INTAN}))
+        assert wait_final(rig, after.id).state == pb.JOB_STATE_DONE

@@ -38,10 +38,6 @@ class Values:
     offset: tuple[int, ...]
     array: np.ndarray
 
-    @property
-    def raw_nbytes(self) -> int:
-        return self.array.nbytes
-
 
 ChunkReader = Callable[["Transfer"], Iterator[pb.Chunk | Values]]
 
@@ -150,11 +146,18 @@ def pull_chunks(
                 sink.write(transfer.path, transfer.layout.chunk_shape, item)
             received[id(part)] += 1
             if progress:
-                progress(transfer, item.raw_nbytes)
+                progress(transfer, region_nbytes(transfer.layout, item.offset))
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+
+
+def region_nbytes(layout: DatasetLayout, offset: Sequence[int]) -> int:
+    """The dataset bytes a chunk at `offset` fills: an edge chunk travels padded to the chunk shape, but its
+    progress counts only what lies inside the dataset, so the counts add up to the layout's size."""
+    inside = [min(c, s - o) for o, c, s in zip(offset, layout.chunk_shape, layout.shape, strict=True)]
+    return int(np.prod(inside, dtype=np.int64)) * layout.dtype.itemsize
 
 
 def _receive(part: ChunkRange, chunks: queue.Queue, stop: threading.Event, slots: threading.Semaphore) -> None:

@@ -64,13 +64,15 @@ class ServiceSet(contextlib.AbstractContextManager):
         tls: TLSFiles | None = None,
         on_chunk: ChunkObserver | None = None,
         patience: Patience = DEFAULT_PATIENCE,
+        starter: ServiceSet | None = None,
     ) -> None:
         """`addresses`: modality -> a running service's address, or its replicas' (a list, or a name that resolves
         to several addresses: resolved here, at each start); `needs`: the interfaces to serve (None: every service);
         `embedded`: the installed modalities to start here (None: every one `addresses` does not name); `tls`: how
         to reach services over the network (those on unix sockets, as embedded ones are, are reached in plaintext);
         `on_chunk`: sees every chunk any service sends (metrics); `patience`: how long a silent or unreachable service
-        is waited for during a conversion (client.Patience)."""
+        is waited for during a conversion (client.Patience); `starter`: the long-lived set that started embedded
+        services this one reaches by address (the conversion service's): it restarts one whose process died."""
         self._addresses: dict[str, str | Sequence[str]] = dict(addresses or {})
         self._needs = set(needs) if needs is not None else None
         self._start_timeout = start_timeout
@@ -78,6 +80,7 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._tls = tls
         self._on_chunk = on_chunk
         self._patience = patience
+        self._starter_set = starter
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._commands: dict[str, list[str]] = {}
@@ -143,6 +146,13 @@ class ServiceSet(contextlib.AbstractContextManager):
 
         return self._starter.submit(start).result()
 
+    def revive(self) -> None:
+        """Restarts every embedded service whose process has died: a long-lived set (the conversion service's) calls
+        it before each job."""
+        for modality, process in list(self._processes):
+            if process.poll() is not None:
+                self._restart_if_dead(modality)
+
     def _restart_if_dead(self, modality: str) -> None:
         """Starts the embedded service again on its socket if its process has died, and waits for its health;
         a stream that broke there is then read again (client.py). Several streams may ask at once: one restarts."""
@@ -168,7 +178,8 @@ class ServiceSet(contextlib.AbstractContextManager):
                 endpoints = resolve_endpoints(addresses)
             except ServiceUnavailable as error:
                 raise ServiceUnavailable(f"the {modality} service cannot be reached: {error}") from None
-            embedded = modality in self._commands
+            owner = next((o for o in (self, self._starter_set) if o is not None and modality in o._commands), None)
+            embedded = owner is not None
             if not embedded:
                 refusals = [refusal(endpoint.address) for endpoint in endpoints]
                 if all(refusals):  # a wrong address says so now, not after the health checks time out
@@ -180,7 +191,7 @@ class ServiceSet(contextlib.AbstractContextManager):
                 None if on_unix else self._tls,
                 self._on_chunk,
                 self._patience,
-                on_lost=(lambda _, m=modality: self._restart_if_dead(m)) if embedded else None,
+                on_lost=(lambda _, m=modality, o=owner: o._restart_if_dead(m)) if owner is not None else None,
             )
             self.clients[modality] = client
             try:

@@ -78,6 +78,7 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
     with ServiceSet(addresses={}, embedded=embedded) as local:
 
         def services_for(needs: Collection[str]) -> ServiceSet:
+            local.revive()
             return ServiceSet(
                 addresses={**local.addresses, **config.services},
                 needs=needs,
@@ -85,6 +86,7 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
                 embedded=(),
                 tls=config.services_tls,
                 on_chunk=metrics.observe_chunk,
+                starter=local,
             )
 
         yield services_for
