@@ -28,7 +28,7 @@ from .conftest import ECEPHYS, START
 from .conversion_server import TOKENS, write_config
 
 FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 REJECTED_CLEARLY = {code for code in grpc.StatusCode if code not in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL)}
 SPEC_KEYS = [
