@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from nwbstream.coordinator.client import ServiceClient
 
@@ -238,10 +239,11 @@ CONVERTS: dict[tuple[str, str], str] = {
             "NPMEventsInterface",
             "NPMFiberPhotometryInterface",
             "PyPhotometryEventsInterface",
-            "XClustSortingInterface",
         )
         for d in ("cut_1k", "cut_half", "cut_last_block")
     },
+    ("XClustSortingInterface", "cut_1k"): TEXT_CUT,
+    ("XClustSortingInterface", "cut_half"): TEXT_CUT,
     ("AxonaPositionDataInterface", "cut_1k"): NO_LENGTH,
     ("AxonaPositionDataInterface", "cut_half"): NO_LENGTH,
     ("AxonaPositionDataInterface", "cut_last_block"): NO_LENGTH,
@@ -406,3 +408,22 @@ def test_every_service_still_serves_after_the_sweep(services):
         client.wait_healthy(5)
         names = {entry.name for entry in client.list_interfaces()}
         assert names == {name for name, entry in services.interfaces.items() if entry.modality == modality}
+
+
+def test_a_cut_blackrock_21_file_converts_what_it_holds(services, tmp_path):
+    """Spec 2.1 states no length (and neo's own 2.1 test file ends inside a sample): a halved .ns2 converts, with
+    the whole samples it holds, equal to the reader's on the cut copy (the service logs that it ends mid-sample)."""
+    from pynwb import NWBHDF5IO
+    from spikeinterface.extractors import read_blackrock
+
+    original = TESTDATA / "ecephys" / "blackrock" / "example_2.ns2"
+    cut = tmp_path / original.name
+    cut.write_bytes(original.read_bytes()[: original.stat().st_size // 2])
+    out = tmp_path / "out.nwb"
+    convert(services, {"recording": ("BlackrockRecordingInterface", {"file_path": str(cut)})}, out)
+    expected = read_blackrock(cut, stream_id="2").get_traces()
+    whole = read_blackrock(original, stream_id="2").get_num_samples()
+    with NWBHDF5IO(out, "r") as io:
+        written = io.read().acquisition["ElectricalSeries"].data[:]
+    assert 0 < len(written) < whole
+    np.testing.assert_array_equal(written, expected)
