@@ -2,9 +2,12 @@
 already run: tests/ecephys_cases/ and the `Case`s of the other modalities' test modules) is damaged in a copy, and
 converted through the real embedded services and the Converter.
 
-The copy is a tree of symlinks to the good source's folder in which the damaged file is a real file (the file the
-source names, or for a folder source the largest file in it: its data). Damages:
-  empty            the file holds 0 bytes (a cut after the first byte fails as this does: not swept apart)
+Interfaces whose value tests build their source in a pytest fixture get one from the same writers of
+tests/fixtures/ (or are listed in NOT_SWEPT, saying why). The copy is a tree of symlinks to the good source's folder
+in which the damaged file is a real file (the file the source names, or for a folder source the file it reads:
+READS, else the folder's largest). Damages:
+  empty            the file holds 0 bytes
+  cut_1            its first byte only
   cut_1k           its first KiB (the end of most headers)
   cut_half         its first half
   cut_last_block   all but its last 512 bytes (or its last byte, when smaller)
@@ -15,9 +18,11 @@ source names, or for a folder source the largest file in it: its data). Damages:
   unreadable       a folder where the file is expected: the tests run as root, for whom chmod 000 changes nothing,
                    and a FIFO would leave a reader waiting for ever
 
-Each must fail with a one-line error that names the file (or the source's folder), leave nothing at the output
-path, and leave every service serving. Damages a reader takes as a shorter or different but valid file are listed
-in CONVERTS, each saying why; those must convert.
+Each must fail with a one-line error that names the file (or a companion, or the source's folder), leave nothing at
+the output path, and leave every service serving. Damages a reader rightly takes as a shorter or different but valid
+file are listed in CONVERTS, each saying why; damages that convert but should not are listed in UNCAUGHT (known
+gaps); both must convert, and write a file (its values are compared with the damaged file's for Blackrock 2.1 only,
+below). NAMES_THE_OBJECT: refusals whose message names the object, not the file.
 """
 
 from __future__ import annotations
@@ -209,6 +214,7 @@ def _folder_instead(path: Path, _: Path) -> None:
 
 DAMAGES: dict[str, Callable[[Path, Path], None]] = {
     "empty": _cut(lambda size: 0),
+    "cut_1": _cut(lambda size: min(size, 1)),
     "cut_1k": _cut(lambda size: min(size - 1, 1024)),
     "cut_half": _cut(lambda size: size // 2),
     "cut_last_block": _cut(lambda size: size - 512 if size > 1024 else size - 1),
