@@ -19,14 +19,28 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema
+
 from .errors import ConversionError
 
 MODEL_TO_DEVICE_FIELDS = {"manufacturer": "manufacturer", "model_number": "model_number", "name": "model_name"}
+_ENTRIES = {"type": "array", "items": {"type": "object"}}
+_KEYED = {"type": "object", "additionalProperties": {"type": "object"}}
+# The shapes the folding below reads; anything else in the metadata is the schemas' business.
+LAYOUT_SCHEMA = {
+    "type": "object",
+    "properties": {"Devices": _KEYED, "DeviceModels": _KEYED},
+    "additionalProperties": {
+        "if": {"type": "object"},
+        "then": {"properties": {"Device": _ENTRIES, "ElectrodeGroup": _ENTRIES, "ElectrodeGroups": _KEYED}},
+    },
+}
 
 
 def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """`metadata` with any dict-based entries rewritten as list-layout ones and its devices placed; the rest is
     untouched."""
+    _check_layout(metadata)
     # `DeviceModels` also stays as given: a device of an extension type (fiber photometry's) links its model of
     # the same `type` family with the model's own fields, which folding keeps only the make of.
     result = {key: copy.deepcopy(value) for key, value in metadata.items() if key != "Devices"}
@@ -53,6 +67,13 @@ def to_list_layout(metadata: Mapping[str, Any]) -> dict[str, Any]:
     if devices:
         result["Devices"] = devices
     return place_devices(result)
+
+
+def _check_layout(metadata: Any) -> None:
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(LAYOUT_SCHEMA).iter_errors(metadata))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConversionError(f"metadata {where}: {error.message}")
 
 
 def place_devices(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -111,13 +111,15 @@ def validate_metadata(
             field = "/".join(path) or "(top level)"
             owners = _owners(schemas_by_interface, [p for p in path if not p.isdigit()])
             problems.append(f"metadata {field}: {error.message} (schema of {owners})")
-    if "Devices" not in schema.get("properties", {}):
-        for key, device in (metadata.get("Devices") or {}).items():
+    if "Devices" not in schema.get("properties", {}) and isinstance(metadata.get("Devices"), Mapping):
+        for key, device in metadata["Devices"].items():
+            name = device.get("name") if isinstance(device, Mapping) else device
             problems.append(
-                f"metadata Devices/{key}: nothing refers to device {device.get('name')!r} (by device_metadata_key, "
+                f"metadata Devices/{key}: nothing refers to device {name!r} (by device_metadata_key, "
                 "or by name in `device` or a `Device` list), so nothing would write it"
             )
-    start = metadata.get("NWBFile", {}).get("session_start_time")
+    nwbfile = metadata.get("NWBFile")
+    start = nwbfile.get("session_start_time") if isinstance(nwbfile, Mapping) else None
     if isinstance(start, str):
         try:
             dt.datetime.fromisoformat(start)

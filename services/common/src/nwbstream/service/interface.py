@@ -55,7 +55,7 @@ class BaseDataInterface(ABC):
         except Exception as error:  # the readers raise anything; say which file and which format
             raise SourceError(
                 f"{source_label(source_data)}: cannot be read as {cls.display_name or cls.__name__}: "
-                f"{type(error).__name__}: {error}"
+                f"{type(error).__name__}: {one_line(error)}"
             ) from error
         interface.source_data = dict(source_data)
         return interface
@@ -104,3 +104,8 @@ def _check_path(path: Path, kind: str, interface: str) -> None:
         raise SourceError(f"{path}: is not a file (source of {interface})")
     if kind == "folder" and not path.is_dir():
         raise SourceError(f"{path}: is not a folder (source of {interface})")
+
+
+def one_line(error: BaseException) -> str:
+    """A reader's message on one line (C libraries and some readers write several, some end in a blank one)."""
+    return " ".join(str(error).split())

@@ -21,7 +21,7 @@ from .chunks import ChunkGrid, LayoutError, encode_chunks
 from .codecs import Codec, CodecError
 from .contribution import NwbObjectSpec
 from .errors import SourceError, UnknownInterfaceError
-from .interface import BaseDataInterface, source_label
+from .interface import BaseDataInterface, one_line, source_label
 from .sync import SyncRequestError, check_sync_request
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                     rows = selection[0]
                     raise SourceError(
                         f"{source_label(source.interface.source_data)}: cannot read {request.object_name}/"
-                        f"{request.dataset_name} rows {rows.start}..{rows.stop}: {type(error).__name__}: {error}"
+                        f"{request.dataset_name} rows {rows.start}..{rows.stop}: "
+                        f"{type(error).__name__}: {one_line(error)}"
                     ) from error
 
             for chunk in encode_chunks(
@@ -155,13 +156,15 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
             objects = interface.describe(stub=request.stub)
             metadata = interface.get_metadata()
             schema = interface.get_metadata_schema()
+            messages = [o.to_proto() for o in objects]  # values a damaged header gives may not fit the contract
         except SourceError:
             interface.close()
             raise
         except Exception as error:
             interface.close()
-            raise SourceError(f"{source_data}: {cls.__name__} failed to describe it: {error}") from error
-        messages = [o.to_proto() for o in objects]
+            raise SourceError(
+                f"{source_label(source_data)}: {cls.__name__} failed to describe it: {one_line(error)}"
+            ) from error
         fingerprint = _fingerprint(messages)
         reply = pb.OpenSourceResponse(
             metadata_json=json.dumps(metadata, default=str),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from nwbstream.service.sync import SyncRequestError, word_edge_times
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
+log = logging.getLogger(__name__)
 PORTS = ("digital_input_port", "serial_input_port")  # neo's names of the .nev's 16-bit input port events
 PORT_BITS = 16
 
@@ -23,7 +25,8 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
     differs_from_neuroconv = (
         "electrode labels are cut at their first NUL, so files whose labels carry bytes after it convert "
-        "(NeuroConv 0.10.2 fails on them)"
+        "(NeuroConv 0.10.2 fails on them); a file shorter than its data packets state is refused as truncated "
+        "(NeuroConv reads what is there)"
     )
 
     def __init__(
@@ -46,6 +49,7 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
         from spikeinterface.extractors import read_blackrock
 
         path = Path(nsx_override or file_path)
+        require_stated_length(path)
         self.recording = read_blackrock(file_path=path, stream_id=path.suffix[-1])
         self.es_key = es_key
 
@@ -128,3 +132,58 @@ def require_whole_packets(path: Path) -> None:
     extra = (path.stat().st_size - header_bytes) % packet_bytes if packet_bytes else 0
     if extra:
         raise SourceError(f"{path}: truncated (ends {extra} bytes into a {packet_bytes}-byte data packet)")
+
+
+NSX_21_HEADER = 32  # "NEURALSG", label, period, channel count; then one uint32 id per channel
+NSX_CHANNEL_COUNT = 310  # offset of the channel count in a spec 2.2+ basic header
+
+
+def require_stated_length(path: Path) -> None:
+    """An .nsX cut short is refused where the file states its length: spec 2.2+ data packets each state their number
+    of samples (neo reads a cut file as a shorter recording without a word). A spec 2.1 file states none: one
+    ending inside a sample is only logged (the contract has no warnings for the conversion's report yet)."""
+    if not path.is_file():
+        return  # the reader says what is wrong
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        head = file.read(NSX_CHANNEL_COUNT + 4)
+    if head[:8] == b"NEURALSG" and len(head) >= NSX_21_HEADER:
+        channels = struct.unpack("<I", head[28:32])[0]
+        extra = (size - NSX_21_HEADER - 4 * channels) % (2 * channels) if channels else 0
+        if extra:  # no stated length to refuse it by: files written whole end so too (neo's test file does)
+            log.warning(
+                "%s: ends %d bytes into a sample of %d channels: cut short? (read up to it)", path, extra, channels
+            )
+    elif head[:8] in (b"NEURALCD", b"BRSMPGRP") and len(head) == NSX_CHANNEL_COUNT + 4:
+        header_bytes = struct.unpack("<I", head[10:14])[0]
+        channels = struct.unpack("<I", head[NSX_CHANNEL_COUNT:])[0]
+        _check_packets(path, size, header_bytes, 2 * channels, stamp_bytes=8 if head[8] >= 3 else 4)
+
+
+def _check_packets(path: Path, size: int, position: int, sample_bytes: int, stamp_bytes: int) -> None:
+    """Walk the data packets (header byte 1, timestamp, number of samples, the samples) to the end of the file."""
+    head_bytes = 1 + stamp_bytes + 4
+    with open(path, "rb") as file:
+        while position < size:
+            file.seek(position)
+            head = file.read(head_bytes)
+            if len(head) < head_bytes:
+                raise SourceError(f"{path}: truncated (ends inside the header of the data packet at byte {position})")
+            if head[0] != 1:
+                raise SourceError(f"{path}: corrupt (no data packet starts at byte {position})")
+            samples = struct.unpack("<I", head[-4:])[0]
+            if samples == 0:
+                return  # a recording stopped unexpectedly leaves 0 here: the packet runs to the end of the file
+            packet = head_bytes + samples * sample_bytes
+            if samples == 1:  # one sample a packet (precision time stamps): whole packets to the end
+                extra = (size - position) % packet
+                if extra:
+                    raise SourceError(f"{path}: truncated (ends {extra} bytes into a {packet}-byte data packet)")
+                return
+            if position + packet > size:
+                held = (size - position - head_bytes) // sample_bytes
+                raise SourceError(
+                    f"{path}: truncated (its data packet at byte {position} states {samples} samples, "
+                    f"the file holds {held})"
+                )
+            position += packet

@@ -48,7 +48,7 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
 
         self.settings = _settings_xml(Path(folder_path))
         for oebin in sorted(Path(folder_path).rglob("structure.oebin")):
-            _check_continuous_files(oebin)
+            check_continuous_files(oebin)
         streams, _ = OpenEphysBinaryRecordingExtractor.get_streams(folder_path=folder_path)
         require_stream(folder_path, stream_name, streams)
         recording = OpenEphysBinaryRecordingExtractor(
@@ -93,7 +93,7 @@ def _settings_xml(folder: Path) -> Path:
     return found[0]
 
 
-def _check_continuous_files(oebin: Path) -> None:
+def check_continuous_files(oebin: Path) -> None:
     """structure.oebin must be JSON, and each continuous.dat it lists a whole number of samples of its channels
     (a cut .dat fails in neo with a message about data-type sizes that names no file)."""
     try:
@@ -103,7 +103,28 @@ def _check_continuous_files(oebin: Path) -> None:
     for stream in structure.get("continuous", []):
         dat = oebin.parent / "continuous" / stream.get("folder_name", "").strip("/") / "continuous.dat"
         sample_bytes = 2 * int(stream.get("num_channels", 0))
-        if dat.exists() and sample_bytes and dat.stat().st_size % sample_bytes:
+        if not (dat.exists() and sample_bytes):
+            continue
+        if dat.stat().st_size % sample_bytes:
             raise SourceError(
                 f"{dat}: truncated: {dat.stat().st_size} bytes is not a whole number of {sample_bytes}-byte samples"
             )
+        stated = _stated_samples(dat.with_name("sample_numbers.npy"))
+        if stated is not None and dat.stat().st_size // sample_bytes < stated:
+            raise SourceError(
+                f"{dat}: truncated: holds {dat.stat().st_size // sample_bytes} samples, its sample_numbers.npy "
+                f"states {stated}"
+            )
+
+
+def _stated_samples(numbers: Path) -> int | None:
+    """The length sample_numbers.npy states in its header (one number a sample); None when it has none to read
+    (the reader then says what is wrong)."""
+    try:
+        with open(numbers, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, _ = read(file)
+    except (OSError, ValueError):
+        return None
+    return int(shape[0]) if shape else None

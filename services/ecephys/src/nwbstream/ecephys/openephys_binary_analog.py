@@ -8,7 +8,7 @@ from pathlib import Path
 from nwbstream.service import SourceError
 
 from .analog import BaseRecordingAsTimeSeriesInterface
-from .openephys_binary import _settings_xml, settings_start_time
+from .openephys_binary import _settings_xml, check_continuous_files, settings_start_time
 
 NON_NEURAL_STREAMS = ("ADC", "NI-DAQ")  # what names a stream of analog inputs
 ANALOG_CHANNELS = ("ADC", "AI", "AUX")  # what names an analog channel
@@ -52,6 +52,8 @@ class OpenEphysBinaryAnalogInterface(BaseRecordingAsTimeSeriesInterface):
 
         folder = Path(folder_path)
         self.settings = _settings_xml(folder)
+        for oebin in sorted(folder.rglob("structure.oebin")):
+            check_continuous_files(oebin)
         streams, _ = OpenEphysBinaryRecordingExtractor.get_streams(folder_path=folder)
         analog_streams = [s for s in streams if any(mark in s for mark in NON_NEURAL_STREAMS)]
         if stream_name is None and len(analog_streams) != 1:
