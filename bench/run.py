@@ -45,6 +45,7 @@ from typing import Any
 
 import psutil
 import yaml
+from doc_sections import rewrite_section
 from neuroconv_env import NEUROCONV_REQUIREMENT, ensure_neuroconv_venv, neuroconv_environ
 from nwbstream.coordinator.registry import read_registry
 from nwbstream_samples import ecephys as ecephys_samples
@@ -554,22 +555,9 @@ def doc_section(result: dict[str, Any], table: str) -> str:
     return "\n".join(lines)
 
 
-def doc_markers(case: str) -> tuple[str, str]:
-    return f"<!-- bench:{case}:start -->", f"<!-- bench:{case}:end -->"
-
-
 def update_doc(case: str, section: str) -> None:
     """Rewrite only this case's generated section of docs/performance.md; the rest of the doc is hand-written."""
-    start, end = doc_markers(case)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if not DOC.exists():
-        DOC.write_text("# Performance\n")
-    text = DOC.read_text()
-    if start not in text or end not in text:
-        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}")
+    rewrite_section(DOC, f"bench:{case}", section)
 
 
 # ------------------------------------------------------------------------------------------------ main
