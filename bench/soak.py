@@ -43,6 +43,7 @@ import yaml
 from doc_sections import rewrite_section
 from nwbstream.coordinator.pipeline import DEFAULT_WINDOW
 from nwbstream.coordinator.server.client import ConversionClient
+from nwbstream.coordinator.services import installed_services
 from nwbstream.v1 import conversion_pb2 as pb
 from processes import RunningService, running_services, tree_rss
 from pynwb import NWBHDF5IO
@@ -110,7 +111,9 @@ TESTDATA_MIX = (
         "PoseEstimationDeepLabCut",
     ),
     Conversion("general", "CsvTimeIntervalsInterface", {"file_path": "general/csv/trials.csv"}, "trials"),
-    Conversion("ecephys", "BlackrockRecordingInterface", {"file_path": "ecephys/blackrock/example_2.ns2"}, "ElectricalSeries"),
+    Conversion(
+        "ecephys", "BlackrockRecordingInterface", {"file_path": "ecephys/blackrock/example_2.ns2"}, "ElectricalSeries"
+    ),
 )
 # The test data's TIFFs hold 8 frames of 128 x 128 pixels, which nwbinspector reports as data in the wrong
 # orientation (CRITICAL: the job fails validation); the soak's movie is generated, longer than it is wide.
@@ -285,7 +288,7 @@ class MemorySampler(threading.Thread):
 
 @contextlib.contextmanager
 def services_for(modalities: list[str], log_dir: Path) -> Iterator[dict[str, RunningService]]:
-    """One running service per modality."""
+    """One running service per modality (a modality the configuration does not list, the coordinator embeds)."""
     with contextlib.ExitStack() as stack:
         yield {m: stack.enter_context(running_services(m, 1, log_dir))[0] for m in modalities}
 
@@ -294,7 +297,7 @@ def soak(jobs: int, mix: tuple[Conversion, ...], root: Path, work: Path, args: a
     """One run: `jobs` jobs over `args.rigs` rigs, on a fresh coordinator and fresh services."""
     work.mkdir(parents=True)
     plan = [(index, mix[index % len(mix)]) for index in range(jobs)]
-    modalities = sorted({conversion.modality for _, conversion in plan})
+    modalities = sorted(installed_services())  # one running service each: the coordinator embeds none
     limits = {"jobs": args.active, "jobs_per_lab": args.active, "workers": args.active}
     with services_for(modalities, work / "services") as services:
         config = write_config(
