@@ -343,6 +343,7 @@ def summarise(
     modalities: list[str],
 ) -> dict[str, Any]:
     ok = [o for o in outcomes if o.ok]
+    middle = sampler.timeline[-1][0] / 2 if sampler.timeline else 0.0
     wall = max((o.finished_at for o in outcomes if o.finished_at), default=time.time()) - started
     source = sum(o.source_bytes for o in ok)
     return {
@@ -361,6 +362,8 @@ def summarise(
         "queued_s_max": round(max(o.queued_s for o in ok), 1) if ok else None,
         "run_s_median": round(statistics.median([o.run_s for o in ok]), 1) if ok else None,
         "peak_rss_mib": round(sampler.peak / MIB, 1),
+        "peak_rss_first_half_mib": max((mib for t, mib, _, _ in sampler.timeline if t <= middle), default=0.0),
+        "peak_rss_second_half_mib": max((mib for t, mib, _, _ in sampler.timeline if t > middle), default=0.0),
         "peak_rss_by_process_mib": {k: round(v / MIB, 1) for k, v in sorted(sampler.peaks.items())},
         "max_queued": max((q for _, _, q, _ in sampler.timeline), default=0),
         "max_running": max((r for _, _, _, r in sampler.timeline), default=0),
@@ -402,7 +405,9 @@ def doc_section(result: dict[str, Any]) -> str:
         "",
         markdown_table(runs),
         "",
-        f"Peak RSS of all processes with {last['jobs']} jobs is {growth} that with {first['jobs']} jobs. "
+        f"Peak RSS of all processes with {last['jobs']} jobs is {growth} that with {first['jobs']} jobs; over the "
+        f"{last['jobs']}-job run, sampled once a second, it peaked at {last['peak_rss_first_half_mib']} MiB in the "
+        f"first half of the run and {last['peak_rss_second_half_mib']} MiB in the second. "
         "Wall time runs from the first submission to the last job's end; source MB/s counts the source files of the "
         "jobs done. Queued is submission to start, run is start to end (conversion, validation, publication).",
     ]
