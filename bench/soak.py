@@ -211,17 +211,20 @@ class Rig(threading.Thread):
 
     def run(self) -> None:
         self.start_signal.wait()
-        try:
-            with ConversionClient(self.address, TOKENS[self.lab]) as client:
-                for outcome, (index, conversion) in zip(self.outcomes, self.jobs, strict=True):
+        with ConversionClient(self.address, TOKENS[self.lab]) as client:
+            # a call that fails (the coordinator stopped at the timeout, a fetch that broke) is recorded, not raised
+            for outcome, (index, conversion) in zip(self.outcomes, self.jobs, strict=True):
+                try:
                     outcome.submitted_at = time.time()
                     (job,) = client.submit(conversion.spec(f"job-{index:03d}"), spec_name=f"{self.name}-{index}.yml")
                     outcome.job_id, outcome.state = job.id, "queued"
-                for outcome, (index, conversion) in zip(self.outcomes, self.jobs, strict=True):
-                    self._follow(client, outcome, conversion, f"{self.name}-{index}.yml")
-        except Exception as error:  # the coordinator stopped at the timeout, or a call failed: recorded, not raised
-            for outcome in self.outcomes:
-                if outcome.state not in ("done", "failed", "cancelled"):
+                except Exception as error:
+                    outcome.error = f"submit: {type(error).__name__}: {error}"
+            for outcome, (index, conversion) in zip(self.outcomes, self.jobs, strict=True):
+                try:
+                    if outcome.job_id:
+                        self._follow(client, outcome, conversion, f"{self.name}-{index}.yml")
+                except Exception as error:
                     outcome.error = outcome.error or f"{type(error).__name__}: {error}"
 
     def _follow(self, client: ConversionClient, outcome: Outcome, conversion: Conversion, spec_name: str) -> None:
