@@ -68,7 +68,7 @@ METADATA = {
 
 @dataclass(frozen=True)
 class Conversion:
-    """One kind of job: an interface of a modality on a source under the data root, and where its data lands."""
+    """One kind of job: an interface of a modality on a source under the data root, and an object it writes."""
 
     modality: str
     interface: str
@@ -77,8 +77,8 @@ class Conversion:
 
     def spec(self, name: str) -> str:
         session = {"nwbfile_name": name, "source_data": {"data": self.source}}
-        spec = {"metadata": METADATA, "data_interfaces": {"data": self.interface}, "experiments": {"soak": {}}}
-        spec["experiments"]["soak"] = {"sessions": [session]}
+        experiments = {"soak": {"sessions": [session]}}
+        spec = {"metadata": METADATA, "data_interfaces": {"data": self.interface}, "experiments": experiments}
         return yaml.safe_dump(spec, sort_keys=False)
 
     def files(self) -> list[str]:
