@@ -15,7 +15,7 @@ IMAGE_REGISTRY ?=
 IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' coordinator/pyproject.toml)
 IMAGE_SOURCE ?=
 
-.PHONY: env lock proto demo test lint bench images clean
+.PHONY: env lock proto demo test lint bench soak images clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -64,6 +64,10 @@ lint: env
 
 bench: env
 	$(PY) bench/run.py
+
+# 10 then 50 small conversions at once through one conversion service: figures into docs/reliability.md.
+soak: env
+	$(PY) bench/soak.py
 
 # One image per modality service and one for the coordinator (docker/), with docker or podman if one answers.
 images:

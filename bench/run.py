@@ -23,7 +23,6 @@ between the ``bench:<case>:start``/``bench:<case>:end`` markers of ``docs/perfor
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -37,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -46,17 +45,18 @@ from typing import Any
 
 import psutil
 import yaml
+from doc_sections import rewrite_section
 from neuroconv_env import NEUROCONV_REQUIREMENT, ensure_neuroconv_venv, neuroconv_environ
 from nwbstream.coordinator.registry import read_registry
 from nwbstream_samples import ecephys as ecephys_samples
 from nwbstream_samples import ophys as ophys_samples
 from nwbstream_samples import video as video_samples
+from processes import NWBSTREAM_CLI, RunningService, kill_tree, running_services, tree_rss
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 RESULTS = BENCH / "results"
 DOC = REPO / "docs" / "performance.md"
-NWBSTREAM_CLI = REPO / ".venv" / "bin" / "nwbstream"
 NEUROCONV = "neuroconv"
 CP = "cp"
 STREAM_ID = "imec0.ap"
@@ -261,42 +261,6 @@ CASES: dict[str, Callable[[Path, int], Source]] = {
 }
 
 
-@dataclass(frozen=True)
-class RunningService:
-    """A modality service the bench started (`nwbstream serve MODALITY`), for the CLI's `--service`."""
-
-    address: str
-    process: psutil.Process
-
-
-@contextlib.contextmanager
-def running_services(modality: str, count: int, log_dir: Path) -> Iterator[list[RunningService]]:
-    """`count` processes of the service on loopback, each listening on its own port; stopped at the end."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    started: list[subprocess.Popen] = []
-    try:
-        services = []
-        for index in range(count):
-            with open(log_dir / f"{modality}-{index}.stderr.txt", "w") as err:
-                command = [str(NWBSTREAM_CLI), "serve", modality, "--port", "0"]
-                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
-            started.append(process)
-            line = process.stdout.readline() if process.stdout else ""  # "... listening on 127.0.0.1:PORT"
-            if "listening on" not in line:
-                raise RuntimeError(f"the {modality} service did not start: see {log_dir}")
-            services.append(RunningService(line.split()[-1], psutil.Process(process.pid)))
-        yield services
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                _kill_tree(process.pid)
-                process.wait()
-
-
 def ensure_bytecode(python: Path) -> None:
     """Compile the site-packages of ``python``'s environment to bytecode, once.
 
@@ -327,53 +291,6 @@ def package_version(python: Path, package: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------------ running
-
-
-def _label(process: psutil.Process) -> str:
-    """A name for a process of the tree: the module it runs (``python -m X``), else its executable's name."""
-    try:
-        command = process.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return "?"
-    if not command:  # a zombie, or a process that has just started
-        return "?"
-    if "-m" in command[:-1]:
-        return command[command.index("-m") + 1]
-    return Path(command[1] if len(command) > 1 and "python" in Path(command[0]).name else command[0]).name
-
-
-def _tree_rss(process: psutil.Process, labels: dict[int, str], beside: Sequence[psutil.Process]) -> dict[str, int]:
-    """RSS of the process, each descendant and the processes ``beside`` it, summed per label (``labels`` caches
-    them by pid)."""
-    try:
-        members = [process, *process.children(recursive=True), *beside]
-    except psutil.NoSuchProcess:
-        return {}
-    rss: dict[str, int] = {}
-    for member in members:
-        try:
-            value = member.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        label = labels.get(member.pid) or _label(member)
-        if label != "?":
-            labels[member.pid] = label
-        rss[label] = rss.get(label, 0) + value
-    return rss
-
-
-def _kill_tree(pid: int) -> None:
-    """Kill the process we started and its descendants (by pid, nothing else)."""
-    try:
-        parent = psutil.Process(pid)
-        members = [*parent.children(recursive=True), parent]
-    except psutil.NoSuchProcess:
-        return
-    for member in members:
-        try:
-            member.kill()
-        except psutil.NoSuchProcess:
-            continue
 
 
 @dataclass
@@ -422,7 +339,7 @@ def run_measured(
         def sample() -> None:
             nonlocal peak
             while not stop.is_set():
-                rss = _tree_rss(ps, labels, beside)
+                rss = tree_rss(ps, labels, beside)
                 peak = max(peak, sum(rss.values()))
                 for label, value in rss.items():
                     peaks[label] = max(peaks.get(label, 0), value)
@@ -433,7 +350,7 @@ def run_measured(
         try:
             returncode: int | None = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
+            kill_tree(proc.pid)
             proc.wait()
             returncode = None
         wall = time.perf_counter() - start
@@ -638,22 +555,9 @@ def doc_section(result: dict[str, Any], table: str) -> str:
     return "\n".join(lines)
 
 
-def doc_markers(case: str) -> tuple[str, str]:
-    return f"<!-- bench:{case}:start -->", f"<!-- bench:{case}:end -->"
-
-
 def update_doc(case: str, section: str) -> None:
     """Rewrite only this case's generated section of docs/performance.md; the rest of the doc is hand-written."""
-    start, end = doc_markers(case)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if not DOC.exists():
-        DOC.write_text("# Performance\n")
-    text = DOC.read_text()
-    if start not in text or end not in text:
-        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
-    before, rest = text.split(start, 1)
-    _, after = rest.split(end, 1)
-    DOC.write_text(f"{before}{start}\n{section}\n{end}{after}")
+    rewrite_section(DOC, f"bench:{case}", section)
 
 
 # ------------------------------------------------------------------------------------------------ main
