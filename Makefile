@@ -15,7 +15,7 @@ IMAGE_REGISTRY ?=
 IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' coordinator/pyproject.toml)
 IMAGE_SOURCE ?=
 
-.PHONY: env lock proto demo test lint bench soak images clean
+.PHONY: env lock proto demo test lint bench soak images clean postgresql
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -55,7 +55,12 @@ demo: env
 $(HELM): tools/helm.sh
 	bash tools/helm.sh $@
 
-test: env lint $(HELM)
+# The job store's tests start a throwaway PostgreSQL server (tests/postgres.py) from Debian's packages.
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+test: env lint $(HELM) postgresql
 	$(PY) -m pytest -q
 
 lint: env
