@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import signal
 import sys
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--no-progress", action="store_true", help="no progress bars")
     convert.add_argument(
         "--keepalive",
-        type=float,
+        type=_seconds,
         default=DEFAULT_PATIENCE.keepalive,
         metavar="SECONDS",
         help="ping a silent service after this long, and take it as hung when that long passes without an answer "
@@ -98,10 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--retry-budget",
-        type=float,
+        type=_seconds,
         default=DEFAULT_PATIENCE.retry_budget,
         metavar="SECONDS",
         help="how long a broken chunk stream is retried before the conversion fails",
+    )
+    convert.add_argument(
+        "--chunk-timeout",
+        type=_seconds,
+        default=DEFAULT_PATIENCE.chunk_timeout,
+        metavar="SECONDS",
+        help="cancel (and retry) a chunk stream that delivers nothing for this long: a service stuck in a reader",
     )
     _service_option(convert)
     convert.set_defaults(run=_convert)
@@ -135,6 +143,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add_rig_commands(commands)
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A duration option: a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds above 0")
+    return value
 
 
 def _service_option(parser: argparse.ArgumentParser) -> None:
@@ -171,7 +190,7 @@ def _convert(args: argparse.Namespace) -> int:
     sources = {job.name: job.interfaces for job in spec.sessions}
     provenance = provenance_in_background(args.spec.read_text(), args.spec.name, sources)
     # Silent for --keepalive after a ping, or after a connection attempt (at least 1 s: a TLS handshake), is hung.
-    patience = Patience(args.keepalive, args.keepalive, args.retry_budget, connect_timeout=max(1.0, args.keepalive))
+    patience = Patience(args.keepalive, args.keepalive, args.retry_budget, max(1.0, args.keepalive), args.chunk_timeout)
     with ServiceSet(_addresses(args.service), needs=spec.interface_names, patience=patience) as services:
         clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
         preload.join()

@@ -1,11 +1,13 @@
 """Finding the modality services: running ones by address, or (embedded mode) local processes we start.
 
 Embedded mode starts installed services as `<its python> -m <module>` on unix sockets, waits for their health,
-restarts one that dies during a conversion (on the same socket: the broken read then resumes there), and stops
-them at the end. It starts only those a conversion needs when the registry knows which service offers
-each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. A service is
-installed either in an environment of its own, named in the registry (`registry.py`, written by `make env`), or
-beside the coordinator (entry point group `nwbstream.services`, read from package metadata); the registry wins.
+restarts one that dies or hangs during a conversion (on the same socket: the broken read then resumes there), and
+stops them at the end. It starts only those a conversion needs when the registry knows which service offers
+each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. Their sockets and
+logs are in a temporary folder named after this process; one that a killed coordinator left is removed by the next
+to start services. A service is installed either in an environment of its own, named in the registry
+(`registry.py`, written by `make env`), or beside the coordinator (entry point group `nwbstream.services`, read
+from package metadata); the registry wins.
 The coordinator never imports a service's code.
 """
 
@@ -14,22 +16,29 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import logging
+import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, Patience, ServiceClient
+from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, LostCall, Patience, ServiceClient
 from .endpoints import Addresses, refusal, resolve_endpoints
 from .errors import ConversionError, ServiceUnavailable
+from .processes import running
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
 DEATH_GRACE = 0.5  # seconds a service whose stream broke has to be seen exited before it is taken as alive
+ANSWER_TIMEOUT = 2.0  # seconds a live service whose stream broke has to answer a health check, else it is hung
+FOLDER_PREFIX = "nwbstream."  # the embedded services' folder: nwbstream.<host>.<pid>.<random>
 log = logging.getLogger(__name__)
 
 
@@ -82,6 +91,7 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._patience = patience
         self._starter_set = starter
         self._processes: list[tuple[str, subprocess.Popen]] = []
+        self._started: dict[str, float] = {}  # modality -> time.monotonic() when its current process was started
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._commands: dict[str, list[str]] = {}
         self._restarting = threading.Lock()
@@ -130,12 +140,13 @@ class ServiceSet(contextlib.AbstractContextManager):
         if self._needs is not None and self._needs <= known:  # else (a stale registry, a typo): start them all
             local = {m: service for m, service in local.items() if self._needs & set(service.interfaces)}
         if local:
-            self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
+            remove_stale_folders()
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{socket.gethostname()}.{os.getpid()}.")
         for modality, service in local.items():
-            socket = Path(self._tmp.name) / f"{modality}.sock"
-            self._commands[modality] = service.command("--address", f"unix:{socket}")
+            address = f"unix:{Path(self._tmp.name) / f'{modality}.sock'}"
+            self._commands[modality] = service.command("--address", address)
             self._processes.append((modality, self._start(modality, "w")))
-            self._addresses[modality] = f"unix:{socket}"
+            self._addresses[modality] = address
 
     def _start(self, modality: str, log_mode: str) -> subprocess.Popen:
         def start() -> subprocess.Popen:
@@ -144,33 +155,62 @@ class ServiceSet(contextlib.AbstractContextManager):
                     self._commands[modality], stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
                 )
 
+        self._started[modality] = time.monotonic()
         return self._starter.submit(start).result()
 
     def revive(self) -> None:
         """Restarts every embedded service whose process has died: a long-lived set (the conversion service's) calls
         it before each job."""
-        for modality, process in list(self._processes):
-            if process.poll() is not None:
-                self._restart_if_dead(modality)
-
-    def _restart_if_dead(self, modality: str) -> None:
-        """Starts the embedded service again on its socket if its process has died, and waits for its health;
-        a stream that broke there is then read again (client.py). Several streams may ask at once: one restarts."""
         with self._restarting:
-            index, process = next((i, p) for i, (name, p) in enumerate(self._processes) if name == modality)
+            for modality, process in list(self._processes):
+                if process.poll() is not None:
+                    log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
+                    self._restart(modality)
+
+    def _recover(self, modality: str, lost: LostCall) -> None:
+        """After a call to an embedded service broke (client.py): starts the service again on its socket if its
+        process died, or is alive but hung (it does not answer a health check, or the call stalled: stuck inside a
+        reader), killing it first; the call is then made again there. Several calls may break at once: the first
+        restarts, and the others find a process started after their call was made, which they leave alone."""
+        with self._restarting:
+            process = self.process(modality)
+            if process is None or self._started[modality] > lost.began:
+                return
             try:  # a stream breaks as its process dies: give the exit a moment to be seen
                 process.wait(timeout=DEATH_GRACE)
+                log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
             except subprocess.TimeoutExpired:
-                return
-            log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
-            socket = Path(self._addresses[modality].removeprefix("unix:"))
-            socket.unlink(missing_ok=True)
-            self._processes[index] = (modality, self._start(modality, "a"))
-            probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
-            try:
-                probe.wait_healthy(self._start_timeout)
-            finally:
-                probe.close()
+                if lost.stalled:
+                    why = f"sent nothing for {self._patience.chunk_timeout:g} s"
+                elif self._answers(modality):
+                    return  # a passing break: the call is simply made again
+                else:
+                    why = f"does not answer in {ANSWER_TIMEOUT:g} s"
+                log.warning("the %s service %s: killing it and starting it again", modality, why)
+                process.kill()
+                process.wait()
+            self._restart(modality)
+
+    def _answers(self, modality: str) -> bool:
+        probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
+        try:
+            probe.wait_healthy(ANSWER_TIMEOUT)
+            return True
+        except ServiceUnavailable:
+            return False
+        finally:
+            probe.close()
+
+    def _restart(self, modality: str) -> None:
+        """Starts the embedded service again on its socket (its process has exited) and waits for its health."""
+        index = next(i for i, (name, _) in enumerate(self._processes) if name == modality)
+        Path(self._addresses[modality].removeprefix("unix:")).unlink(missing_ok=True)
+        self._processes[index] = (modality, self._start(modality, "a"))
+        probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
+        try:
+            probe.wait_healthy(self._start_timeout)
+        finally:
+            probe.close()
 
     def _connect(self) -> None:
         for modality, addresses in self._addresses.items():
@@ -191,7 +231,7 @@ class ServiceSet(contextlib.AbstractContextManager):
                 None if on_unix else self._tls,
                 self._on_chunk,
                 self._patience,
-                on_lost=(lambda _, m=modality, o=owner: o._restart_if_dead(m)) if owner is not None else None,
+                on_lost=(lambda lost, m=modality, o=owner: o._recover(m, lost)) if owner is not None else None,
             )
             self.clients[modality] = client
             try:
@@ -227,3 +267,16 @@ class ServiceSet(contextlib.AbstractContextManager):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def remove_stale_folders() -> None:
+    """Removes the embedded services' folders (sockets, logs) that a coordinator of this host that no longer runs
+    left in the temporary folder: one killed (SIGKILL) cannot remove its own."""
+    host = socket.gethostname()
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        owner = folder.name.removeprefix(FOLDER_PREFIX).rsplit(".", 2)
+        if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or running(int(owner[1])):
+            continue
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid():
+            log.warning("%s: removing what a coordinator killed before it stopped its services left", folder)
+            shutil.rmtree(folder, ignore_errors=True)

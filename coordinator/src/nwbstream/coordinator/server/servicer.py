@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -49,34 +51,37 @@ def to_proto(job: JobRecord) -> pb.Job:
     )
 
 
-def _answers(method: Callable) -> Callable:
-    """Runs a call as the lab its token names; a ConversionError becomes INVALID_ARGUMENT in its own words."""
+@contextlib.contextmanager
+def _refusals(context: grpc.ServicerContext, lab: Lab) -> Iterator[None]:
+    """A ConversionError ends the call in its own words (paths under the lab's data root hidden): UNAVAILABLE when
+    a modality service is out of reach (worth asking again), INVALID_ARGUMENT otherwise."""
+    try:
+        yield
+    except ServiceUnavailable as error:
+        context.abort(grpc.StatusCode.UNAVAILABLE, hide_root(str(error), lab.data_root))
+    except ConversionError as error:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
+
+
+def _as_lab(method: Callable) -> Callable:
+    """Runs a call, unary or streaming its answer, as the lab its token names, its refusals as `_refusals` says."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def stream(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            lab = self.lab(context)
+            with _refusals(context, lab):
+                yield from method(self, request, context, lab)
+
+        return stream
 
     @functools.wraps(method)
-    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Any:
+    def answer(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Any:
         lab = self.lab(context)
-        try:
+        with _refusals(context, lab):
             return method(self, request, context, lab)
-        except ServiceUnavailable as error:
-            context.abort(grpc.StatusCode.UNAVAILABLE, hide_root(str(error), lab.data_root))
-        except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
 
-    return call
-
-
-def _streams(method: Callable) -> Callable:
-    """`_answers` for a call that streams its answer."""
-
-    @functools.wraps(method)
-    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        lab = self.lab(context)
-        try:
-            yield from method(self, request, context, lab)
-        except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
-
-    return call
+    return answer
 
 
 class ConversionServicer(pb_grpc.ConversionServiceServicer):
@@ -105,7 +110,7 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, f"no job {job_id}")
         return job
 
-    @_answers
+    @_as_lab
     def Submit(self, request: pb.SubmitRequest, context: grpc.ServicerContext, lab: Lab) -> pb.SubmitResponse:
         name = request.spec_name or "spec"
         spec = self._spec(request.spec_yaml, name, lab)
@@ -120,16 +125,16 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
         )
         return pb.SubmitResponse(jobs=[to_proto(job) for job in jobs])
 
-    @_answers
+    @_as_lab
     def Get(self, request: pb.GetRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
         return to_proto(self._job(request.job_id, lab, context))
 
-    @_answers
+    @_as_lab
     def List(self, request: pb.ListRequest, context: grpc.ServicerContext, lab: Lab) -> pb.ListResponse:
         limit = min(request.limit or self._config.limits.list, self._config.limits.list)
         return pb.ListResponse(jobs=[to_proto(job) for job in self._store.list(lab.name, limit)])
 
-    @_streams
+    @_as_lab
     def Watch(self, request: pb.WatchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.Job]:
         job = self._job(request.job_id, lab, context)
         yield to_proto(job)
@@ -140,14 +145,14 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
                 job = current
                 yield to_proto(job)
 
-    @_answers
+    @_as_lab
     def Cancel(self, request: pb.CancelRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
         job = self._store.request_cancel(request.job_id, lab.name)
         if job is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no job {request.job_id}")
         return to_proto(job)
 
-    @_answers
+    @_as_lab
     def GetMetadata(
         self, request: pb.GetMetadataRequest, context: grpc.ServicerContext, lab: Lab
     ) -> pb.GetMetadataResponse:
@@ -168,13 +173,13 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
                     )
         return pb.GetMetadataResponse(sessions=sessions)
 
-    @_streams
+    @_as_lab
     def Upload(
         self, requests: Iterator[pb.UploadRequest], context: grpc.ServicerContext, lab: Lab
     ) -> Iterator[pb.UploadResponse]:
         yield from receive_upload(requests, lab.data_root, self._config.limits.upload_bytes)
 
-    @_streams
+    @_as_lab
     def Fetch(self, request: pb.FetchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.FetchChunk]:
         job = self._job(request.job_id, lab, context)
         if job.state != JobState.DONE or not job.output:

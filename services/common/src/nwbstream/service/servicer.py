@@ -22,6 +22,7 @@ from .codecs import Codec, CodecError
 from .contribution import NwbObjectSpec
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface, one_line, source_label
+from .stall import wait_while_stalled
 from .sync import SyncRequestError, check_sync_request
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                 raise LayoutError(f"chunk range {request.start_chunk}..{request.stop_chunk} beyond {grid.n_chunks}")
 
             def read(selection):
+                wait_while_stalled()
                 try:
                     return source.interface.read(request.object_name, request.dataset_name, selection)
                 except SourceError:
