@@ -10,6 +10,7 @@ import random
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import h5py
 import numpy as np
 import pytest
 from nwbstream.coordinator.client import LostCall, Patience
-from nwbstream.coordinator.services import ServiceSet
+from nwbstream.coordinator.services import FOLDER_PREFIX, ServiceSet
 from nwbstream_samples.ophys import write_tiff_stack
 from PIL import Image
 
@@ -430,11 +431,16 @@ def long_session(tmp_path: Path) -> tuple[Path, Path]:
     return spec, session
 
 
-def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_run(tmp_path):
+def test_a_killed_coordinator_leaves_no_file_and_its_partial_and_services_folder_go_on_the_next_run(tmp_path):
+    """The partial output, and the embedded services' folder (sockets, logs) in $TMPDIR, that a SIGKILLed
+    coordinator leaves are removed by the next run; the next run leaves no folder of its own."""
     spec, _ = long_session(tmp_path)
     out = tmp_path / "out"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
     command = [*CLI, "convert", str(spec), "--output-folder", str(out), "--window", "1", "--no-progress"]
-    coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         assert wait_for(lambda: any(p.stat().st_size > 0 for p in out.glob(".session.*.partial.nwb")), timeout=120)
         (partial,) = out.glob(".session.*.partial.nwb")
@@ -444,11 +450,37 @@ def test_a_killed_coordinator_leaves_no_file_and_its_partial_goes_on_the_next_ru
         coordinator.kill()
     assert partial.exists() and not (out / "session.nwb").exists()
     assert f".{coordinator.pid}." in partial.name
-    result = run("convert", str(spec), "--output-folder", str(out))
+    (left,) = temporary.iterdir()
+    assert left.name.startswith(f"{FOLDER_PREFIX}{socket.gethostname()}.{coordinator.pid}.")
+    assert (left / "ecephys.log").exists()
+    result = subprocess.run(
+        [*CLI, "convert", str(spec), "--output-folder", str(out)], capture_output=True, text=True, env=env
+    )
     assert result.returncode == 0, result.stderr
+    assert f"{left}: removing what a coordinator killed before it stopped its services left" in result.stderr
     assert not partial.exists() and sorted(p.name for p in out.iterdir()) == ["session.nwb"]
+    assert list(temporary.iterdir()) == []
     with h5py.File(out / "session.nwb", "r") as file:
         assert file["acquisition/ElectricalSeriesAPImec0/data"].id.get_num_chunks() == 400
+
+
+def test_a_running_coordinators_services_folder_is_left_alone(tmp_path, monkeypatch):
+    from nwbstream.coordinator.services import remove_stale_folders
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    host = socket.gethostname()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    names = {
+        "running": f"{FOLDER_PREFIX}{host}.{os.getpid()}.abc_123",
+        "stale": f"{FOLDER_PREFIX}{host}.{dead.pid}.abc_123",
+        "elsewhere": f"{FOLDER_PREFIX}other-host.{dead.pid}.abc_123",
+        "not ours": f"nwbstream-{dead.pid}-abc",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    remove_stale_folders()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v for k, v in names.items() if k != "stale")
 
 
 def test_a_running_writers_partial_is_left_alone(tmp_path):
