@@ -18,17 +18,25 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import psutil
 import pytest
 from nwbstream.coordinator.client import LostCall, Patience
+from nwbstream.coordinator.errors import ConversionError
+from nwbstream.coordinator.server.client import ConversionClient
+from nwbstream.coordinator.server.config import load_config
 from nwbstream.coordinator.services import FOLDER_PREFIX, ServiceSet
+from nwbstream.v1 import conversion_pb2 as pb
 from nwbstream_samples.ophys import write_tiff_stack
 from PIL import Image
 
 from .conftest import META_ONLY, START, TESTDATA, convert, wait_for, write_spikeglx_from_meta
+from .conversion_server import TOKENS, write_config
+from .conversion_server import serving as conversion_service
 from .fixtures.general import generate as general_images
 from .fixtures.icephys import bruker
 from .serving import free_port, serve_command
 from .test_cli import CLI, run, write_spec
+from .test_conversion_service import spec_text, wait_final
 
 SPIKEGLX = "SpikeGLXRecordingInterface"
 METADATA = {**START, "NWBFile": {**START["NWBFile"], "identifier": "faults"}}  # equal files: one identifier
@@ -497,3 +505,47 @@ def test_a_running_writers_partial_is_left_alone(tmp_path):
         path.write_bytes(b"")
     remove_stale_partials(tmp_path / "s.nwb")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (running, elsewhere, other_output))
+
+
+def test_the_conversion_services_patience_is_read_from_its_configuration(tmp_path):
+    given = {"keepalive": 2, "keepalive_timeout": 3, "retry_budget": 40, "connect_timeout": 4, "chunk_timeout": 90}
+    assert load_config(write_config(tmp_path / "given", {"lab-a": tmp_path}, patience=given)).patience == Patience(
+        **given
+    )
+    assert load_config(write_config(tmp_path / "default", {"lab-a": tmp_path})).patience == Patience()
+    for wrong in ({"chunk_timeout": 0}, {"chunk_timeout_seconds": 5}, {"retry_budget": "long"}):
+        with pytest.raises(ConversionError, match="patience"):
+            load_config(write_config(tmp_path / "wrong", {"lab-a": tmp_path}, patience=wrong))
+
+
+def test_the_conversion_service_restarts_an_embedded_service_stuck_in_a_reader(tmp_path, monkeypatch):
+    """`patience: {chunk_timeout: ...}` in its configuration: the job's stream, stuck from its first chunk, is
+    cancelled after the chunk timeout, the embedded service killed and started again, and the job done at its first
+    attempt."""
+    stall = tmp_path / "stall"
+    stall.touch()
+    monkeypatch.setenv(STALL_FILE_ENV, str(stall))  # the coordinator's embedded services inherit it
+    root = tmp_path / "lab-b"
+    (root / "long").mkdir(parents=True)
+    write_spikeglx_from_meta(root / "long", META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 30_000, seed=3)
+    config = write_config(tmp_path / "coordinator", {"lab-b": root}, patience={"chunk_timeout": CHUNK_TIMEOUT})
+    source = {"folder_path": "long", "stream_id": "imec0.ap"}
+    with conversion_service(config) as server, ConversionClient(server.address, TOKENS["lab-b"]) as rig:
+        (stuck,) = [child for child in embedded_services(server.process.pid) if "nwbstream.ecephys" in child[1]]
+        (job,) = rig.submit(spec_text({"stuck": source}, interface=SPIKEGLX))
+        submitted = time.monotonic()
+        assert wait_for(lambda: not psutil.pid_exists(stuck[0]), timeout=CHUNK_TIMEOUT + 60)
+        killed = time.monotonic() - submitted
+        stall.unlink()
+        ended = wait_final(rig, job.id)
+        restarted = [child for child in embedded_services(server.process.pid) if "nwbstream.ecephys" in child[1]]
+    print(f"conversion service, service stuck in a reader: killed {killed:.1f} s after the submission")
+    assert ended.state == pb.JOB_STATE_DONE, ended.error
+    assert ended.attempts == 1 and ended.bytes_done == ended.bytes_total
+    assert len(restarted) == 1 and restarted[0][0] != stuck[0]
+    assert f"the ecephys service sent nothing for {CHUNK_TIMEOUT:g} s: killing it" in server.log_text()
+
+
+def embedded_services(pid: int) -> list[tuple[int, str]]:
+    """The processes a coordinator started: (pid, command line)."""
+    return [(child.pid, " ".join(child.cmdline())) for child in psutil.Process(pid).children(recursive=True)]
