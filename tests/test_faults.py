@@ -513,7 +513,8 @@ def test_the_conversion_services_patience_is_read_from_its_configuration(tmp_pat
         **given
     )
     assert load_config(write_config(tmp_path / "default", {"lab-a": tmp_path})).patience == Patience()
-    for wrong in ({"chunk_timeout": 0}, {"chunk_timeout_seconds": 5}, {"retry_budget": "long"}):
+    wrongs = ({"chunk_timeout": 0}, {"keepalive": float("inf")}, {"retry_budget": "long"}, {"chunk_timeout_s": 5})
+    for wrong in wrongs:
         with pytest.raises(ConversionError, match="patience"):
             load_config(write_config(tmp_path / "wrong", {"lab-a": tmp_path}, patience=wrong))
 

@@ -45,6 +45,7 @@ _HOST_PORT = {"type": "string", "pattern": r"^\[?[A-Za-z0-9_.:\-]+\]?:\d{1,5}$"}
 _PATH_OR_NULL = {"type": ["string", "null"]}
 _POSITIVE = {"type": "integer", "minimum": 1}
 _SECONDS = {"type": "number", "exclusiveMinimum": 0}
+_PATIENCE_SECONDS = {**_SECONDS, "maximum": 86400}  # a day: finite, as gRPC's options and the timers need
 _STORE = {"type": "string", "pattern": "^(sqlite:///|postgres(ql)?://)"}
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _OBJECTS = {"type": "array", "items": {"type": "object"}}
@@ -130,7 +131,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": ["object", "null"],
             "additionalProperties": False,
             "properties": {
-                name: _SECONDS
+                name: _PATIENCE_SECONDS
                 for name in ("keepalive", "keepalive_timeout", "retry_budget", "connect_timeout", "chunk_timeout")
             },
         },
