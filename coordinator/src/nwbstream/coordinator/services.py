@@ -4,21 +4,20 @@ Embedded mode starts installed services as `<its python> -m <module>` on unix so
 restarts one that dies or hangs during a conversion (on the same socket: the broken read then resumes there), and
 stops them at the end. It starts only those a conversion needs when the registry knows which service offers
 each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. Their sockets and
-logs are in a temporary folder named after this process; one that a killed coordinator left is removed by the next
-to start services. A service is installed either in an environment of its own, named in the registry
-(`registry.py`, written by `make env`), or beside the coordinator (entry point group `nwbstream.services`, read
-from package metadata); the registry wins.
+logs are in a temporary folder that this process holds a lock on; one whose lock is free (a killed coordinator's)
+is removed by the next to start services. A service is installed either in an environment of its own, named in
+the registry (`registry.py`, written by `make env`), or beside the coordinator (entry point group
+`nwbstream.services`, read from package metadata); the registry wins.
 The coordinator never imports a service's code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.metadata
 import logging
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,18 +26,19 @@ import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, LostCall, Patience, ServiceClient
 from .endpoints import Addresses, refusal, resolve_endpoints
 from .errors import ConversionError, ServiceUnavailable
-from .processes import running
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
 from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
 DEATH_GRACE = 0.5  # seconds a service whose stream broke has to be seen exited before it is taken as alive
 ANSWER_TIMEOUT = 2.0  # seconds a live service whose stream broke has to answer a health check, else it is hung
-FOLDER_PREFIX = "nwbstream."  # the embedded services' folder: nwbstream.<host>.<pid>.<random>
+FOLDER_PREFIX = "nwbstream-"  # the embedded services' folder in $TMPDIR: short, as a socket's path is 107 bytes at most
+OWNER = ".owner"  # in that folder, locked (flock) by the process that made it for as long as that process runs
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +93,7 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._processes: list[tuple[str, subprocess.Popen]] = []
         self._started: dict[str, float] = {}  # modality -> time.monotonic() when its current process was started
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._owner: IO[str] | None = None  # holds the lock on the folder
         self._commands: dict[str, list[str]] = {}
         self._restarting = threading.Lock()
         # PR_SET_PDEATHSIG fires when the thread that started a service ends: every start runs in this one thread,
@@ -141,7 +142,8 @@ class ServiceSet(contextlib.AbstractContextManager):
             local = {m: service for m, service in local.items() if self._needs & set(service.interfaces)}
         if local:
             remove_stale_folders()
-            self._tmp = tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{socket.gethostname()}.{os.getpid()}.")
+            self._tmp = tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
+            self._owner = hold(Path(self._tmp.name))
         for modality, service in local.items():
             address = f"unix:{Path(self._tmp.name) / f'{modality}.sock'}"
             self._commands[modality] = service.command("--address", address)
@@ -267,16 +269,30 @@ class ServiceSet(contextlib.AbstractContextManager):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+
+
+def hold(folder: Path) -> IO[str]:
+    """Locks `folder` as this process's for as long as the returned file stays open: the lock goes with the
+    process, however it ends. The lock file appears under its name already locked, so no other start takes the
+    folder for a stale one meanwhile."""
+    making = folder / f"{OWNER}.new"
+    owner = open(making, "w")  # noqa: SIM115  # open for as long as the folder is in use
+    fcntl.flock(owner, fcntl.LOCK_EX)
+    making.rename(folder / OWNER)
+    return owner
 
 
 def remove_stale_folders() -> None:
-    """Removes the embedded services' folders (sockets, logs) that a coordinator of this host that no longer runs
-    left in the temporary folder: one killed (SIGKILL) cannot remove its own."""
-    host = socket.gethostname()
+    """Removes the embedded services' folders (sockets, logs) in $TMPDIR whose lock is free: a coordinator killed
+    (SIGKILL) cannot remove its own. A folder without the lock file is not one of these, and is left."""
     for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
-        owner = folder.name.removeprefix(FOLDER_PREFIX).rsplit(".", 2)
-        if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or running(int(owner[1])):
+        try:
+            with open(folder / OWNER) as owner:
+                fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                log.warning("%s: removing what a coordinator killed before it stopped its services left", folder)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # no lock file (not ours), its lock held (a running coordinator's), another user's
             continue
-        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid():
-            log.warning("%s: removing what a coordinator killed before it stopped its services left", folder)
-            shutil.rmtree(folder, ignore_errors=True)

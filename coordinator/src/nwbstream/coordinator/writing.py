@@ -29,7 +29,6 @@ from .layout import DatasetLayout
 from .output_folder import check_writable, write_failure
 from .pipeline import ChunkReader, Transfer, pull_chunks
 from .placeholder import LayoutOnlyData
-from .processes import running
 from .progress import ProgressBars
 from .storage import ChunkSink, HDF5ChunkSink, ZarrChunkSink
 from .writers import Contribution, WriteContext, Written, make_nwbfile, writer_for
@@ -106,10 +105,20 @@ def remove_stale_partials(path: Path) -> None:
     prefix, suffix = f".{path.stem}.", f".partial{path.suffix}"
     for partial in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
         writer = partial.name.removeprefix(prefix).removesuffix(suffix).rsplit(".", 2)
-        if len(writer) != 3 or writer[0] != host or not writer[1].isdigit() or running(int(writer[1])):
+        if len(writer) != 3 or writer[0] != host or not writer[1].isdigit() or _running(int(writer[1])):
             continue
         log.warning("%s: removing what a conversion killed before it finished left", partial)
         _remove(partial)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 Placed = list[tuple[BulkObject, Written]]
