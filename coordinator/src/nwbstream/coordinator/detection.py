@@ -1,0 +1,107 @@
+"""What a session folder holds: every service's claims, overlaps resolved, one source per stream.
+
+Each service's interfaces claim files (DetectSources). Two claims overlap when they share a file; the stronger
+one (confidence, then the number of files it covers) is kept and the others are listed as its alternatives, so a
+curated Phy folder goes to Phy with KiloSort offered, while a Blackrock `.ns5` recording and its `.nev` sorting,
+which claim different files, are both kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConversionError
+from .services import ServiceSet
+
+
+@dataclass
+class ProposedSource:
+    """One source of the session: an interface, its source_data (paths relative to the folder) and why."""
+
+    interface: str
+    modality: str
+    source_data: dict[str, Any]
+    files: tuple[str, ...]
+    confidence: float
+    evidence: str
+    name: str = ""
+    key: str = ""  # its key in the spec's data_interfaces, unique in the session
+    alternatives: list[ProposedSource] = field(default_factory=list)  # claims on its files it was preferred over
+
+    def absolute(self, folder: Path) -> dict[str, Any]:
+        """source_data with its paths joined with `folder`, as a spec's data folder joins them."""
+        joined = dict(self.source_data)
+        for argument in ("file_path", "folder_path"):
+            if isinstance(joined.get(argument), str):
+                joined[argument] = str(folder / joined[argument])
+        if isinstance(joined.get("file_paths"), list):
+            joined["file_paths"] = [str(folder / p) for p in joined["file_paths"]]
+        return joined
+
+
+@dataclass
+class FolderContents:
+    folder: Path
+    sources: list[ProposedSource]
+    unrecognised: list[str]  # files no kept claim covers
+    notes: list[str]  # what the services could not look at
+
+    def interfaces(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """key -> (interface, absolute source_data): what a Converter takes."""
+        return {s.key: (s.interface, s.absolute(self.folder)) for s in self.sources}
+
+
+def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
+    """Asks every service of `services` what it recognises under `folder` and resolves the overlaps."""
+    if not folder.is_dir():
+        raise ConversionError(f"{folder}: no such folder" if not folder.exists() else f"{folder}: is not a folder")
+    claims: list[ProposedSource] = []
+    notes: list[str] = []
+    for modality, client in sorted(services.clients.items()):
+        found, said = client.detect_sources(folder.resolve())
+        notes += [f"{modality}: {note}" for note in said]
+        claims += [
+            ProposedSource(
+                d.interface_name,
+                modality,
+                json.loads(d.source_data_json),
+                tuple(d.files),
+                d.confidence,
+                d.evidence,
+                d.name,
+            )
+            for d in found
+        ]
+    kept = resolve_overlaps(claims)
+    _name_keys(kept)
+    covered = {f for source in kept for f in source.files}
+    listed = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    return FolderContents(folder, kept, [f for f in listed if f not in covered], notes)
+
+
+def resolve_overlaps(claims: list[ProposedSource]) -> list[ProposedSource]:
+    """The strongest claim on any file wins it; a claim sharing a file with a kept one becomes its alternative."""
+    kept: list[ProposedSource] = []
+    owner: dict[str, ProposedSource] = {}
+    for claim in sorted(claims, key=lambda c: (-c.confidence, -len(c.files), c.interface, c.files)):
+        holder = next((owner[f] for f in claim.files if f in owner), None)
+        if holder is not None:
+            holder.alternatives.append(claim)
+            continue
+        kept.append(claim)
+        owner.update(dict.fromkeys(claim.files, claim))
+    return sorted(kept, key=lambda s: (s.modality, s.files, s.interface))
+
+
+def _name_keys(sources: list[ProposedSource]) -> None:
+    """Keys as a person writes them: the stream's name, else the interface's without "Interface"; repeats
+    numbered."""
+    seen: dict[str, int] = {}
+    for source in sources:
+        base = source.name or re.sub(r"Interface$", "", source.interface)
+        seen[base] = seen.get(base, 0) + 1
+        source.key = base if seen[base] == 1 else f"{base}{seen[base]}"
