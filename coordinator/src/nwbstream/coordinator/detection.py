@@ -29,6 +29,7 @@ class ProposedSource:
     confidence: float
     evidence: str
     name: str = ""
+    todo: dict[str, str] = field(default_factory=dict)  # required source arguments no file states -> what to give
     key: str = ""  # its key in the spec's data_interfaces, unique in the session
     alternatives: list[ProposedSource] = field(default_factory=list)  # claims on its files it was preferred over
 
@@ -50,10 +51,6 @@ class FolderContents:
     unrecognised: list[str]  # files no kept claim covers
     notes: list[str]  # what the services could not look at
 
-    def interfaces(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """key -> (interface, absolute source_data): what a Converter takes."""
-        return {s.key: (s.interface, s.absolute(self.folder)) for s in self.sources}
-
 
 def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
     """Asks every service of `services` what it recognises under `folder` and resolves the overlaps."""
@@ -73,6 +70,7 @@ def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
                 d.confidence,
                 d.evidence,
                 d.name,
+                dict(d.todo),
             )
             for d in found
         ]

@@ -40,8 +40,9 @@ class SessionDraft:
 
     @property
     def missing(self) -> list[str]:
-        """Required fields (Group.field) neither the files nor the user supplied."""
-        return [f"{group}.{name}" for group, name in REQUIRED if not self._has(group, name)]
+        """Required fields (Group.field, or source_data.KEY.argument) neither the files nor the user supplied."""
+        arguments = [f"source_data.{s.key}.{a}" for s in self.contents.sources for a in s.todo]
+        return arguments + [f"{group}.{name}" for group, name in REQUIRED if not self._has(group, name)]
 
     @property
     def name(self) -> str:
@@ -61,7 +62,9 @@ class SessionDraft:
                     "sessions": [
                         {
                             "nwbfile_name": self.name,
-                            "source_data": {s.key: s.source_data for s in self.contents.sources},
+                            "source_data": {
+                                s.key: {**s.source_data, **dict.fromkeys(s.todo, TODO)} for s in self.contents.sources
+                            },
                             "metadata": metadata,
                         }
                     ]
@@ -69,6 +72,11 @@ class SessionDraft:
             },
         }
         body = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=120)
+        for source in self.contents.sources:
+            for argument, hint in source.todo.items():
+                body = body.replace(
+                    f"{argument}: {TODO}\n", f"{argument}:  # TODO: required ({source.key}); {hint}\n", 1
+                )
         for (group, name), hint in REQUIRED.items():
             body = body.replace(f"{name}: {TODO}\n", f"{name}:  # TODO: required ({group}); {hint}\n", 1)
         return self._header() + body
@@ -105,7 +113,8 @@ def draft_session(folder: Path, services: ServiceSet, given: Mapping[str, Any] |
             f"{folder}: no interface recognised anything here ({len(seen)} files{': ' + listed if seen else ''})"
             f"{notes}; `nwbstream interfaces` lists what each reads"
         )
-    with Converter(contents.interfaces(), services) as converter:
+    openable = {s.key: (s.interface, s.absolute(folder)) for s in contents.sources if not s.todo}
+    with Converter(openable, services) as converter:  # one missing an argument carries no metadata yet
         metadata = merge_metadata([converter.get_metadata()], given or {})
         schema = converter.get_metadata_schema()
     return SessionDraft(contents, metadata, schema)

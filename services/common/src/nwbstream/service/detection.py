@@ -35,6 +35,7 @@ class Detection:
     confidence: float
     evidence: str
     name: str = ""  # a short key for the spec's data_interfaces (e.g. "imec0_ap"); default from the interface
+    todo: dict[str, str] = field(default_factory=dict)  # required arguments no file states -> what to give
 
 
 @dataclass

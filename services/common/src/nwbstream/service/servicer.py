@@ -154,6 +154,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                     confidence=d.confidence,
                     evidence=d.evidence,
                     name=d.name,
+                    todo=d.todo,
                 )
                 for d in detections
             ]

@@ -1,0 +1,3 @@
+"""Real ophys folders of ../shared/testdata and the sources detection keeps there (see __init__.py)."""
+
+EXPECTED: dict = {}
