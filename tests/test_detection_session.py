@@ -16,7 +16,7 @@ from nwbstream.coordinator.draft_spec import draft_session
 from nwbstream.coordinator.errors import ConversionError
 from pynwb import NWBHDF5IO
 
-from .conftest import SUBJECT
+from .conftest import SUBJECT, TESTDATA
 from .conversion_server import CLI
 
 STREAMS = {"imec0_ap": "imec0.ap", "imec0_lf": "imec0.lf"}  # the drafted keys of the SpikeGLX fixture's streams
@@ -101,6 +101,41 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
     expected = _read(out / "by_hand.nwb")
     _same(_read(out / f"{spikeglx_folder.name}.nwb"), expected)
     _same(_read(tmp_path / "direct" / f"{spikeglx_folder.name}.nwb"), expected)
+
+
+def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp_path):
+    """An Intan recording, a SLEAP pose file and a video, from the real test files: three sources of three services
+    in one drafted session, which converts once its TODOs are filled."""
+    session = tmp_path / "mixed"
+    session.mkdir()
+    real = {
+        "sampledata.rhd": TESTDATA / "ecephys" / "intan" / "sampledata.rhd",
+        "centered_pair_predictions.slp": TESTDATA / "behavior" / "sleap" / "centered_pair_predictions.slp",
+        "vid.avi": TESTDATA / "behavior" / "video" / "vid.avi",
+    }
+    for name, path in real.items():
+        (session / name).symlink_to(path)
+    draft = draft_session(session, services, {"Subject": SUBJECT})
+    kept = {(s.modality, s.interface): s.source_data for s in draft.contents.sources}
+    assert kept == {
+        ("behavior", "ExternalVideoInterface"): {"file_paths": ["vid.avi"]},
+        ("behavior", "SLEAPInterface"): {"file_path": "centered_pair_predictions.slp"},
+        ("ecephys", "IntanRecordingInterface"): {"file_path": "sampledata.rhd"},
+    }
+    assert draft.contents.unrecognised == [] and draft.missing == []  # the .rhd states when the session started
+    spec = tmp_path / "mixed.yml"
+    spec.write_text(draft.spec_text())
+    done = run("convert", spec, "--data-folder", session, "--output-folder", tmp_path / "out", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    with NWBHDF5IO(str(tmp_path / "out" / "mixed.nwb"), "r") as io:
+        nwbfile = io.read()
+        assert nwbfile.acquisition["ElectricalSeries"].data.shape[0] > 0
+        assert nwbfile.acquisition["ElectricalSeries"].data.shape[1] == nwbfile.electrodes["id"].data.shape[0]
+        assert [
+            Path(p).name
+            for p in nwbfile.acquisition[next(k for k in nwbfile.acquisition if "Video" in k)].external_file[:]
+        ] == ["vid.avi"]
+        assert "PoseEstimation" in {type(o).__name__ for o in nwbfile.processing["behavior"].data_interfaces.values()}
 
 
 def test_detect_prints_each_source_and_writes_the_spec(spikeglx_folder, tmp_path):
