@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import GENERIC, relative
 from nwbstream.service.events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
+# Header names that say which columns hold the times and the types of events (a claim fills both in from them).
+TIME_COLUMN_NAMES = ("timestamp", "timestamps", "time", "times", "onset", "event_time")
+EVENT_TYPE_COLUMN_NAMES = ("event_type", "event", "type", "name", "label", "code")
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
 
 
@@ -25,6 +30,29 @@ class CSVEventsInterface(BaseEventsInterface):
     associated_suffixes = ("csv",)
     info = "Timed events from one CSV table, one row per event, into EventsTables."
     differs_from_neuroconv = UNDESCRIBED_COLUMNS
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A CSV whose header names a time column and an event-type column: a guess any richer claim overrides."""
+        detections = []
+        for table in listing.with_suffix(".csv"):
+            lines = listing.text_head(table, 4096).splitlines()
+            header = [cell.strip().strip('"') for cell in lines[0].split(",")] if lines else []
+            lowered = [cell.lower() for cell in header]
+            times = next((header[lowered.index(n)] for n in TIME_COLUMN_NAMES if n in lowered), None)
+            types = next((header[lowered.index(n)] for n in EVENT_TYPE_COLUMN_NAMES if n in lowered), None)
+            if times is None or types is None:
+                continue
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(table), "timestamps_column": times, "event_type_column": types},
+                    (str(table),),
+                    GENERIC,
+                    f"{table}: columns {times!r} (event times) and {types!r} (event types)",
+                )
+            )
+        return detections
 
     def __init__(
         self,
