@@ -13,7 +13,6 @@ from nwbstream.service.detection import HEAD_BYTES
 from .videos import VIDEO_SUFFIXES
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-POSE_HEADER_ROWS = ("scorer", "individuals", "bodyparts", "coords")  # DeepLabCut's table layout, Lightning Pose's too
 
 
 def is_hdf5(listing: FolderListing, file: PurePosixPath) -> bool:
@@ -26,7 +25,7 @@ def pose_table_scorer(listing: FolderListing, file: PurePosixPath) -> str | None
     a likelihood per keypoint), else None: labelled training frames have x, y and no likelihood."""
     rows = [line.split(",") for line in listing.text_head(file).splitlines()[:4]]
     names = [row[0].strip().lower() for row in rows]
-    if len(rows) < 3 or names[0] != "scorer" or not set(names[1:]) & {"bodyparts"}:
+    if len(rows) < 3 or names[0] != "scorer" or "bodyparts" not in names:
         return None
     coords = next((row for row, name in zip(rows, names, strict=True) if name == "coords"), [])
     if "likelihood" not in (cell.strip() for cell in coords):

@@ -115,7 +115,7 @@ class FicTracDataInterface(BaseTrackingInterface):
             cells = lines[0].split(",") if lines else []
             if len(cells) < REQUIRED_COLUMNS or not all(_is_number(c) for c in cells):
                 continue
-            detections += claim_files(cls.__name__, [data], LAYOUT, f"{len(cells)} comma-separated numbers per line")
+            detections += claim_files(cls.__name__, [data], LAYOUT, f"FicTrac's {len(cells)} numbers per line")
         return detections
 
     def __init__(
