@@ -50,7 +50,7 @@ class SLEAPInterface(BasePoseEstimationInterface):
                 continue
             try:
                 tracks, videos = slp_tracks_and_videos(listing.path(predictions))
-            except (OSError, KeyError, ValueError):
+            except (OSError, KeyError, ValueError, IndexError, TypeError, AttributeError):  # not what SLEAP writes
                 continue
             todo = choose_one("track_name", tracks, "the individual to write")[1] if len(tracks) > 1 else {}
             if len(videos) > 1:
