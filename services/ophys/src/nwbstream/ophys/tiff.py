@@ -8,10 +8,13 @@ page it has walked (offsets only, not the pages), so each frame is found at once
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import SUFFIX, claim_files
 
+from .claims import tiff_files
 from .imaging import BaseImagingInterface, PhotonSeriesType
 
 
@@ -19,6 +22,13 @@ class TiffImagingInterface(BaseImagingInterface):
     display_name = "TIFF Imaging"
     associated_suffixes = (".tif", ".tiff")
     info = "A multi-page TIFF movie as an imaging series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Any TIFF is a movie to this interface; microscopes' own layouts (ScanImage, Bruker, ...) outrank it."""
+        claims = claim_files(cls.__name__, tiff_files(listing), SUFFIX, "TIFF signature")
+        todo = {"sampling_frequency": "frames per second (a plain TIFF does not state it)"}
+        return [replace(c, todo=todo) for c in claims]
 
     def __init__(
         self,
