@@ -92,3 +92,23 @@ def test_every_source_of_one_file_is_kept(services, tmp_path):
             {"file_path": "recording.ppd", "stream_name": "detector_2_excitation_2"},
         ),
     ]
+
+
+def test_tdt_block_with_wavelength_stores_is_photometry(services, tmp_path):
+    """A .tsq index naming stream stores 465A and 405A (beside a .tev): one source per store and the epocs; the
+    LFP store is left to ecephys. tdt keys a store whose code starts with a digit with a leading `_`."""
+    import struct
+
+    record = struct.Struct("<ii4sHHdqif")  # TDT's tsq record: size, type, code, channel, sort code, time, ...
+    stream = 0x8101
+    index = b"".join(
+        record.pack(40, kind, code, 1, 0, 0.0, 0, 0, 1017.0)
+        for kind, code in [(0x8801, b"\x01\x00\x00\x00"), (stream, b"465A"), (stream, b"405A"), (stream, b"LFP1")]
+    )
+    (tmp_path / "block.tsq").write_bytes(index)
+    (tmp_path / "block.tev").write_bytes(b"\x00" * 64)
+    assert sorted(((i, s) for i, s, _ in _kept(tmp_path, services)), key=str) == [
+        ("TDTEventsInterface", {"folder_path": "."}),
+        ("TDTFiberPhotometryInterface", {"folder_path": ".", "stream_names": ["_405A"]}),
+        ("TDTFiberPhotometryInterface", {"folder_path": ".", "stream_names": ["_465A"]}),
+    ]

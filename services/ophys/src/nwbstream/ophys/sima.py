@@ -66,7 +66,7 @@ class SimaSegmentationInterface(BaseSegmentationInterface):
             if folder.suffix.lower() == ".sima" or (folder == PurePosixPath(".") and listing.root.suffix == ".sima"):
                 if listing.sibling(dataset, "rois.pkl") is None:
                     continue
-                evidence = f"{relative(folder)}: SIMA dataset.pkl + rois.pkl"
+                evidence = f"{relative(folder)}: SIMA dataset.pkl + rois.pkl (SIMA records no frame rate: converting it is refused)"
                 detections.append(
                     Detection(
                         cls.__name__,
