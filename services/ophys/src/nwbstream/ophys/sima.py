@@ -25,7 +25,7 @@ import codecs
 import copyreg
 import pickle
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,19 +63,12 @@ class SimaSegmentationInterface(BaseSegmentationInterface):
         detections = []
         for dataset in listing.named("dataset.pkl"):
             folder = dataset.parent
-            if folder.suffix.lower() == ".sima" or (folder == PurePosixPath(".") and listing.root.suffix == ".sima"):
-                if listing.sibling(dataset, "rois.pkl") is None:
-                    continue
-                evidence = f"{relative(folder)}: SIMA dataset.pkl + rois.pkl (SIMA records no frame rate: converting it is refused)"
-                detections.append(
-                    Detection(
-                        cls.__name__,
-                        {"file_path": relative(folder)},
-                        tuple(map(str, listing.below(folder))),
-                        LAYOUT,
-                        evidence,
-                    )
-                )
+            name = folder.name or listing.root.name
+            if not name.lower().endswith(".sima") or listing.sibling(dataset, "rois.pkl") is None:
+                continue
+            evidence = f"{relative(folder)}: SIMA dataset.pkl + rois.pkl (it records no frame rate: not converted)"
+            files = tuple(map(str, listing.below(folder)))
+            detections.append(Detection(cls.__name__, {"file_path": relative(folder)}, files, LAYOUT, evidence))
         return detections
 
     def __init__(self, file_path: Path, sima_segmentation_label: str = "auto_ROIs", metadata_key: str | None = None):
