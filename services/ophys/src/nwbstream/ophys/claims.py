@@ -18,7 +18,8 @@ from nwbstream.service.detection import HEAD_BYTES
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 HDF5_OFFSETS = (0, 512, 1024)  # HDF5 may follow a user block (MATLAB 7.3 files keep a 512-byte text header there)
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, either byte order
-TIME_COLUMN = re.compile(r"time", re.IGNORECASE)
+# a column of sample times: Time, Time(s), timestamps, Timestamp (not start_time / stop_time: those are intervals)
+TIME_COLUMN = re.compile(r"^(time|timestamps?)\s*(\(\w+\))?$", re.IGNORECASE)
 
 
 def is_hdf5(listing: FolderListing, file: PurePosixPath) -> bool:
@@ -56,7 +57,7 @@ def csv_rows(listing: FolderListing, file: PurePosixPath, count: int = 2) -> lis
 
 def time_column(header: list[str]) -> str | None:
     """The column of a header row that names a time, if any."""
-    return next((name for name in header if TIME_COLUMN.search(name)), None)
+    return next((name for name in header if TIME_COLUMN.match(name)), None)
 
 
 def is_number(text: str) -> bool:
