@@ -169,14 +169,12 @@ class MultiFileCSVFiberPhotometryInterface(CSVFiberPhotometryInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """Two or more CSVs of one folder with the same header (a time column among them): one per channel."""
-        groups: dict[tuple[PurePosixPath, tuple[str, ...]], list[PurePosixPath]] = {}
-        for file, (header, _) in timed_tables(listing).items():
-            groups.setdefault((file.parent, tuple(header)), []).append(file)
+        groups: dict[tuple[PurePosixPath, tuple[str, ...], str], list[PurePosixPath]] = {}
+        for file, (header, time) in timed_tables(listing).items():
+            groups.setdefault((file.parent, tuple(header), time), []).append(file)
         return [
-            table_claim(
-                cls.__name__, {"file_paths": [relative(f) for f in files]}, files, list(header), time_column(header)
-            )
-            for (_, header), files in groups.items()
+            table_claim(cls.__name__, {"file_paths": [relative(f) for f in files]}, files, list(header), time)
+            for (_, header, time), files in groups.items()
             if len(files) > 1
         ]
 
