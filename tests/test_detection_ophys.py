@@ -112,3 +112,22 @@ def test_tdt_block_with_wavelength_stores_is_photometry(services, tmp_path):
         ("TDTFiberPhotometryInterface", {"folder_path": ".", "stream_names": ["_405A"]}),
         ("TDTFiberPhotometryInterface", {"folder_path": ".", "stream_names": ["_465A"]}),
     ]
+
+
+def test_numbered_tiffs_are_one_movie(services, tmp_path):
+    """frame_0001.tif, frame_0002.tif, ... one movie in name order (acquisition software zero-pads the numbers);
+    a differently named TIFF its own movie."""
+    import numpy as np
+    import tifffile
+
+    for name in ("frame_0001.tif", "frame_0002.tif", "frame_0010.tif", "reference.tif"):
+        tifffile.imwrite(tmp_path / name, np.zeros((4, 6), dtype="uint16"))
+    found = detect_folder(tmp_path, services).sources
+    assert [(s.interface, s.source_data, sorted(s.todo)) for s in found] == [
+        (
+            "TiffImagingInterface",
+            {"file_paths": ["frame_0001.tif", "frame_0002.tif", "frame_0010.tif"]},
+            ["sampling_frequency"],
+        ),
+        ("TiffImagingInterface", {"file_path": "reference.tif"}, ["sampling_frequency"]),
+    ]
