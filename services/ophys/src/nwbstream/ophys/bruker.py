@@ -28,7 +28,7 @@ from .microscope import microscope_metadata
 DEVICE_NAME = "BrukerFluorescenceMicroscope"
 PLANE_DESCRIPTION = "The imaging plane origin_coords units are in the microscope reference frame."
 SERIES_DESCRIPTION = "Imaging data acquired from the Bruker Two-Photon Microscope."
-CHANNEL_IN_NAME = re.compile(r"_(Ch\d+)_\d+\.ome\.tiff?$", re.IGNORECASE)  # ..._Cycle00001_Ch2_000001.ome.tif
+CHANNEL_IN_NAME = re.compile(r"_(Ch\d+)_(\d+)\.ome\.tiff?$", re.IGNORECASE)  # ..._Cycle00001_Ch2_000001.ome.tif
 VOLUME_SEQUENCE = 'type="TSeries ZSeries Element"'  # a T-series of Z stacks; timed elements are planar
 PER_STREAM = LAYOUT - 0.05  # the deprecated per-stream interfaces, offered as alternatives to the unified one
 VOLUME_DESCRIPTION = "The volumetric imaging data acquired from the Bruker Two-Photon Microscope."
@@ -361,6 +361,7 @@ class BrukerChannel:
     channel: str
     several: bool  # the series has other channels
     volumetric: bool
+    first_plane: str  # the stream of its first plane, as the multi-plane interface names it (Ch2_000001)
     files: tuple[str, ...]
     evidence: str
 
@@ -375,30 +376,45 @@ def bruker_channels(listing: FolderListing) -> list[BrukerChannel]:
             continue
         volumetric = VOLUME_SEQUENCE in listing.text_head(xml, 65536)
         channels: dict[str, list[PurePosixPath]] = {}
+        planes: dict[str, set[str]] = {}
         for page in listing.in_folder(folder):
             match = CHANNEL_IN_NAME.search(page.name)
             if match and is_tiff(listing, page):
                 channels.setdefault(match.group(1), []).append(page)
+                planes.setdefault(match.group(1), set()).add(match.group(2))
+        environment = listing.sibling(xml, f"{name}.env")
+        series_files = [xml, *([environment] if environment else [])]
         for index, (channel, pages) in enumerate(sorted(channels.items())):
-            files = [*pages, *([xml] if index == 0 else [])]  # the XML goes to one channel: claims must not share it
+            # the series' own files (XML, .env) go to one channel: claims must not share them
+            files = [*pages, *(series_files if index == 0 else [])]
             kind = "volumetric" if volumetric else "planar"
             evidence = (
                 f"{relative(folder)}: Prairie View {xml.name} ({kind} T-series) + {len(pages)} {channel} OME-TIFFs"
             )
             found.append(
                 BrukerChannel(
-                    relative(folder), channel, len(channels) > 1, volumetric, tuple(map(str, files)), evidence
+                    relative(folder),
+                    channel,
+                    len(channels) > 1,
+                    volumetric,
+                    f"{channel}_{min(planes[channel])}",
+                    tuple(map(str, files)),
+                    evidence,
                 )
             )
     return found
 
 
 def stream_claims(interface: str, channels: list[BrukerChannel]) -> list[Detection]:
-    """The per-stream interfaces' claims: stream_name is the channel when there are several."""
+    """The per-stream interfaces' claims, stream_name given when the series has several channels: the channel for a
+    planar series, its first plane's stream for a volume (the multi-plane reader gathers the others)."""
     return [
         Detection(
             interface,
-            {"folder_path": s.folder, **({"stream_name": s.channel} if s.several else {})},
+            {
+                "folder_path": s.folder,
+                **({"stream_name": s.first_plane if s.volumetric else s.channel} if s.several else {}),
+            },
             s.files,
             PER_STREAM,
             s.evidence,

@@ -80,7 +80,7 @@ def tail(listing: FolderListing, file: PurePosixPath, size: int = 4096) -> bytes
         return b""
 
 
-def companion(claim: Detection, interface: str, evidence: str, name: str = "") -> Detection:
+def companion(claim: Detection, interface: str, evidence: str) -> Detection:
     """Another source read from `claim`'s files, which `claim` keeps: it holds none, so both are kept."""
     return Detection(
         interface,
@@ -88,7 +88,6 @@ def companion(claim: Detection, interface: str, evidence: str, name: str = "") -
         (),
         claim.confidence,
         f"{evidence} (read from {', '.join(claim.files)}, claimed by {claim.interface})",
-        name=name,
     )
 
 
