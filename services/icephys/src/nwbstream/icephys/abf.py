@@ -4,12 +4,13 @@ one sequential recording of simultaneous recordings, named and scaled as NeuroCo
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
-from .abf_file import AbfFile
+from .abf_file import AbfFile, abf_files
 from .base import BaseIcephysInterface, check_files
 from .recordings import (
     RESPONSE_TYPES,
@@ -38,6 +39,24 @@ class AbfInterface(BaseIcephysInterface):
         "response unit implies (V: current clamp, A: voltage clamp) instead of stopping; Icephys/Sessions edited "
         "in the spec's metadata are not applied (give them in icephys_metadata)."
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The ABF files of each folder, in name order, as one cell's recordings (AxonIntracellularInterface, one
+        file and electrode at a time, is the alternative)."""
+        by_folder: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for file in abf_files(listing):
+            by_folder.setdefault(file.parent, []).append(file)
+        return [
+            Detection(
+                cls.__name__,
+                {"file_paths": [relative(f) for f in files]},
+                tuple(map(str, files)),
+                HEADER,
+                f"{relative(folder)}: {len(files)} file(s) with an ABF signature",
+            )
+            for folder, files in sorted(by_folder.items())
+        ]
 
     def __init__(
         self,
