@@ -4,7 +4,7 @@ one sequential recording of simultaneous recordings, named and scaled as NeuroCo
 from __future__ import annotations
 
 import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from nwbstream.service import Detection, FolderListing, SourceError
@@ -42,20 +42,11 @@ class AbfInterface(BaseIcephysInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """The ABF files of each folder, in name order, as one cell's recordings (AxonIntracellularInterface, one
-        file and electrode at a time, is the alternative)."""
-        by_folder: dict[PurePosixPath, list[PurePosixPath]] = {}
-        for file in abf_files(listing):
-            by_folder.setdefault(file.parent, []).append(file)
+        """Each ABF file on its own (which files are one cell's no file says; list them together in file_paths
+        by hand); AxonIntracellularInterface, one electrode at a time, is the alternative."""
         return [
-            Detection(
-                cls.__name__,
-                {"file_paths": [relative(f) for f in files]},
-                tuple(map(str, files)),
-                HEADER,
-                f"{relative(folder)}: {len(files)} file(s) with an ABF signature",
-            )
-            for folder, files in sorted(by_folder.items())
+            Detection(cls.__name__, {"file_paths": [relative(f)]}, (str(f),), HEADER, f"{f}: ABF signature")
+            for f in abf_files(listing)
         ]
 
     def __init__(
