@@ -29,9 +29,9 @@ class TdtRecordingInterface(BaseRecordingInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """One detection per stream store the block's .tsq indexes in its first records, each claiming its part of
-        the .tev (the first also the block's files); the tank is proposed when it holds this one block, as neo reads
-        either. The gain is in no file."""
+        """One detection per stream store the block's .tsq indexes in its first records, each claiming its part
+        of the .tev and its own .sev files, if any (the first also the block's files); the tank is proposed when it
+        holds this one block, as neo reads either. The gain is in no file."""
         detections = []
         tsqs = [f for f in listing.with_suffix(".tsq") if _is_tsq(listing.head(f, HEAD_BYTES))]
         for tsq in tsqs:
@@ -40,7 +40,14 @@ class TdtRecordingInterface(BaseRecordingInterface):
             folder = tank if alone else tsq.parent
             block = [f for f in listing.in_folder(tsq.parent) if f.stem == tsq.stem or f.name in BLOCK_NOTES]
             for index, store in enumerate(_stream_stores(listing.head(tsq, HEAD_BYTES))):
-                files = [*(map(str, block) if index == 0 else ()), part_of(tsq.with_suffix(".tev"), store)]
+                sev = [
+                    f for f in listing.in_folder(tsq.parent) if f.suffix.lower() == ".sev" and f"_{store}_" in f.name
+                ]
+                files = [
+                    *(map(str, block) if index == 0 else ()),
+                    *map(str, sev),
+                    part_of(tsq.with_suffix(".tev"), store),
+                ]
                 detections.append(
                     Detection(
                         cls.__name__,
