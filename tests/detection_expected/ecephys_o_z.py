@@ -23,9 +23,10 @@ EXPECTED: dict = {
     "ecephys/spike2": [("Spike2RecordingInterface", {"file_path": "DemoData.smr"})],
     # .meta files without their .bin: nothing to convert.
     "ecephys/spikeglx/meta_only": [],
-    # One block in its tank, two stream stores; the gain is left to the user (a TODO of the draft).
+    # One block in its tank, two stream stores, each series named after its store; the gain is left to the user
+    # (a TODO of the draft).
     "ecephys/tdt": [
-        ("TdtRecordingInterface", {"folder_path": TANK, "stream_name": "LFP1"}),
-        ("TdtRecordingInterface", {"folder_path": TANK, "stream_name": "Wav1"}),
+        ("TdtRecordingInterface", {"folder_path": TANK, "stream_name": "LFP1", "es_key": "ElectricalSeriesLFP1"}),
+        ("TdtRecordingInterface", {"folder_path": TANK, "stream_name": "Wav1", "es_key": "ElectricalSeriesWav1"}),
     ],
 }

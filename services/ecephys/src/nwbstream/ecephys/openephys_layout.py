@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -46,6 +46,13 @@ class OpenEphysStream:
     @property
     def short_name(self) -> str:
         return re.sub(r"\W+", "_", self.stream_name.split("#")[-1]).strip("_")
+
+    @property
+    def series_name(self) -> str:
+        """'ElectricalSeriesCH' (legacy "Signals CH"), 'ElectricalSeriesAcquisitionBoard100RhythmData'."""
+        return "ElectricalSeries" + re.sub(
+            r"[^A-Za-z0-9]", "", self.stream_name.split("#")[-1].removeprefix("Signals ")
+        )
 
 
 def binary_streams(listing: FolderListing) -> list[OpenEphysStream]:
@@ -105,18 +112,20 @@ def legacy_streams(listing: FolderListing) -> list[OpenEphysStream]:
 def claim_streams(
     interface: str, streams: list[OpenEphysStream], confidence: float, format_name: str
 ) -> list[Detection]:
-    """One detection per stream (the analog-only streams left to OpenEphysBinaryAnalogInterface)."""
+    """One detection per stream (the analog-only streams left to OpenEphysBinaryAnalogInterface); where a folder
+    has several, each series is named after its stream (es_key), as one session cannot hold two of one name."""
+    neural = [s for s in streams if not s.analog_stream]
+    per_folder = Counter(s.folder for s in neural)
     return [
         Detection(
             interface,
-            stream.source_data(),
+            {**stream.source_data(), **({"es_key": stream.series_name} if per_folder[stream.folder] > 1 else {})},
             stream.files,
             confidence,
             f"{stream.evidence} ({format_name} format)",
             name=stream.short_name,
         )
-        for stream in streams
-        if not stream.analog_stream
+        for stream in neural
     ]
 
 

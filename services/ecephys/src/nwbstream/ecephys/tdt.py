@@ -39,7 +39,8 @@ class TdtRecordingInterface(BaseRecordingInterface):
             alone = tsq.parent != tank and sum(t.parent.parent == tank for t in tsqs) == 1
             folder = tank if alone else tsq.parent
             block = [f for f in listing.in_folder(tsq.parent) if f.stem == tsq.stem or f.name in BLOCK_NOTES]
-            for index, store in enumerate(_stream_stores(listing.head(tsq, HEAD_BYTES))):
+            stores = _stream_stores(listing.head(tsq, HEAD_BYTES))
+            for index, store in enumerate(stores):
                 sev = [
                     f for f in listing.in_folder(tsq.parent) if f.suffix.lower() == ".sev" and f"_{store}_" in f.name
                 ]
@@ -51,7 +52,12 @@ class TdtRecordingInterface(BaseRecordingInterface):
                 detections.append(
                     Detection(
                         cls.__name__,
-                        {"folder_path": relative(folder), "stream_name": store},
+                        {
+                            "folder_path": relative(folder),
+                            "stream_name": store,
+                            # one session holds the block's streams only under names of their own
+                            **({"es_key": f"ElectricalSeries{store}"} if len(stores) > 1 else {}),
+                        },
                         tuple(files),
                         HEADER,
                         f"{tsq}: TDT block index with stream store {store}",
