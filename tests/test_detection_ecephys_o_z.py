@@ -1,7 +1,7 @@
 """Detection where formats overlap or a file holds several streams (issue 13): Open Ephys goes to the dispatching
 interface with the format's own as the alternative, every SpikeGLX stream of two probes is its own source, the
-streams and units of one .plx are all kept, and an ABF file goes to AbfInterface with the one-electrode interface
-offered."""
+streams and units of one .plx are all kept, and a folder's ABF files go to one AbfInterface with each file (whole,
+or one electrode) offered."""
 
 from __future__ import annotations
 
@@ -57,14 +57,19 @@ def test_the_streams_and_units_of_one_plx_are_all_kept(services):
     ]
 
 
-def test_an_abf_file_goes_to_abf_with_one_electrode_offered(services, tmp_path):
-    original = TESTDATA / "icephys/abf/05210017_vc_abf1.abf"
-    (tmp_path / original.name).symlink_to(original)
+def test_a_folder_of_abf_files_goes_to_one_abf_with_each_file_offered(services, tmp_path):
+    names = ["05210017_vc_abf1.abf", "17o05027_ic_ramp.abf"]
+    for name in names:
+        (tmp_path / name).symlink_to(TESTDATA / "icephys/abf" / name)
     (kept,) = detect_folder(tmp_path, services).sources
-    assert (kept.interface, kept.source_data) == ("AbfInterface", {"file_paths": [original.name]})
-    (alternative,) = kept.alternatives
-    assert (alternative.interface, alternative.source_data) == (
-        "AxonIntracellularInterface",
-        {"file_path": original.name},
+    assert (kept.interface, kept.source_data) == ("AbfInterface", {"file_paths": names})
+    offered = sorted((a.interface, str(a.source_data), sorted(a.todo)) for a in kept.alternatives)
+    assert offered == sorted(
+        [
+            *(("AbfInterface", str({"file_paths": [name]}), []) for name in names),
+            *(
+                ("AxonIntracellularInterface", str({"file_path": name}), ["mode", "response_channel_name"])
+                for name in names
+            ),
+        ]
     )
-    assert set(alternative.todo) == {"response_channel_name", "mode"}

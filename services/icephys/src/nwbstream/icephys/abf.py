@@ -42,12 +42,22 @@ class AbfInterface(BaseIcephysInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """Each ABF file on its own (which files are one cell's no file says; list them together in file_paths
-        by hand); AxonIntracellularInterface, one electrode at a time, is the alternative."""
-        return [
+        """A folder's ABF files together, in name order, as NeuroConv takes one cell's files (one session cannot
+        hold two of these interfaces: their series' names repeat); each file alone is the alternative, for a folder
+        of several cells, as is AxonIntracellularInterface, one electrode at a time."""
+        files = abf_files(listing)
+        alone = [
             Detection(cls.__name__, {"file_paths": [relative(f)]}, (str(f),), HEADER, f"{f}: ABF signature")
-            for f in abf_files(listing)
+            for f in files
         ]
+        together = []
+        for folder in sorted({f.parent for f in files}):
+            members = [f for f in files if f.parent == folder]
+            if len(members) > 1:
+                evidence = f"{relative(folder)}: {len(members)} files with an ABF signature, taken as one cell's"
+                source = {"file_paths": [relative(f) for f in members]}
+                together.append(Detection(cls.__name__, source, tuple(map(str, members)), HEADER, evidence))
+        return [*together, *alone]
 
     def __init__(
         self,
