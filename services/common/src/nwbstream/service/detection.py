@@ -8,6 +8,7 @@ resolves overlaps between interfaces and services from the files each claim cove
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +32,7 @@ class Detection:
 
     interface: str
     source_data: dict[str, Any]
-    files: tuple[str, ...]  # the files (relative, POSIX) this source is made of; overlaps are resolved on them
+    files: tuple[str, ...]  # the files (relative, POSIX; or part_of one) this source is made of: overlaps are on them
     confidence: float
     evidence: str
     name: str = ""  # a short key for the spec's data_interfaces (e.g. "imec0_ap"); default from the interface
@@ -66,7 +67,12 @@ class FolderListing:
                 if len(found) >= MAX_FILES:
                     truncated = True
                     break
-                found.append(PurePosixPath(*here.parts, name))
+                file = PurePosixPath(*here.parts, name)
+                problem = _not_readable(Path(folder) / name)
+                if problem:
+                    unreadable.append(f"{file}: {problem}")
+                else:
+                    found.append(file)
             if truncated:
                 break
         return cls(root, tuple(found), truncated, unreadable)
@@ -128,9 +134,30 @@ class FolderListing:
         return frozenset(self.files)
 
 
+def _not_readable(path: Path) -> str:
+    """Why a listed name cannot be read as a file ("" when it can): a link to nothing, a FIFO or device (whose
+    read would wait for ever), a file this process may not read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        return f"cannot be opened ({error.strerror})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device)"
+    if not os.access(path, os.R_OK):
+        return "not readable (permission denied)"
+    return ""
+
+
 def relative(path: PurePosixPath) -> str:
     """A claimed path as source_data carries it ("." for the root folder)."""
     return str(path) or "."
+
+
+def part_of(file: PurePosixPath | str, part: str) -> str:
+    """What a claim on part of a file names ("<file>#<part>"): a stream or channel subset of a file other interfaces
+    read other parts of (a .plx's wideband and low-pass streams, an Intan file's signal types), so that they do not
+    compete; the file counts as recognised when any part of it is claimed."""
+    return f"{file}#{part}"
 
 
 def claim_files(
