@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from nwbstream.service import FolderListing
-from nwbstream.service.detection import HEAD_BYTES, HEADER, Detection, relative
-
-from .file_parts import part_of
+from nwbstream.service.detection import HEAD_BYTES, HEADER, Detection, part_of, relative
 
 ADC_PART = "ADC"  # the analog input channels neo splits from a binary stream into "<stream>_ADC"
 LEGACY_HEADER = b"header.format = 'Open Ephys Data Format'"  # first bytes of .continuous, .spikes and .events files

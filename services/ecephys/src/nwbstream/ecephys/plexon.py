@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from nwbstream.service import Detection, FolderListing, SourceError
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, part_of, relative
 
-from .file_parts import part_of
 from .plexon_header import PLX_MAGIC, plx_contents
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface

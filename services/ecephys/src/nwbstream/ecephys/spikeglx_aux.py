@@ -11,14 +11,13 @@ from typing import Any
 
 import numpy as np
 from nwbstream.service import Detection, FolderListing, NwbObjectSpec, SourceError
-from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
+from nwbstream.service.detection import HEAD_BYTES, HEADER, part_of, relative
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
 from nwbstream.service.names import camel_case
 from nwbstream.service.sync import SyncRequestError
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
-from .file_parts import part_of
 from .recording import start_fields
 from .spikeglx import SYNC_CHANNEL, imec_streams, read_spikeglx_stream, sync_word_times
 from .sync_lines import recording_edge_times

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
-from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
+from nwbstream.service.detection import HEAD_BYTES, HEADER, part_of, relative
 from nwbstream.service.sync import SyncRequestError
 
-from .file_parts import part_of
 from .recording import BaseRecordingInterface
 from .tdt_epocs import epoc_edge_times, epoc_stores
 
