@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import ssl
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,8 +22,9 @@ from nwbstream.coordinator.server.client import ConversionClient
 from playwright import sync_api
 from pynwb import NWBHDF5IO
 
+from .certificates import make_pki
 from .conftest import ECEPHYS, SUBJECT
-from .conversion_server import TOKENS, free_port, serving, write_config
+from .conversion_server import CLI, TOKENS, free_port, serving, write_config
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 
@@ -73,10 +76,16 @@ def screenshot(request, tmp_path):
     return take
 
 
+DRAFT = yaml.safe_dump({"data_interfaces": {}, "experiments": {"e": {"sessions": [{"nwbfile_name": "s"}]}}})
+SUBMISSION = {"spec_yaml": DRAFT, "metadata": {}, "sources": {"R": {"interface_name": "IntanRecordingInterface"}}}
+
+
 def call(url: str, path: str, token: str | None, method: str = "GET") -> tuple[int, object]:
-    """`path` under /api/ called with `token` (none: no Authorization header): the status and the JSON answer."""
+    """`path` under /api/ called with `token` (none: no Authorization header): the status and the JSON answer. A
+    POST to submit carries a well-formed submission."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    request = urllib.request.Request(f"{url}/api/{path}", method=method, headers=headers)
+    body = json.dumps(SUBMISSION).encode() if path == "submit" else None
+    request = urllib.request.Request(f"{url}/api/{path}", data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -126,11 +135,14 @@ def test_a_lab_converts_a_folder_from_the_browser(site, page, screenshot, tmp_pa
     )
     screenshot(page, "4-detected")
 
+    assert page.locator('[name="metadata[Subject][sex]"]').input_value() == ""  # to choose, not chosen for the lab
     fill(page, "NWBFile.session_start_time", "2020-01-01T12:00:00")  # no time zone: refused by the form
     for field, value in SUBJECT.items():
         fill(page, f"Subject.{field}", value)
     page.get_by_role("button", name="Submit the conversion").click()
-    assert "session_start_time" in page.locator("#form-errors").inner_text()
+    refused = page.locator("#form-errors").inner_text()
+    assert "NWBFile.session_start_time: give the date, the time and the time zone" in refused
+    assert "Subject" not in refused
     screenshot(page, "5-form-refused")
     fill(page, "NWBFile.session_start_time", "2020-01-01T12:00:00+01:00")
     page.get_by_role("button", name="Submit the conversion").click()
@@ -221,3 +233,20 @@ def test_browse_and_detect_stay_inside_the_lab_root(site):
         status, answer = call(url, path, TOKENS["lab-a"])
         assert status == 400 and answer["error"].endswith("not inside the lab's data root"), path
         assert str(ECEPHYS) not in answer["error"]
+
+
+def test_the_page_is_https_with_the_coordinators_certificate_and_plaintext_only_on_loopback(tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    tls = {"cert": str(pki.server_cert), "key": str(pki.server_key)}
+    web = f"127.0.0.1:{free_port()}"
+    with serving(write_config(tmp_path, {"lab-a": ECEPHYS}, tls=tls, web=web)):
+        trusted = ssl.create_default_context(cafile=str(pki.ca))
+        request = urllib.request.Request(f"https://{web}/api/jobs", headers={"Authorization": "Bearer token-of-lab-a"})
+        with urllib.request.urlopen(request, timeout=60, context=trusted) as response:
+            assert (response.status, json.loads(response.read())) == (200, [])
+        with pytest.raises(ConnectionError):  # plaintext to the HTTPS port: the TLS server hangs up
+            urllib.request.urlopen(f"http://{web}/api/jobs", timeout=10)
+    plaintext = write_config(tmp_path / "open", {"lab-a": ECEPHYS}, web=f"0.0.0.0:{free_port()}")
+    refused = subprocess.run([*CLI, "serve", "coordinator", "--config", str(plaintext)], capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "plaintext is allowed on loopback only" in refused.stderr and "web 0.0.0.0:" in refused.stderr

@@ -69,6 +69,8 @@ function progress(job) {
   return h("progress", { "aria-label": label, max: job.bytes_total, value: job.bytes_done });
 }
 
+const percent = (job) => (job.bytes_total ? `${Math.floor((100 * job.bytes_done) / job.bytes_total)}%` : "");
+
 // Server-sent events read with fetch (EventSource cannot send the token): calls onJob with each state of the job.
 async function follow(jobId, onJob) {
   const controller = new AbortController();
@@ -143,9 +145,10 @@ function jobRow(job) {
     "tr",
     { "data-job": job.id },
     h("td", {}, when(job.created_at)),
-    h("td", {}, h("a", { href: `#/jobs/${job.id}` }, job.session || job.id)),
+    h("td", {}, h("a", { href: `#/jobs/${job.id}` }, job.nwbfile_name)),
+    h("td", {}, job.session),
     h("td", { class: `state state-${job.state}` }, job.state),
-    h("td", {}, progress(job)),
+    h("td", {}, progress(job), ` ${percent(job)}`),
     actions(job),
   );
 }
@@ -161,7 +164,7 @@ async function jobsView() {
     return show("Jobs", h("p", {}, "No job yet. ", h("a", { href: "#/new" }, "Start a conversion"), "."));
   }
   const body = h("tbody", {}, jobs.map(jobRow));
-  const head = ["Created", "Session", "State", "Progress", "Actions"].map((name) => h("th", { scope: "col" }, name));
+  const head = ["Created", "File", "Session", "State", "Progress", "Actions"].map((name) => h("th", { scope: "col" }, name));
   show("Jobs", h("table", {}, h("caption", { class: "muted" }, "Newest first"), h("thead", {}, h("tr", {}, head)), body));
   for (const job of jobs.filter((job) => !FINAL.has(job.state))) {
     follow(job.id, (update) => body.querySelector(`[data-job="${job.id}"]`)?.replaceWith(jobRow(update)));
@@ -217,8 +220,8 @@ function jobDetail(job) {
     h("dd", { class: `state state-${job.state}` }, job.state, job.cancel_requested && !FINAL.has(job.state) ? " (cancelling)" : ""),
     h("dt", {}, "Progress"),
     h("dd", {}, progress(job), ` ${bytes(job.bytes_done)} of ${bytes(job.bytes_total)}`),
-    h("dt", {}, "File"),
-    h("dd", {}, job.nwbfile_name),
+    h("dt", {}, "Session"),
+    h("dd", {}, `${job.session} (job ${job.id})`),
     h("dt", {}, "Created"),
     h("dd", {}, when(job.created_at)),
     h("dt", {}, "Started"),
@@ -243,7 +246,7 @@ async function jobView(jobId) {
   } catch (error) {
     return show("Job", failure(error));
   }
-  show(`Job ${job.session || job.id}`, jobDetail(job));
+  show(`Job ${job.nwbfile_name}`, jobDetail(job));
   if (!FINAL.has(job.state)) {
     follow(job.id, (update) => document.getElementById("job")?.replaceWith(jobDetail(update)));
   }
@@ -349,6 +352,9 @@ function formSchema(schema, missing) {
     const groupSchema = copy.properties?.[group];
     if (!groupSchema || group === "source_data") continue;
     groupSchema.required = [...new Set([...(groupSchema.required || []), name])];
+    // a list with nothing chosen yet, rather than its first value chosen silently
+    const property = groupSchema.properties?.[name];
+    if (property?.enum && !property.enum.includes("")) Object.assign(property, { enum: ["", ...property.enum], minLength: 1 });
     copy.required = [...new Set([...(copy.required || []), group])];
   }
   const start = copy.properties?.NWBFile?.properties?.session_start_time;
@@ -357,11 +363,33 @@ function formSchema(schema, missing) {
     start.type = "string";
     start.pattern = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$";
     start.description = `${start.description || "When the session started"} — ISO 8601 with an explicit time zone, e.g. 2024-03-01T14:05:00-05:00 or 2024-03-01T19:05:00Z.`;
+    start.options = { ...(start.options || {}), patternmessage: "give the date, the time and the time zone, e.g. 2024-03-01T14:05:00-05:00" };
   }
+  explainPatterns(copy);
   for (const [group, groupSchema] of Object.entries(copy.properties || {})) {
+    // "one of these fields" (Subject's age or date_of_birth) as words, not as a choice between two schemas
+    for (const key of ["anyOf", "oneOf"]) {
+      const options = groupSchema[key];
+      if (!options?.every((option) => Object.keys(option).join() === "required")) continue;
+      const alternatives = options.map((option) => option.required.join(" and ")).join(", or ");
+      groupSchema.description = `${groupSchema.description || ""} Give ${alternatives}.`.trim();
+      delete groupSchema[key];
+    }
     if (!["NWBFile", "Subject"].includes(group)) groupSchema.options = { ...(groupSchema.options || {}), collapsed: true };
   }
   return copy;
+}
+
+// A value that does not match a field's pattern is explained with the field's description, not the regular expression.
+function explainPatterns(schema) {
+  if (!schema || typeof schema !== "object") return;
+  if (schema.pattern && !schema.options?.patternmessage) {
+    const hint = schema.description ? `: ${schema.description}` : "";
+    schema.options = { ...(schema.options || {}), patternmessage: `not in the expected form${hint}` };
+  }
+  for (const child of [...Object.values(schema.properties || {}), schema.items, ...Object.values(schema.definitions || {})]) {
+    explainPatterns(child);
+  }
 }
 
 function detectedForm(found) {
@@ -398,7 +426,7 @@ function detectedForm(found) {
     theme: "html",
     disable_edit_json: true,
     disable_properties: true,
-    show_errors: "change",
+    show_errors: "interaction",
     form_name_root: "metadata",
     prompt_before_delete: false,
   });
