@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 import spikeinterface.extractors as se
 import yaml
+from nwbstream.coordinator.errors import ConversionError
 from nwbstream.coordinator.server.client import ConversionClient
+from nwbstream.coordinator.web.submission import submission_spec
 from playwright import sync_api
 from pynwb import NWBHDF5IO
 
@@ -250,3 +252,35 @@ def test_the_page_is_https_with_the_coordinators_certificate_and_plaintext_only_
     refused = subprocess.run([*CLI, "serve", "coordinator", "--config", str(plaintext)], capture_output=True, text=True)
     assert refused.returncode != 0
     assert "plaintext is allowed on loopback only" in refused.stderr and "web 0.0.0.0:" in refused.stderr
+
+
+DRAFTED = """# Drafted by `nwbstream detect` from phy/template.
+data_interfaces:
+  PhySorting: PhySortingInterface
+  Recording: SpikeGLXRecordingInterface
+experiments:
+  experiment:
+    sessions:
+    - nwbfile_name: template
+      source_data:
+        PhySorting: {folder_path: phy/template}
+        Recording: {file_path: phy/template/x.ap.bin}
+      metadata:
+        NWBFile: {session_start_time: null}
+"""
+
+
+def test_the_submitted_spec_is_the_draft_with_the_forms_metadata_and_the_chosen_sources():
+    metadata = {"NWBFile": {"session_start_time": "2020-01-01T12:00:00+01:00"}, "Subject": SUBJECT}
+    kilosort = {"interface_name": "KiloSortSortingInterface", "source_data": {"folder_path": "phy/template"}}
+    spec = yaml.safe_load(submission_spec(DRAFTED, metadata, {"PhySorting": kilosort}))
+    assert spec["data_interfaces"] == {"PhySorting": "KiloSortSortingInterface"}  # the alternative; no Recording
+    (session,) = spec["experiments"]["experiment"]["sessions"]
+    assert session == {"nwbfile_name": "template", "source_data": {"PhySorting": {"folder_path": "phy/template"}},
+                       "metadata": metadata}  # fmt: skip
+    with pytest.raises(ConversionError, match="no source chosen"):
+        submission_spec(DRAFTED, metadata, {})
+    with pytest.raises(ConversionError, match="source PhySorting: give its interface_name"):
+        submission_spec(DRAFTED, metadata, {"PhySorting": {"source_data": {}}})
+    with pytest.raises(ConversionError, match="not a spec Detect wrote"):
+        submission_spec("just text", metadata, {"PhySorting": kilosort})
