@@ -13,6 +13,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -25,10 +26,19 @@ from playwright import sync_api
 from pynwb import NWBHDF5IO
 
 from .certificates import make_pki
-from .conftest import ECEPHYS, SUBJECT
+from .conftest import ECEPHYS, META_ONLY, START, SUBJECT, write_spikeglx_from_meta
 from .conversion_server import CLI, TOKENS, free_port, serving, write_config
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+
+
+LONG = {"folder_path": "long", "stream_id": "imec0.ap"}
+
+
+class Site(NamedTuple):
+    url: str  # the page
+    address: str  # the gRPC API
+    lab_b_job: str
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +46,8 @@ def site(tmp_path_factory):
     """One coordinator with its page: lab-a reads the shared ecephys data in place; lab-b has one job of its own."""
     assert CHROMIUM.exists(), f"{CHROMIUM}: missing; `make test` installs Debian's chromium"
     lab_b_root = tmp_path_factory.mktemp("lab-b-root")
+    (lab_b_root / "long").mkdir()
+    write_spikeglx_from_meta(lab_b_root / "long", META_ONLY / "sample3B_version202304.ap.meta", "imec0.ap", 150_000)
     config = write_config(
         tmp_path_factory.mktemp("coordinator"),
         {"lab-a": ECEPHYS, "lab-b": lab_b_root},
@@ -48,8 +60,7 @@ def site(tmp_path_factory):
         }
         with ConversionClient(running.address, TOKENS["lab-b"]) as lab_b:
             (job,) = lab_b.submit(yaml.safe_dump(spec), "lab-b.yml")
-        url = f"http://{yaml.safe_load(config.read_text())['web']}"
-        yield url, job.id
+        yield Site(f"http://{yaml.safe_load(config.read_text())['web']}", running.address, job.id)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +123,7 @@ def fill(page, name: str, value: str) -> None:
 
 
 def test_a_lab_converts_a_folder_from_the_browser(site, page, screenshot, tmp_path):
-    url, _ = site
+    url = site.url
     page.goto(url)
     screenshot(page, "1-sign-in")
     sign_in(page, url, TOKENS["lab-a"])
@@ -181,8 +192,29 @@ def test_a_lab_converts_a_folder_from_the_browser(site, page, screenshot, tmp_pa
     screenshot(page, "7-jobs")
 
 
+def test_the_jobs_page_follows_a_running_job_live(site, page, screenshot):
+    url = site.url
+    sign_in(page, url, TOKENS["lab-b"])
+    page.get_by_role("heading", name="Jobs").wait_for()
+    spec = {
+        "metadata": START,
+        "data_interfaces": {"Recording": "SpikeGLXRecordingInterface"},
+        "experiments": {"b": {"sessions": [{"nwbfile_name": "long", "source_data": {"Recording": LONG}}]}},
+    }
+    with ConversionClient(site.address, TOKENS["lab-b"]) as lab_b:
+        (job,) = lab_b.submit(yaml.safe_dump(spec), "long.yml")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("link", name="Jobs").click()
+    row = page.locator(f'tr[data-job="{job.id}"]')
+    assert row.locator(".state").inner_text() in {"queued", "running"}
+    row.locator(".state-done").wait_for(timeout=240_000)  # pushed by the job's events
+    assert row.locator("progress").evaluate("bar => bar.value === bar.max && bar.max > 0")
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "jobs-live")
+
+
 def test_a_wrong_token_sees_nothing(site, page, screenshot):
-    url, _ = site
+    url = site.url
     sign_in(page, url, "not-a-lab-token")
     alert = page.get_by_role("alert")
     alert.wait_for()
@@ -193,7 +225,7 @@ def test_a_wrong_token_sees_nothing(site, page, screenshot):
 
 
 def test_another_labs_jobs_are_invisible_on_the_page_and_through_the_api(site, page, screenshot):
-    url, lab_b_job = site
+    url, lab_b_job = site.url, site.lab_b_job
     sign_in(page, url, TOKENS["lab-a"])
     page.get_by_role("heading", name="Jobs").wait_for()
     assert page.locator(f'[data-job="{lab_b_job}"]').count() == 0
@@ -219,7 +251,7 @@ def test_another_labs_jobs_are_invisible_on_the_page_and_through_the_api(site, p
      ("submit", "POST"), ("anything", "GET")],
 )  # fmt: skip
 def test_the_api_refuses_a_request_without_a_lab_token(site, path, method):
-    url, _ = site
+    url = site.url
     assert call(url, path, None, method)[0] == 401
     assert call(url, path, "", method)[0] == 401
     if path != "anything":
@@ -227,7 +259,7 @@ def test_the_api_refuses_a_request_without_a_lab_token(site, path, method):
 
 
 def test_browse_and_detect_stay_inside_the_lab_root(site):
-    url, _ = site
+    url = site.url
     status, listing = call(url, "browse?folder=phy", TOKENS["lab-a"])
     assert status == 200 and listing["folder"] == "phy"
     assert {"name": "template", "is_folder": True, "size": 0} in listing["entries"]

@@ -6,7 +6,11 @@ const nav = document.getElementById("nav");
 const FINAL = new Set(["done", "failed", "cancelled"]);
 const IMPORTANCE = ["CRITICAL", "ERROR", "BEST_PRACTICE_VIOLATION", "BEST_PRACTICE_SUGGESTION"];
 const DANDI_WEB = { dandi: "https://dandiarchive.org", "dandi-sandbox": "https://sandbox.dandiarchive.org" };
-const streams = new Set(); // the SSE readers of the view on screen, stopped when the view changes
+const streams = new Set(); // the SSE readers (and timers) of the view on screen, stopped when the view changes
+// A browser opens at most 6 connections to a host: the newest active jobs are followed live, the list is
+// reloaded now and then for the others.
+const FOLLOWED = 3;
+const REFRESH_MS = 5000;
 
 const token = () => sessionStorage.getItem("nwbstream-token");
 
@@ -166,8 +170,13 @@ async function jobsView() {
   const body = h("tbody", {}, jobs.map(jobRow));
   const head = ["Created", "File", "Session", "State", "Progress", "Actions"].map((name) => h("th", { scope: "col" }, name));
   show("Jobs", h("table", {}, h("caption", { class: "muted" }, "Newest first"), h("thead", {}, h("tr", {}, head)), body));
-  for (const job of jobs.filter((job) => !FINAL.has(job.state))) {
+  const active = jobs.filter((job) => !FINAL.has(job.state));
+  for (const job of active.slice(0, FOLLOWED)) {
     follow(job.id, (update) => body.querySelector(`[data-job="${job.id}"]`)?.replaceWith(jobRow(update)));
+  }
+  if (active.length > FOLLOWED) {
+    const timer = setTimeout(() => location.hash === "#/jobs" && route(), REFRESH_MS);
+    streams.add({ abort: () => clearTimeout(timer) });
   }
 }
 
@@ -487,6 +496,7 @@ function signInView(message) {
 
 function route() {
   for (const controller of streams) controller.abort();
+  streams.clear();
   const signedIn = Boolean(token());
   nav.hidden = !signedIn;
   const hash = location.hash || "#/jobs";
@@ -500,6 +510,10 @@ function route() {
 document.getElementById("sign-out").addEventListener("click", () => {
   sessionStorage.removeItem("nwbstream-token");
   location.hash = "#/signin";
+});
+// A link to the page on screen shows it afresh (the jobs list, say), as it would on another page.
+nav.addEventListener("click", (event) => {
+  if (event.target.matches("a") && event.target.getAttribute("href") === location.hash) route();
 });
 window.addEventListener("hashchange", route);
 route();
