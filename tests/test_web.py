@@ -212,6 +212,12 @@ def test_the_jobs_page_follows_a_running_job_live(site, page, screenshot):
     assert page.evaluate("window.notReloaded") is True
     screenshot(page, "jobs-live")
 
+    page.get_by_role("link", name="lab-b-secret.nwb").click()  # the job with no file to read: failed, in words
+    page.locator("#job .state-failed").wait_for()
+    assert page.get_by_role("alert").inner_text().startswith("Error: ")
+    assert page.get_by_role("progressbar").evaluate("bar => bar.value") == 0
+    screenshot(page, "job-failed")
+
 
 def test_a_wrong_token_sees_nothing(site, page, screenshot):
     url = site.url

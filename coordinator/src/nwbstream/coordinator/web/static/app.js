@@ -69,7 +69,9 @@ const bytes = (n) => (n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(
 
 function progress(job) {
   const label = `Progress of ${job.session || job.id}`;
-  if (!job.bytes_total) return h("progress", { "aria-label": label, max: 1, value: FINAL.has(job.state) ? 1 : null });
+  if (!job.bytes_total) {
+    return h("progress", { "aria-label": label, max: 1, value: job.state === "done" ? 1 : FINAL.has(job.state) ? 0 : null });
+  }
   return h("progress", { "aria-label": label, max: job.bytes_total, value: job.bytes_done });
 }
 
@@ -181,7 +183,10 @@ async function jobsView() {
 }
 
 function report(job) {
-  if (!job.report) return h("p", { class: "muted" }, "No validation report yet.");
+  if (!job.report) {
+    const why = FINAL.has(job.state) ? "No validation report: the job ended before it." : "No validation report yet.";
+    return h("p", { class: "muted" }, why);
+  }
   const sections = [];
   sections.push(
     h(
