@@ -220,8 +220,10 @@ def test_the_jobs_page_follows_a_running_job_live(site, page, screenshot):
 
 
 def test_a_wrong_token_sees_nothing(site, page, screenshot):
-    url = site.url
-    sign_in(page, url, "not-a-lab-token")
+    page.goto(site.url)
+    assert page.evaluate("document.activeElement.id") == "token"  # the keyboard starts in the token field
+    page.keyboard.type("not-a-lab-token")
+    page.keyboard.press("Enter")
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert alert.inner_text() == "the token is not a lab's"

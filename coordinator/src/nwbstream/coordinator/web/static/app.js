@@ -56,11 +56,9 @@ function show(title, ...content) {
   main.focus();
 }
 
+// An error in words; a refused token (signed out elsewhere, say) goes back to signing in.
 function failure(error) {
-  if (error.status === 401) {
-    location.hash = "#/signin";
-    return h("p", { class: "error", role: "alert" }, error.message);
-  }
+  if (error.status === 401) location.hash = "#/signin";
   return h("p", { class: "error", role: "alert" }, error.message);
 }
 
