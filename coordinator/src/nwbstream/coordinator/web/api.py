@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+from anyio import to_thread
 from nwbstream.v1 import conversion_pb2 as pb
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -110,27 +111,33 @@ class WebApi:
 
     async def events(self, request: Request) -> Response:
         """Server-sent events: the job now, then at each change of state or progress, until its final state. A
-        refusal (wrong token, no such job) is an HTTP error, as for the other endpoints."""
+        refusal (wrong token, no such job) is an HTTP error, as for the other endpoints. A page that goes away
+        closes the gRPC stream at once, rather than leaving a thread waiting for the job's next change."""
         client = self._client(request)
         watch = client.watch(request.path_params["job_id"])
+
+        async def following() -> pb.Job | None:
+            return await to_thread.run_sync(next, watch, None, abandon_on_cancel=True)
+
         try:
-            first = await run_in_threadpool(next, watch)
+            first = await following()
         except BaseException:
             client.close()
             raise
 
-        def events() -> Iterator[str]:
+        async def events() -> AsyncIterator[str]:
             try:
-                yield f"data: {json.dumps(job_json(first))}\n\n"
-                for job in watch:
+                job = first
+                while job is not None:
                     yield f"data: {json.dumps(job_json(job))}\n\n"
+                    job = await following()
             except ConversionError as error:
                 yield f"event: failure\ndata: {json.dumps({'error': str(error)})}\n\n"
             finally:
                 client.close()
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(iterate_in_threadpool(events()), media_type="text/event-stream", headers=headers)
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
     async def download(self, request: Request) -> Response:
         """The job's output fetched (checksums checked) into a temporary folder, sent as one file (a Zarr store as a
