@@ -19,7 +19,12 @@ from pynwb import NWBHDF5IO
 from .conftest import SUBJECT, TESTDATA
 from .conversion_server import CLI
 
-STREAMS = {"imec0_ap": "imec0.ap", "imec0_lf": "imec0.lf"}  # the drafted keys of the SpikeGLX fixture's streams
+# The SpikeGLX fixture's streams as detection drafts them: key -> (interface, stream_id).
+STREAMS = {
+    "imec0_ap": ("SpikeGLXRecordingInterface", "imec0.ap"),
+    "imec0_ap_sync": ("SpikeGLXSyncChannelInterface", "imec0.ap-SYNC"),
+    "imec0_lf": ("SpikeGLXRecordingInterface", "imec0.lf"),
+}
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess:
@@ -40,7 +45,7 @@ def _read(path: Path) -> dict:
 
 def _same(a: dict, b: dict) -> None:
     assert a["start"] == b["start"] and a["subject"] == b["subject"] and a["rates"] == b["rates"]
-    assert a["series"].keys() == b["series"].keys() and len(a["series"]) == 2
+    assert a["series"].keys() == b["series"].keys() and len(a["series"]) == len(STREAMS)
     for name in a["series"]:
         np.testing.assert_array_equal(a["series"][name], b["series"][name])
     assert a["electrodes"] == b["electrodes"]
@@ -57,9 +62,9 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
     assert text.count("# TODO: required (Subject)") == 4 and "session_start_time:" in text  # the .meta's time
 
     spec = yaml.safe_load(text)
-    assert spec["data_interfaces"] == dict.fromkeys(STREAMS, "SpikeGLXRecordingInterface")
+    assert spec["data_interfaces"] == {key: interface for key, (interface, _) in STREAMS.items()}
     session = spec["experiments"]["experiment"]["sessions"][0]
-    assert session["source_data"] == {key: {"folder_path": ".", "stream_id": s} for key, s in STREAMS.items()}
+    assert session["source_data"] == {key: {"folder_path": ".", "stream_id": s} for key, (_, s) in STREAMS.items()}
     session["metadata"]["Subject"] = SUBJECT  # what a person fills in
     filled = tmp_path / "filled.yml"
     filled.write_text(yaml.safe_dump(spec))
@@ -67,15 +72,15 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
     assert converted.returncode == 0, converted.stderr
 
     hand_written = {
-        "data_interfaces": {"ap": "SpikeGLXRecordingInterface", "lf": "SpikeGLXRecordingInterface"},
+        "data_interfaces": {f"stream{i}": interface for i, (interface, _) in enumerate(STREAMS.values())},
         "experiments": {
             "lab": {
                 "sessions": [
                     {
                         "nwbfile_name": "by_hand",
                         "source_data": {
-                            "ap": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"},
-                            "lf": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.lf"},
+                            f"stream{i}": {"folder_path": str(spikeglx_folder), "stream_id": stream_id}
+                            for i, (_, stream_id) in enumerate(STREAMS.values())
                         },
                         "metadata": {"Subject": SUBJECT},
                     }
