@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
+from .hdf5_keys import HDF5_MAGIC
 from .recording import BaseRecordingInterface
 
 CHIP_COLUMNS = {
@@ -23,6 +25,12 @@ class BiocamRecordingInterface(BaseRecordingInterface):
         "a .brw whose raw data holds fewer frames than its header's count is refused (neo reads past the end "
         "as if the data were there)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.brw files that are HDF5 (BrainWave's own suffix)."""
+        files = [f for f in listing.with_suffix(".brw") if listing.head(f, len(HDF5_MAGIC)) == HDF5_MAGIC]
+        return claim_files(cls.__name__, files, HEADER, "HDF5 file with BrainWave's .brw suffix")
 
     def __init__(
         self,

@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 from nwbstream.service.sync import SyncRequestError, word_edge_times
 
 from .recording import BaseRecordingInterface
@@ -23,6 +24,22 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     display_name = "Blackrock Recording"
     associated_suffixes = (".ns0", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6")
     info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every .nsX whose header is an NSx header: each is a stream of its own (its number picks it)."""
+        detections = []
+        for file in listing.with_suffix(*cls.associated_suffixes):
+            rate = nsx_rate(listing.head(file, NSX_CHANNEL_COUNT))
+            if rate is None:
+                continue
+            evidence = f"{file}: {listing.head(file, 8).decode()} header, {rate / 1000:g} kHz"
+            name = f"{file.stem}_{file.suffix[1:].lower()}"
+            detections.append(
+                Detection(cls.__name__, {"file_path": relative(file)}, (str(file),), HEADER, evidence, name)
+            )
+        return detections
+
     differs_from_neuroconv = (
         "electrode labels are cut at their first NUL, so files whose labels carry bytes after it convert "
         "(NeuroConv 0.10.2 fails on them); a file shorter than its data packets state is refused as truncated "
@@ -69,6 +86,22 @@ class BlackrockSortingInterface(BaseSortingInterface):
     associated_suffixes = (".nev",)
     info = "Interface for Blackrock sorting data (spikes in the .nev file)."
     differs_from_neuroconv = "a .nev that ends inside a data packet is refused as truncated (NeuroConv reads it)"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every .nev that starts as Blackrock's do (Neuralynx event files share the suffix, not the header)."""
+        return [
+            Detection(
+                cls.__name__,
+                {"file_path": relative(file)},
+                (str(file),),
+                HEADER,
+                f"{file}: NEURALEV header (Blackrock spike events)",
+                f"{file.stem}_sorting",
+            )
+            for file in listing.with_suffix(".nev")
+            if listing.head(file, 8) == b"NEURALEV"
+        ]
 
     def __init__(
         self,
@@ -136,6 +169,20 @@ def require_whole_packets(path: Path) -> None:
 
 NSX_21_HEADER = 32  # "NEURALSG", label, period, channel count; then one uint32 id per channel
 NSX_CHANNEL_COUNT = 310  # offset of the channel count in a spec 2.2+ basic header
+
+
+NSX_PERIOD = {b"NEURALSG": 24, b"NEURALCD": 286, b"BRSMPGRP": 286}  # where each header states its sample period
+NSX_CLOCK = {b"NEURALSG": 30000, b"NEURALCD": 290, b"BRSMPGRP": 290}  # its clock: 30 kHz, or where it states it
+
+
+def nsx_rate(head: bytes) -> float | None:
+    """The sampling rate an NSx header states (clock / period), None when `head` is no NSx header."""
+    kind = head[:8]
+    if kind not in NSX_PERIOD or len(head) < NSX_PERIOD[kind] + 8:
+        return None
+    (period,) = struct.unpack_from("<I", head, NSX_PERIOD[kind])
+    clock = NSX_CLOCK[kind] if kind == b"NEURALSG" else struct.unpack_from("<I", head, NSX_CLOCK[kind])[0]
+    return clock / period if period else None
 
 
 def require_stated_length(path: Path) -> None:
