@@ -28,8 +28,18 @@ class BiocamRecordingInterface(BaseRecordingInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """.brw files that are HDF5 (BrainWave's own suffix)."""
-        files = [f for f in listing.with_suffix(".brw") if listing.head(f, len(HDF5_MAGIC)) == HDF5_MAGIC]
+        """.brw files that are HDF5 (BrainWave's own suffix) and hold the frames their header counts (read from the
+        header and the raw dataset's shape); a truncated one is noted, not proposed."""
+        files = []
+        for file in listing.with_suffix(".brw"):
+            if listing.head(file, len(HDF5_MAGIC)) != HDF5_MAGIC:
+                continue
+            try:
+                _check_raw_holds_every_frame(listing.path(file))
+            except (SourceError, OSError, KeyError) as error:
+                listing.unreadable.append(f"{error} (not proposed)")
+                continue
+            files.append(file)
         return claim_files(cls.__name__, files, HEADER, "HDF5 file with BrainWave's .brw suffix")
 
     def __init__(

@@ -89,19 +89,21 @@ class BlackrockSortingInterface(BaseSortingInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """Every .nev that starts as Blackrock's do (Neuralynx event files share the suffix, not the header)."""
-        return [
-            Detection(
-                cls.__name__,
-                {"file_path": relative(file)},
-                (str(file),),
-                HEADER,
-                f"{file}: NEURALEV header (Blackrock spike events)",
-                f"{file.stem}_sorting",
-            )
-            for file in listing.with_suffix(".nev")
-            if listing.head(file, 8) == b"NEURALEV"
-        ]
+        """Every .nev that starts as Blackrock's do (Neuralynx event files share the suffix, not the header). Without
+        an .nsX of its name to take it from, the spikes' rate is the header's timestamp resolution."""
+        detections = []
+        for file in listing.with_suffix(".nev"):
+            head = listing.head(file, NEV_TIMESTAMP_RATE + 4)
+            if head[:8] != b"NEURALEV" or len(head) < NEV_TIMESTAMP_RATE + 4:
+                continue
+            source: dict[str, object] = {"file_path": relative(file)}
+            evidence = f"{file}: NEURALEV header (Blackrock spike events)"
+            if not any(f.stem == file.stem for f in listing.in_folder(file.parent) if f.suffix in NSX_SUFFIXES):
+                (rate,) = struct.unpack_from("<I", head, NEV_TIMESTAMP_RATE)
+                source["sampling_frequency"] = float(rate)
+                evidence += f", timestamps at {rate} Hz (no .nsX of its name)"
+            detections.append(Detection(cls.__name__, source, (str(file),), HEADER, evidence, f"{file.stem}_sorting"))
+        return detections
 
     def __init__(
         self,
@@ -171,6 +173,8 @@ NSX_21_HEADER = 32  # "NEURALSG", label, period, channel count; then one uint32 
 NSX_CHANNEL_COUNT = 310  # offset of the channel count in a spec 2.2+ basic header
 
 
+NSX_SUFFIXES = BlackrockRecordingInterface.associated_suffixes
+NEV_TIMESTAMP_RATE = 20  # where a NEV basic header states its timestamps' resolution (ticks per second)
 NSX_PERIOD = {b"NEURALSG": 24, b"NEURALCD": 286, b"BRSMPGRP": 286}  # where each header states its sample period
 NSX_CLOCK = {b"NEURALSG": 30000, b"NEURALCD": 290, b"BRSMPGRP": 290}  # its clock: 30 kHz, or where it states it
 
