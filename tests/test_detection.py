@@ -51,7 +51,13 @@ def _claims(contents) -> list[ProposedSource]:
     return [claim for s in contents.sources for claim in (s, *s.alternatives)]
 
 
-@pytest.mark.parametrize("interface", sorted(GOOD()))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The interfaces' cases are gathered at collection, not at import: gathering them imports every test module,
+    this one included."""
+    if "interface" in metafunc.fixturenames:
+        metafunc.parametrize("interface", sorted(GOOD()))
+
+
 def test_every_interface_claims_its_own_source(services, interface):
     """Pointed at the folder of a source the value tests convert (a file's folder, or the source folder itself),
     detection proposes that interface with the same arguments, kept or as an alternative."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import signal
 import sys
@@ -19,7 +18,7 @@ from .alignment.record import describe
 from .client import DEFAULT_PATIENCE, Patience
 from .converter import Converter
 from .dandi import dandi_name, dandiset_id, organize_for_dandiset
-from .draft_spec import SessionDraft, draft_session
+from .draft_spec import draft_session
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .output_folder import check_writable
@@ -203,7 +202,7 @@ def _convert_folder(args: argparse.Namespace) -> int:
         spec_path = args.output_folder / f"{draft.name}.yml"
         _make_output_folder(args.output_folder)
         spec_path.write_text(draft.spec_text())
-        print(_detection_report(draft), end="")
+        print(draft.report(), end="")
         if draft.missing:
             print(
                 f"nwbstream: {spec_path}: drafted; fill its TODOs ({', '.join(draft.missing)}), then run\n"
@@ -282,29 +281,12 @@ def _given_metadata(path: Path | None) -> dict:
 def _detect(args: argparse.Namespace) -> int:
     with ServiceSet(_addresses(args.service)) as services:
         draft = draft_session(args.folder, services, _given_metadata(args.metadata))
-    print(_detection_report(draft), end="")
+    print(draft.report(), end="")
     if args.write is not None:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(draft.spec_text())
         print(f"wrote {args.write}" + (f" (fill its TODOs: {', '.join(draft.missing)})" if draft.missing else ""))
     return 0
-
-
-def _detection_report(draft: SessionDraft) -> str:
-    """What `detect` prints: each source with its arguments, confidence and evidence; the alternatives; what was
-    not recognised; the required fields still missing."""
-    lines = []
-    for source in draft.contents.sources:
-        lines.append(f"{source.key}: {source.interface} [{source.modality}] confidence {source.confidence:.2f}")
-        lines.append(f"    source_data: {json.dumps(source.source_data)}")
-        lines.append(f"    evidence: {source.evidence}")
-        lines += [f"    alternative: {a.interface} ({a.confidence:.2f}) {a.evidence}" for a in source.alternatives]
-    if draft.contents.unrecognised:
-        lines.append(f"not recognised: {', '.join(draft.contents.unrecognised)}")
-    lines += [f"note: {note}" for note in draft.contents.notes]
-    if draft.missing:
-        lines.append(f"missing (no file supplies them): {', '.join(draft.missing)}")
-    return "".join(f"{line}\n" for line in lines)
 
 
 def _to_dandi(path: Path, metadata: dict, spec: Spec, output_folder: Path) -> Path:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import ConversionError
@@ -35,12 +36,19 @@ class ProposedSource:
 
     def absolute(self, folder: Path) -> dict[str, Any]:
         """source_data with its paths joined with `folder`, as a spec's data folder joins them."""
+        return self._joined(lambda p: str(folder / p))
+
+    def relative_to(self, base: PurePosixPath) -> dict[str, Any]:
+        """source_data with its paths joined with a relative `base` ("." leaves them as they are)."""
+        return self._joined(lambda p: str(base / p))
+
+    def _joined(self, join: Callable[[str], str]) -> dict[str, Any]:
         joined = dict(self.source_data)
         for argument in ("file_path", "folder_path"):
             if isinstance(joined.get(argument), str):
-                joined[argument] = str(folder / joined[argument])
+                joined[argument] = join(joined[argument])
         if isinstance(joined.get("file_paths"), list):
-            joined["file_paths"] = [str(folder / p) for p in joined["file_paths"]]
+            joined["file_paths"] = [join(p) for p in joined["file_paths"]]
         return joined
 
 
@@ -60,7 +68,7 @@ def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
     notes: list[str] = []
     for modality, client in sorted(services.clients.items()):
         found, said = client.detect_sources(folder.resolve())
-        notes += [f"{modality}: {note}" for note in said]
+        notes += said  # every service walks the same folder: the same notes, kept once
         claims += [
             ProposedSource(
                 d.interface_name,
@@ -78,7 +86,7 @@ def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
     _name_keys(kept)
     covered = {f for source in kept for f in source.files}
     listed = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    return FolderContents(folder, kept, [f for f in listed if f not in covered], notes)
+    return FolderContents(folder, kept, [f for f in listed if f not in covered], list(dict.fromkeys(notes)))
 
 
 def resolve_overlaps(claims: list[ProposedSource]) -> list[ProposedSource]:

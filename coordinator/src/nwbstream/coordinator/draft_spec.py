@@ -6,10 +6,11 @@ so `nwbstream convert SPEC --data-folder FOLDER` and NeuroConv both run it once 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -30,6 +31,7 @@ REQUIRED: dict[tuple[str, str], str] = {
     ("Subject", "age"): "ISO 8601 duration at the session (e.g. P90D), or give date_of_birth instead",
 }
 TODO = "__nwbstream_todo__"
+HERE = PurePosixPath(".")
 
 
 @dataclass
@@ -49,8 +51,9 @@ class SessionDraft:
         """The session's (and the output file's) name: the folder's, as a file name."""
         return re.sub(r"[^\w.-]+", "_", self.contents.folder.resolve().name).strip("._") or "session"
 
-    def spec_text(self) -> str:
-        """The spec as YAML, its comments saying what was detected and what to fill."""
+    def spec_text(self, base: PurePosixPath = HERE) -> str:
+        """The spec as YAML, its comments saying what was detected and what to fill; its paths are relative to the
+        folder, or joined with `base` (the folder as a submitted spec names it: relative to a lab's data root)."""
         metadata = self.metadata
         for group, name in REQUIRED:
             if not self._has(group, name):
@@ -63,7 +66,8 @@ class SessionDraft:
                         {
                             "nwbfile_name": self.name,
                             "source_data": {
-                                s.key: {**s.source_data, **dict.fromkeys(s.todo, TODO)} for s in self.contents.sources
+                                s.key: {**s.relative_to(base), **dict.fromkeys(s.todo, TODO)}
+                                for s in self.contents.sources
                             },
                             "metadata": metadata,
                         }
@@ -79,14 +83,30 @@ class SessionDraft:
                 )
         for (group, name), hint in REQUIRED.items():
             body = body.replace(f"{name}: {TODO}\n", f"{name}:  # TODO: required ({group}); {hint}\n", 1)
-        return self._header() + body
+        return self._header(base) + body
+
+    def report(self) -> str:
+        """What `detect` prints: each source with its arguments, confidence and evidence; the alternatives; what was
+        not recognised; the required fields still missing."""
+        lines = []
+        for source in self.contents.sources:
+            lines.append(f"{source.key}: {source.interface} [{source.modality}] confidence {source.confidence:.2f}")
+            lines.append(f"    source_data: {json.dumps(source.source_data)}")
+            lines.append(f"    evidence: {source.evidence}")
+            lines += [f"    alternative: {a.interface} ({a.confidence:.2f}) {a.evidence}" for a in source.alternatives]
+        if self.contents.unrecognised:
+            lines.append(f"not recognised: {', '.join(self.contents.unrecognised)}")
+        lines += [f"note: {note}" for note in self.contents.notes]
+        if self.missing:
+            lines.append(f"missing (no file supplies them): {', '.join(self.missing)}")
+        return "".join(f"{line}\n" for line in lines)
 
     def _has(self, group: str, name: str) -> bool:
         value = self.metadata.get(group, {}).get(name)
         return value not in (None, "", TODO)
 
-    def _header(self) -> str:
-        lines = [f"Drafted by `nwbstream detect` from {self.contents.folder}.", "Detected:"]
+    def _header(self, base: PurePosixPath) -> str:
+        lines = [f"Drafted by `nwbstream detect` from {self.contents.folder if base == HERE else base}.", "Detected:"]
         for source in self.contents.sources:
             lines.append(f"  {source.key}: {source.interface} ({source.confidence:.2f}) {source.evidence}")
             lines += [f"    or {a.interface} ({a.confidence:.2f}) {a.evidence}" for a in source.alternatives]
@@ -97,7 +117,10 @@ class SessionDraft:
             lines.append(f"Fill every TODO ({', '.join(self.missing)}), then run:")
         else:
             lines.append("Run:")
-        lines.append(f"  nwbstream convert THIS_FILE --data-folder {self.contents.folder}")
+        if base == HERE:
+            lines.append(f"  nwbstream convert THIS_FILE --data-folder {self.contents.folder}")
+        else:  # drafted by a conversion service: its paths are the lab's
+            lines.append("  nwbstream submit THIS_FILE")
         return "".join(f"# {line}\n" for line in lines)
 
 

@@ -8,6 +8,7 @@ resolves overlaps between interfaces and services from the files each claim cove
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -66,7 +67,12 @@ class FolderListing:
                 if len(found) >= MAX_FILES:
                     truncated = True
                     break
-                found.append(PurePosixPath(*here.parts, name))
+                file = PurePosixPath(*here.parts, name)
+                problem = _not_readable(Path(folder) / name)
+                if problem:
+                    unreadable.append(f"{file}: {problem}")
+                else:
+                    found.append(file)
             if truncated:
                 break
         return cls(root, tuple(found), truncated, unreadable)
@@ -126,6 +132,20 @@ class FolderListing:
     @cached_property
     def _file_set(self) -> frozenset[PurePosixPath]:
         return frozenset(self.files)
+
+
+def _not_readable(path: Path) -> str:
+    """Why a listed name cannot be read as a file ("" when it can): a link to nothing, a FIFO or device (whose
+    read would wait for ever), a file this process may not read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        return f"cannot be opened ({error.strerror})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device)"
+    if not os.access(path, os.R_OK):
+        return "not readable (permission denied)"
+    return ""
 
 
 def relative(path: PurePosixPath) -> str:
