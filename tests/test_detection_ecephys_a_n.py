@@ -20,8 +20,9 @@ def test_every_rate_of_a_bdf_file_is_a_recording_with_its_analog_reading_as_alte
     rates = ("1000.0", "500.0", "800.0", "975.0", "999.0")
     expected = []
     for rate in rates:
-        source = {"file_path": "test_generator.bdf", "stream_name": f"stream (({rate},) Hz)"}
-        expected.append(("EDFRecordingInterface", source, [("EDFAnalogInterface", source)]))
+        stream = {"file_path": "test_generator.bdf", "stream_name": f"stream (({rate},) Hz)"}
+        series = {"es_key": f"ElectricalSeries{float(rate):g}Hz"}
+        expected.append(("EDFRecordingInterface", stream | series, [("EDFAnalogInterface", stream)]))
     assert bdf == expected
     assert "test_generator.bdf" not in found.unrecognised
 

@@ -21,10 +21,17 @@ EXPECTED: dict = {
     ],
     # Only cell_metrics.cellinfo.mat, which no interface reads (the sorting is {session}.spikes.cellinfo.mat).
     "ecephys/cellexplorer": [],
-    # The BDF's channels have five rates: a stream each (EDFAnalogInterface is offered for each as alternative).
+    # The BDF's channels have five rates: a stream each, its own series (EDFAnalogInterface offered as alternative).
     "ecephys/edf": [
         *[
-            ("EDFRecordingInterface", {"file_path": EDF_BDF, "stream_name": f"stream (({rate},) Hz)"})
+            (
+                "EDFRecordingInterface",
+                {
+                    "file_path": EDF_BDF,
+                    "stream_name": f"stream (({rate},) Hz)",
+                    "es_key": f"ElectricalSeries{rate:g}Hz",
+                },
+            )
             for rate in (1000.0, 500.0, 800.0, 975.0, 999.0)
         ],
         ("EDFRecordingInterface", {"file_path": "test_generator.edf"}),

@@ -25,26 +25,30 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     associated_suffixes = (".ns0", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6")
     info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
 
-    @classmethod
-    def detect(cls, listing: FolderListing) -> list[Detection]:
-        """Every .nsX whose header is an NSx header: each is a stream of its own (its number picks it)."""
-        detections = []
-        for file in listing.with_suffix(*cls.associated_suffixes):
-            rate = nsx_rate(listing.head(file, NSX_CHANNEL_COUNT))
-            if rate is None:
-                continue
-            evidence = f"{file}: {listing.head(file, 8).decode()} header, {rate / 1000:g} kHz"
-            name = f"{file.stem}_{file.suffix[1:].lower()}"
-            detections.append(
-                Detection(cls.__name__, {"file_path": relative(file)}, (str(file),), HEADER, evidence, name)
-            )
-        return detections
-
     differs_from_neuroconv = (
         "electrode labels are cut at their first NUL, so files whose labels carry bytes after it convert "
         "(NeuroConv 0.10.2 fails on them); a file shorter than its data packets state is refused as truncated "
         "(NeuroConv reads what is there)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every .nsX whose header is an NSx header: each is a stream of its own (its number picks it). Streams of
+        one session (the same name, .ns2 and .ns5) get series of their own names, ElectricalSeriesNs2, ..."""
+        detections = []
+        found = [
+            (f, rate)
+            for f in listing.with_suffix(*cls.associated_suffixes)
+            if (rate := nsx_rate(listing.head(f, NSX_CHANNEL_COUNT)))
+        ]
+        for file, rate in found:
+            evidence = f"{file}: {listing.head(file, 8).decode()} header, {rate / 1000:g} kHz"
+            source = {"file_path": relative(file)}
+            if sum(f.with_suffix("") == file.with_suffix("") for f, _ in found) > 1:
+                source["es_key"] = f"ElectricalSeries{file.suffix[1:].capitalize()}"
+            name = f"{file.stem}_{file.suffix[1:].lower()}"
+            detections.append(Detection(cls.__name__, source, (str(file),), HEADER, evidence, name))
+        return detections
 
     def __init__(
         self,

@@ -47,14 +47,15 @@ def read_edf_stream(file_path: Path, stream_name: str | None) -> Any:
     return recording
 
 
-def header_streams(head: bytes) -> dict[str, list[str]] | None:
-    """neo's streams of an EDF/BDF file, read off its header: {stream name: channel labels}, a stream per sampling
-    rate in the order signals first use it (pyedflib's rate: samples per record over the record's duration).
-    None when `head` is not such a header, is an EDF+D (discontinuous) file, or ends before the signal headers."""
+def header_streams(head: bytes) -> dict[float, list[str]] | None:
+    """The streams of an EDF/BDF file as neo makes them, read off its header: {rate: channel labels}, a stream per
+    sampling rate in the order signals first use it (pyedflib's rate: samples per record over the record's
+    duration). None when `head` is not such a header, is an EDF+D (discontinuous) file, or ends before the signal
+    headers."""
     if head[:8] not in (EDF_VERSION, BDF_MAGIC) or head[192:197] == b"EDF+D":
         return None
     try:
-        duration = round(float(head[244:252].decode("ascii")) * TIME_UNITS)
+        duration = round(float(head[244:252].decode("ascii")) * TIME_UNITS) / TIME_UNITS
         count = int(head[252:256].decode("ascii"))
         if duration <= 0 or count <= 0 or len(head) < SIGNAL_HEADER_BYTES * (count + 1):
             return None
@@ -63,27 +64,34 @@ def header_streams(head: bytes) -> dict[str, list[str]] | None:
         samples = [int(head[start + 8 * i : start + 8 * (i + 1)].decode("ascii")) for i in range(count)]
     except ValueError:
         return None
-    streams: dict[str, list[str]] = {}
+    streams: dict[float, list[str]] = {}
     for label, n in zip(labels, samples, strict=True):
         if label not in ANNOTATION_LABELS:
-            streams.setdefault(f"stream ({(n / (duration / TIME_UNITS),)} Hz)", []).append(label)
+            streams.setdefault(n / duration, []).append(label)
     return streams
 
 
-def claim_streams(interface: str, listing: FolderListing, confidence: float) -> list[Detection]:
-    """One claim per stream of every EDF/BDF file (stream_name only when the file has several)."""
+def stream_name(rate: float) -> str:
+    """neo's name of the stream of the channels sampled at `rate` (it formats a one-element tuple)."""
+    return f"stream ({(rate,)} Hz)"
+
+
+def claim_streams(interface: str, listing: FolderListing, confidence: float, series_key: str = "") -> list[Detection]:
+    """One claim per stream of every EDF/BDF file; when a file has several, each names its stream_name and, when
+    `series_key` is given, a series of its own under that argument (ElectricalSeries200Hz, ...)."""
     detections = []
     for file in listing.with_suffix(".edf", ".bdf"):
         streams = header_streams(listing.head(file, 65536)) or {}
-        for index, (name, labels) in enumerate(streams.items()):
-            chosen = {"stream_name": name} if len(streams) > 1 else {}
-            evidence = (
-                f"{file}: {'BDF' if file.suffix.lower() == '.bdf' else 'EDF'} header, {name}: {', '.join(labels)}"
-            )
-            part = stream_claim(file, name, index == 0)
-            detections.append(
-                Detection(interface, {"file_path": relative(file), **chosen}, (part,), confidence, evidence)
-            )
+        for index, (rate, labels) in enumerate(streams.items()):
+            source: dict[str, str] = {"file_path": relative(file)}
+            if len(streams) > 1:
+                source["stream_name"] = stream_name(rate)
+                if series_key:
+                    source[series_key] = f"ElectricalSeries{rate:g}Hz"
+            kind = "BDF" if file.suffix.lower() == ".bdf" else "EDF"
+            evidence = f"{file}: {kind} header, {rate:g} Hz: {', '.join(labels)}"
+            part = stream_claim(file, stream_name(rate), index == 0)
+            detections.append(Detection(interface, source, (part,), confidence, evidence))
     return detections
 
 
@@ -141,7 +149,7 @@ class EDFRecordingInterface(BaseRecordingInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """Every stream of an EDF/BDF file, as electrode channels (EEG files mostly are)."""
-        return claim_streams(cls.__name__, listing, HEADER)
+        return claim_streams(cls.__name__, listing, HEADER, series_key="es_key")
 
     differs_from_neuroconv = (
         "a BDF file's 24-bit samples are written as int32, read with pyedflib (NeuroConv, through neo 0.14.6, wraps "
