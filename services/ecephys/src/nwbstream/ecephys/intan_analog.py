@@ -66,12 +66,17 @@ class IntanAnalogInterface(BaseRecordingAsTimeSeriesInterface):
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
-        """Each analog stream an Intan header lists, named as its series (e.g. IntanAuxiliary)."""
-        return [
-            _stream_detection(cls.__name__, s, {"stream_name": s.stream_name}, ANALOG_STREAMS[s.stream_name][0])
-            for s in intan_streams(listing)
-            if s.stream_name in ANALOG_STREAMS
-        ]
+        """Each analog stream an Intan header lists, named as its series (e.g. IntanAuxiliary); when a file has
+        several, each takes a metadata key of its own (intan_auxiliary, ...), as their series share one otherwise."""
+        streams = [s for s in intan_streams(listing) if s.stream_name in ANALOG_STREAMS]
+        detections = []
+        for stream in streams:
+            series = ANALOG_STREAMS[stream.stream_name][0]
+            arguments = {"stream_name": stream.stream_name}
+            if sum(s.header == stream.header for s in streams) > 1:
+                arguments["metadata_key"] = f"intan_{series.removeprefix('TimeSeriesIntan').lower()}"
+            detections.append(_stream_detection(cls.__name__, stream, arguments, series))
+        return detections
 
     differs_from_neuroconv = (
         "the description lists the channel names as plain strings (NeuroConv's shows numpy's repr, np.str_('...'))"
