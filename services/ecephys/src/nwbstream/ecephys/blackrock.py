@@ -180,7 +180,8 @@ NSX_CHANNEL_COUNT = 310  # offset of the channel count in a spec 2.2+ basic head
 NSX_SUFFIXES = BlackrockRecordingInterface.associated_suffixes
 NEV_TIMESTAMP_RATE = 20  # where a NEV basic header states its timestamps' resolution (ticks per second)
 NSX_PERIOD = {b"NEURALSG": 24, b"NEURALCD": 286, b"BRSMPGRP": 286}  # where each header states its sample period
-NSX_CLOCK = {b"NEURALSG": 30000, b"NEURALCD": 290, b"BRSMPGRP": 290}  # its clock: 30 kHz, or where it states it
+NSX_CLOCK_FIELD = 290  # where a spec 2.2+ header states the clock the period counts in
+NSX_21_CLOCK = 30000  # a spec 2.1 (NEURALSG) period counts 30 kHz ticks
 
 
 def nsx_rate(head: bytes) -> float | None:
@@ -189,7 +190,7 @@ def nsx_rate(head: bytes) -> float | None:
     if kind not in NSX_PERIOD or len(head) < NSX_PERIOD[kind] + 8:
         return None
     (period,) = struct.unpack_from("<I", head, NSX_PERIOD[kind])
-    clock = NSX_CLOCK[kind] if kind == b"NEURALSG" else struct.unpack_from("<I", head, NSX_CLOCK[kind])[0]
+    clock = NSX_21_CLOCK if kind == b"NEURALSG" else struct.unpack_from("<I", head, NSX_CLOCK_FIELD)[0]
     return clock / period if period else None
 
 

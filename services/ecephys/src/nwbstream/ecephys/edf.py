@@ -71,7 +71,7 @@ def header_streams(head: bytes) -> dict[float, list[str]] | None:
     return streams
 
 
-def stream_name(rate: float) -> str:
+def neo_stream_name(rate: float) -> str:
     """neo's name of the stream of the channels sampled at `rate` (it formats a one-element tuple)."""
     return f"stream ({(rate,)} Hz)"
 
@@ -85,12 +85,12 @@ def claim_streams(interface: str, listing: FolderListing, confidence: float, ser
         for index, (rate, labels) in enumerate(streams.items()):
             source: dict[str, str] = {"file_path": relative(file)}
             if len(streams) > 1:
-                source["stream_name"] = stream_name(rate)
+                source["stream_name"] = neo_stream_name(rate)
                 if series_key:
                     source[series_key] = f"ElectricalSeries{rate:g}Hz"
             kind = "BDF" if file.suffix.lower() == ".bdf" else "EDF"
             evidence = f"{file}: {kind} header, {rate:g} Hz: {', '.join(labels)}"
-            part = stream_claim(file, stream_name(rate), index == 0)
+            part = stream_claim(file, neo_stream_name(rate), index == 0)
             detections.append(Detection(interface, source, (part,), confidence, evidence))
     return detections
 

@@ -70,7 +70,7 @@ class IntanStream:
 
 
 class _Reader:
-    """Little-endian fields of a header read from its first bytes; IndexError/struct.error past their end."""
+    """Little-endian fields of a header, read in turn from its first bytes; struct.error past their end."""
 
     def __init__(self, data: bytes):
         self.data, self.position = data, 0
