@@ -60,7 +60,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_every_interface_claims_its_own_source(services, interface):
     """Pointed at the folder of a source the value tests convert (a file's folder, or the source folder itself),
-    detection proposes that interface with the same arguments, kept or as an alternative."""
+    detection proposes that interface with the same arguments, kept or as an alternative. A case listing several
+    files (`file_paths`) may be proposed one file per source: every file must be proposed."""
     case = GOOD()[interface]
     named = next(case.source[k] for k in PATH_KEYS if case.source.get(k))
     first = Path(named[0] if isinstance(named, list) else named)
@@ -68,12 +69,17 @@ def test_every_interface_claims_its_own_source(services, interface):
     expected = _paths(case.source, Path("/"))
     required = set(services.interfaces[interface].source_schema.get("required", []))
     found = []
+    listed: set[Path] = set()
     for claim in _claims(detect_folder(folder, services)):
         if claim.interface != interface:
             continue
         proposed = _paths(claim.source_data, folder)
         found.append(proposed)
-        agrees = all(proposed[k] == expected[k] for k in set(proposed) & set(expected))
-        if agrees and required <= set(proposed) | set(claim.todo):
+        if not required <= set(proposed) | set(claim.todo):
+            continue
+        if all(proposed[k] == expected[k] for k in set(proposed) & set(expected)):
             return
+        listed.update(proposed.get("file_paths", []))
+    if "file_paths" in expected and set(expected["file_paths"]) <= listed:
+        return
     pytest.fail(f"{interface} not proposed with {case.source} in {folder}; it proposed {found}")

@@ -84,7 +84,7 @@ def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
         ]
     kept = resolve_overlaps(claims)
     _name_keys(kept)
-    covered = {f for source in kept for f in source.files}
+    covered = {f.split("#")[0] for source in kept for f in source.files}  # "<file>#<part>": a part of the file
     listed = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     return FolderContents(folder, kept, [f for f in listed if f not in covered], list(dict.fromkeys(notes)))
 

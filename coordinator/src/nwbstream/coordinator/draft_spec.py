@@ -93,6 +93,7 @@ class SessionDraft:
             lines.append(f"{source.key}: {source.interface} [{source.modality}] confidence {source.confidence:.2f}")
             lines.append(f"    source_data: {json.dumps(source.source_data)}")
             lines.append(f"    evidence: {source.evidence}")
+            lines += [f"    todo {argument}: {hint}" for argument, hint in source.todo.items()]
             lines += [f"    alternative: {a.interface} ({a.confidence:.2f}) {a.evidence}" for a in source.alternatives]
         if self.contents.unrecognised:
             lines.append(f"not recognised: {', '.join(self.contents.unrecognised)}")

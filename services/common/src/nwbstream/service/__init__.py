@@ -10,7 +10,7 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 from .chunks import ChunkGrid, LayoutError, default_chunk_shape
 from .codecs import Codec, CodecError
 from .contribution import Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table, Timing
-from .detection import Detection, FolderListing, claim_files
+from .detection import Detection, FolderListing, claim_files, part_of
 from .discovery import discover_interfaces
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface
@@ -34,6 +34,7 @@ __all__ = [
     "Timing",
     "UnknownInterfaceError",
     "claim_files",
+    "part_of",
     "default_chunk_shape",
     "discover_interfaces",
     "main",

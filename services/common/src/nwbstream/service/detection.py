@@ -32,7 +32,7 @@ class Detection:
 
     interface: str
     source_data: dict[str, Any]
-    files: tuple[str, ...]  # the files (relative, POSIX) this source is made of; overlaps are resolved on them
+    files: tuple[str, ...]  # the files (relative, POSIX; or part_of one) this source is made of: overlaps are on them
     confidence: float
     evidence: str
     name: str = ""  # a short key for the spec's data_interfaces (e.g. "imec0_ap"); default from the interface
@@ -151,6 +151,13 @@ def _not_readable(path: Path) -> str:
 def relative(path: PurePosixPath) -> str:
     """A claimed path as source_data carries it ("." for the root folder)."""
     return str(path) or "."
+
+
+def part_of(file: PurePosixPath | str, part: str) -> str:
+    """What a claim on part of a file names ("<file>#<part>"): a stream or channel subset of a file other interfaces
+    read other parts of (a .plx's wideband and low-pass streams, an Intan file's signal types), so that they do not
+    compete; the file counts as recognised when any part of it is claimed."""
+    return f"{file}#{part}"
 
 
 def claim_files(

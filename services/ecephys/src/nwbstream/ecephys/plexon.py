@@ -7,8 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, part_of, relative
 
+from .plexon_header import PLX_MAGIC, plx_contents
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
@@ -17,6 +19,17 @@ class PlexonSortingInterface(BaseSortingInterface):
     display_name = "Plexon Sorting"
     associated_suffixes = (".plx",)
     info = "Interface for Plexon sorting data (sorted units of a .plx file)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each .plx whose header counts spike timestamps (the recordings claim their streams' parts of it)."""
+        detections = []
+        for plx in listing.with_suffix(".plx"):
+            contents = plx_contents(listing, plx)
+            if contents is not None and contents.spike_timestamps:
+                evidence = f"{plx}: PLEX header counting {contents.spike_timestamps} spike timestamps"
+                detections.append(Detection(cls.__name__, {"file_path": relative(plx)}, (str(plx),), HEADER, evidence))
+        return detections
 
     def __init__(self, file_path: Path, verbose: bool = False):
         """
@@ -33,7 +46,6 @@ class PlexonSortingInterface(BaseSortingInterface):
 # neo names each stream after the prefix of its channel names; NeuroConv refuses the other interface's streams.
 WIDEBAND, LOW_PASS = "WB-Wideband", "FPl-Low Pass Filtered"
 HIGH_PASS, AUXILIARY = "SPKC-High Pass Filtered", "AI-Auxiliary Input"
-PLX_MAGIC = b"PLEX"  # the first four bytes of every .plx file
 
 
 # Known reader defect, kept as NeuroConv has it: neo 0.14.6's PlexonRawIO returns zeros for the part of a read that
@@ -45,6 +57,24 @@ class PlexonRecordingInterface(BaseRecordingInterface):
     info = "Interface for Plexon recording data (the wideband continuous channels of a .plx file)."
     refused_streams: ClassVar[tuple[str, ...]] = (LOW_PASS, HIGH_PASS, AUXILIARY)
     default_es_key: ClassVar[str] = "ElectricalSeries"
+    stream_prefix: ClassVar[str] = "WB"  # what the names of this interface's channels start with
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each .plx whose header names slow channels of this interface's stream; claims that stream's part of
+        the file. Channel headers past the bytes detection reads (files with many spike channels) are not seen."""
+        detections = []
+        for plx in listing.with_suffix(".plx"):
+            contents = plx_contents(listing, plx)
+            if contents is None or cls.stream_prefix not in contents.stream_prefixes():
+                continue
+            evidence = f"{plx}: PLEX header names {cls.stream_prefix} continuous channels"
+            detections.append(
+                Detection(
+                    cls.__name__, {"file_path": relative(plx)}, (part_of(plx, cls.stream_prefix),), HEADER, evidence
+                )
+            )
+        return detections
 
     def __init__(
         self,
@@ -91,6 +121,7 @@ class PlexonLFPInterface(PlexonRecordingInterface):
     write_as = "lfp"
     refused_streams = (WIDEBAND, HIGH_PASS, AUXILIARY)
     default_es_key = "ElectricalSeriesLF"
+    stream_prefix = "FP"
 
     def __init__(
         self,
