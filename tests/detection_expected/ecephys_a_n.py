@@ -3,8 +3,10 @@
 EDF_BDF = "test_generator.bdf"
 
 EXPECTED: dict = {
-    # The trial's .set describes its tetrode file (.5), LFP (.eeg) and position (.pos); the .cut is Tint's clusters.
+    # The trial's .set describes its tetrode file (.5), LFP (.eeg) and position (.pos): no claim takes it, so that
+    # each is a source of its own; the .cut is Tint's clusters, which no interface reads.
     "ecephys/axona": [
+        ("AxonaPositionDataInterface", {"file_path": "r1838_10-12-14/83812141.set"}),
         ("AxonaUnitRecordingInterface", {"file_path": "r1838_10-12-14/83812141.set"}),
         ("AxonaLFPDataInterface", {"file_path": "r1838_10-12-14/83812141.eeg"}),
     ],

@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.chunks import Selection
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, part_of, relative
 
 from .analog import BaseRecordingAsTimeSeriesInterface
 from .recording import BaseRecordingInterface, require_stream
-from .shared_file import stream_claim
 
 # pyedflib refuses to open a file that is open already, and neo opens it for every chunk it reads: two interfaces
 # of one file (recording and analog channels, read in parallel) take turns, one lock per file.
@@ -82,7 +81,7 @@ def claim_streams(interface: str, listing: FolderListing, confidence: float, ser
     detections = []
     for file in listing.with_suffix(".edf", ".bdf"):
         streams = header_streams(listing.head(file, 65536)) or {}
-        for index, (rate, labels) in enumerate(streams.items()):
+        for rate, labels in streams.items():
             source: dict[str, str] = {"file_path": relative(file)}
             if len(streams) > 1:
                 source["stream_name"] = neo_stream_name(rate)
@@ -90,7 +89,7 @@ def claim_streams(interface: str, listing: FolderListing, confidence: float, ser
                     source[series_key] = f"ElectricalSeries{rate:g}Hz"
             kind = "BDF" if file.suffix.lower() == ".bdf" else "EDF"
             evidence = f"{file}: {kind} header, {rate:g} Hz: {', '.join(labels)}"
-            part = stream_claim(file, neo_stream_name(rate), index == 0)
+            part = part_of(file, neo_stream_name(rate))
             detections.append(Detection(interface, source, (part,), confidence, evidence))
     return detections
 

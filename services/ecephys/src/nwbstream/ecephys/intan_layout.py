@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from nwbstream.service import FolderListing
-
-from .shared_file import stream_claim
+from nwbstream.service.detection import part_of
 
 MAGIC = {".rhd": 0xC6912702, ".rhs": 0xD69127AC}
 AMPLIFIER = {".rhd": "RHD2000 amplifier channel", ".rhs": "RHS2000 amplifier channel"}
@@ -178,11 +177,10 @@ def _stream(name: str, suffix: str) -> str:
 
 def stream_files(stream: IntanStream) -> tuple[str, ...]:
     """The files a stream's claim covers: its own .dat files, with info.rhd/.rhs for the amplifier stream; in a
-    header-attached file, the file (amplifier) or its part (shared_file.stream_claim)."""
-    primary = stream.stream_name in AMPLIFIER.values()
+    header-attached file, its part of the file (other interfaces read its other streams)."""
     if stream.files:
-        return ((str(stream.header),) if primary else ()) + stream.files
-    return (stream_claim(stream.header, stream.stream_name, primary),)
+        return ((str(stream.header),) if stream.stream_name in AMPLIFIER.values() else ()) + stream.files
+    return (part_of(stream.header, stream.stream_name),)
 
 
 def describe(stream: IntanStream) -> str:
