@@ -109,8 +109,8 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
 
 
 def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp_path):
-    """An Intan recording, a SLEAP pose file and a video, from the real test files: three sources of three services
-    in one drafted session, which converts once its TODOs are filled."""
+    """An Intan recording (amplifier and auxiliary streams), a SLEAP pose file and a video, from the real test files:
+    sources of three services in one drafted session, which converts once its TODOs are filled."""
     session = tmp_path / "mixed"
     session.mkdir()
     real = {
@@ -126,6 +126,10 @@ def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp
         ("behavior", "ExternalVideoInterface"): {"file_paths": ["vid.avi"]},
         ("behavior", "SLEAPInterface"): {"file_path": "minimal_instance.pkg.slp"},
         ("ecephys", "IntanRecordingInterface"): {"file_path": "sampledata.rhd"},
+        ("ecephys", "IntanAnalogInterface"): {
+            "file_path": "sampledata.rhd",
+            "stream_name": "RHD2000 auxiliary input channel",
+        },
     }
     # The .rhd states when the session started; no file states the pose's frame rate
     assert draft.contents.unrecognised == [] and draft.missing == ["source_data.sleap.frames_per_second"]
