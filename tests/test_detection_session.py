@@ -16,7 +16,7 @@ from nwbstream.coordinator.draft_spec import draft_session
 from nwbstream.coordinator.errors import ConversionError
 from pynwb import NWBHDF5IO
 
-from .conftest import SUBJECT, TESTDATA
+from .conftest import START, SUBJECT, TESTDATA
 from .conversion_server import CLI
 
 # The SpikeGLX fixture's streams as detection drafts them: key -> (interface, stream_id).
@@ -110,33 +110,37 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
 
 def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp_path):
     """An Intan recording (amplifier and auxiliary streams), a SLEAP pose file and a video, from the real test files:
-    sources of three services in one drafted session, which converts once its TODOs are filled."""
+    sources of two services in one drafted session, which converts once its TODOs are filled."""
     session = tmp_path / "mixed"
     session.mkdir()
     real = {
         "sampledata.rhd": TESTDATA / "ecephys" / "intan" / "sampledata.rhd",
-        "minimal_instance.pkg.slp": TESTDATA / "behavior" / "sleap" / "minimal_instance.pkg.slp",
+        "tracked.slp": TESTDATA / "behavior" / "sleap" / "predictions_1.2.7_provenance_and_tracking.slp",
         "vid.avi": TESTDATA / "behavior" / "video" / "vid.avi",
     }
     for name, path in real.items():
         (session / name).symlink_to(path)
-    draft = draft_session(session, services, {"Subject": SUBJECT})
+    given = {"NWBFile": {"session_start_time": START["NWBFile"]["session_start_time"]}, "Subject": SUBJECT}
+    draft = draft_session(session, services, given)  # an .rhd does not say when it started: given, with the Subject
     kept = {(s.modality, s.interface): s.source_data for s in draft.contents.sources}
     assert kept == {
         ("behavior", "ExternalVideoInterface"): {"file_paths": ["vid.avi"]},
-        ("behavior", "SLEAPInterface"): {"file_path": "minimal_instance.pkg.slp"},
+        ("behavior", "SLEAPInterface"): {"file_path": "tracked.slp"},
         ("ecephys", "IntanRecordingInterface"): {"file_path": "sampledata.rhd"},
         ("ecephys", "IntanAnalogInterface"): {
             "file_path": "sampledata.rhd",
             "stream_name": "RHD2000 auxiliary input channel",
         },
     }
-    # The .rhd states when the session started; no file states the pose's frame rate
-    assert draft.contents.unrecognised == [] and draft.missing == ["source_data.sleap.frames_per_second"]
+    # No file states the pose's frame rate; the file tracks two animals, of which a person picks one
+    assert draft.contents.unrecognised == []
+    assert draft.missing == ["source_data.sleap.track_name", "source_data.sleap.frames_per_second"]
     text = draft.spec_text()
-    assert "frames_per_second:  # TODO: required (sleap); " in text
+    assert "track_name:  # TODO: required (sleap); the individual to write: one of 'track_0', 'track_1'" in text
     filled = yaml.safe_load(text)
-    filled["experiments"]["experiment"]["sessions"][0]["source_data"]["sleap"]["frames_per_second"] = 30.0
+    filled["experiments"]["experiment"]["sessions"][0]["source_data"]["sleap"].update(
+        track_name="track_1", frames_per_second=30.0
+    )
     spec = tmp_path / "mixed.yml"
     spec.write_text(yaml.safe_dump(filled))
     done = run("convert", spec, "--data-folder", session, "--output-folder", tmp_path / "out", "--no-progress")
