@@ -201,3 +201,20 @@ def test_unknown_and_unreadable_files_are_named(services, tmp_path):
 def test_a_missing_folder_is_named(services, tmp_path):
     with pytest.raises(ConversionError, match=f"^{tmp_path / 'nowhere'}: no such folder$"):
         detect_folder(tmp_path / "nowhere", services)
+
+
+def test_a_real_folder_of_three_sources_converts_from_its_draft(services, tmp_path):
+    """The Axona trial: its tetrode recording and LFP (ecephys service) and positions (behavior service); the
+    tetrode's electrode rows carry a tetrode column the LFP's lack (filled with NaN, not text)."""
+    folder = TESTDATA / "ecephys" / "axona"
+    draft = draft_session(folder, services, {"Subject": SUBJECT})
+    assert draft.missing == []  # the .set says when the trial started
+    (tmp_path / "axona.yml").write_text(draft.spec_text())
+    done = run("convert", tmp_path / "axona.yml", "--data-folder", folder, "--output-folder", tmp_path, "--stub")
+    assert done.returncode == 0, done.stderr
+    with NWBHDF5IO(str(tmp_path / "axona.nwb"), "r") as io:
+        nwbfile = io.read()
+        electrodes = nwbfile.electrodes.to_dataframe()
+        assert "Position" in nwbfile.processing["behavior"].data_interfaces
+        assert "LFP" in nwbfile.processing["ecephys"].data_interfaces and len(nwbfile.acquisition) == 1
+        assert electrodes["tetrode_id"].dtype.kind == "f" and electrodes["tetrode_id"].isna().any()
