@@ -71,5 +71,6 @@ def test_a_folder_of_abf_files_goes_to_one_abf_with_each_file_offered(services, 
                 ("AxonIntracellularInterface", str({"file_path": name}), ["mode", "response_channel_name"])
                 for name in names
             ),
+            *(("AxonRecordingInterface", str({"file_path": name}), []) for name in names),  # extracellular reading
         ]
     )

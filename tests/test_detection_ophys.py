@@ -32,13 +32,13 @@ def test_every_suite2p_plane_and_channel_is_a_source(services, tmp_path):
 
 
 def test_bruker_series_goes_to_the_unified_interface(services, tmp_path):
-    """The per-stream interface and the plain TIFF claims on its pages are offered as alternatives."""
+    """The per-stream interface and the plain TIFF and image claims on its pages are offered as alternatives."""
     generate.write_bruker_multi_plane(tmp_path)
     assert _kept(tmp_path, services) == [
         (
             "BrukerTiffImagingInterface",
             {"folder_path": "TSeries-01022024-1011-001"},
-            ["BrukerTiffMultiPlaneImagingInterface", "TiffImagingInterface"],
+            ["BrukerTiffMultiPlaneImagingInterface", "ImageInterface", "TiffImagingInterface"],
         )
     ]
 

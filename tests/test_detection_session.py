@@ -134,7 +134,7 @@ def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp
     }
     # No file states the pose's frame rate; the file tracks two animals, of which a person picks one
     assert draft.contents.unrecognised == []
-    assert draft.missing == ["source_data.sleap.track_name", "source_data.sleap.frames_per_second"]
+    assert draft.missing == ["source_data.sleap.frames_per_second", "source_data.sleap.track_name"]
     text = draft.spec_text()
     assert "track_name:  # TODO: required (sleap); the individual to write: one of 'track_0', 'track_1'" in text
     filled = yaml.safe_load(text)

@@ -78,7 +78,7 @@ def detect_folder(folder: Path, services: ServiceSet) -> FolderContents:
                 d.confidence,
                 d.evidence,
                 d.name,
-                dict(d.todo),
+                dict(sorted(d.todo.items())),  # a proto map keeps no order
             )
             for d in found
         ]
