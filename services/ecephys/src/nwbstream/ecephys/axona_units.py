@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from nwbstream.service import SourceError
 
-from .axona import DataFile, parse_header
+from .axona import DataFile, read_set
 from .axona_raw import BaseAxonaTrialInterface
 
 CHANNELS_PER_TETRODE = 4
@@ -126,11 +126,7 @@ class AxonaUnitRecordingInterface(BaseAxonaTrialInterface):
             Standard deviation, in the cut-outs' steps, of the noise filling the samples no spike covers.
         """
         set_file = Path(file_path).with_suffix(".set")
-        if not set_file.is_file():
-            raise SourceError(f"{set_file}: no such file (an Axona trial is described by its .set)")
-        self.set_header = parse_header(set_file.read_bytes())
-        if "trial_date" not in self.set_header or "ADC_fullscale_mv" not in self.set_header:
-            raise SourceError(f"{set_file}: cannot be read: no trial_date or ADC_fullscale_mv (not a DacqUSB .set)")
+        self.set_header = read_set(set_file)
         files = tetrode_files(set_file)
         if not files:
             raise SourceError(f"{set_file}: no tetrode file (.1 ... .32) beside it")

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from nwbstream.service import SourceError
 
 from .recording import BaseRecordingInterface
@@ -17,6 +18,7 @@ class PlexonSortingInterface(BaseSortingInterface):
     display_name = "Plexon Sorting"
     associated_suffixes = (".plx",)
     info = "Interface for Plexon sorting data (sorted units of a .plx file)."
+    differs_from_neuroconv = "a .plx holding fewer spikes than its header counts is refused (neo reads what is there)"
 
     def __init__(self, file_path: Path, verbose: bool = False):
         """
@@ -27,7 +29,9 @@ class PlexonSortingInterface(BaseSortingInterface):
         """
         from spikeinterface.extractors import read_plexon_sorting
 
+        _check_plx(Path(file_path))
         self.sorting = read_plexon_sorting(file_path=file_path)
+        _check_spike_counts(Path(file_path), self.sorting.neo_reader)
 
 
 # neo names each stream after the prefix of its channel names; NeuroConv refuses the other interface's streams.
@@ -137,3 +141,26 @@ def _check_blocks_in_file(path: Path, reader) -> None:
     ]
     if ends and max(ends) > size:
         raise SourceError(f"{path}: truncated: {size} bytes, but its last data block ends at byte {max(ends)}")
+
+
+HEADER_COUNTED = (130, 5)  # the .plx header counts the timestamps of channels 0-129, units 0-4 (TSCounts)
+
+
+def _check_spike_counts(path: Path, reader) -> None:
+    """The file header counts each channel's and unit's spike timestamps: a file cut after its last whole block
+    holds fewer, which neo reads without a word."""
+    from neo.rawio.plexonrawio import GlobalHeader, read_as_dict
+
+    with open(path, "rb") as file:
+        counted = np.asarray(read_as_dict(file, GlobalHeader)["TSCounts"]).reshape(HEADER_COUNTED)
+    found = np.zeros(HEADER_COUNTED, dtype=np.int64)
+    for channel, blocks in reader._data_blocks.get(1, {}).items():
+        if channel >= HEADER_COUNTED[0]:
+            continue
+        units, counts = np.unique(blocks["unit_id"], return_counts=True)
+        inside = units < HEADER_COUNTED[1]
+        found[channel, units[inside]] = counts[inside]
+    if (found < counted).any():
+        raise SourceError(
+            f"{path}: truncated: {int(found.sum())} spike timestamps where its header counts {int(counted.sum())}"
+        )

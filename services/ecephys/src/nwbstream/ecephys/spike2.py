@@ -8,6 +8,7 @@ from nwbstream.service import SourceError
 
 from .recording import BaseRecordingInterface
 
+BLOCK_HEADER_BYTES = 20
 RAW_UNIT = "mV"  # NeuroConv keeps the channels Spike2 scales to mV: the raw voltage traces
 
 
@@ -17,7 +18,7 @@ class Spike2RecordingInterface(BaseRecordingInterface):
     info = "Interface for Spike2 recording data from CED (Cambridge Electronic Design)."
     differs_from_neuroconv = (
         "read with neo's Spike2RawIO, where NeuroConv 0.10.2 needs CED's sonpy (no build for Python 3.11 on "
-        "Linux); the same mV channels are kept"
+        "Linux); the same mV channels are kept; a file whose last data block ends past its end is refused"
     )
 
     def __init__(
@@ -40,6 +41,7 @@ class Spike2RecordingInterface(BaseRecordingInterface):
 
         header = Spike2RawIO(filename=str(file_path))
         header.parse_header()
+        _check_blocks_in_file(Path(file_path), header)
         channels = header.header["signal_channels"]
         raw = channels[channels["units"] == RAW_UNIT]
         streams = sorted(set(raw["stream_id"]))
@@ -51,3 +53,19 @@ class Spike2RecordingInterface(BaseRecordingInterface):
         recording = Spike2RecordingExtractor(file_path=file_path, stream_id=streams[0])
         self.recording = recording.select_channels([str(c) for c in raw["id"]])
         self.es_key = es_key or "ElectricalSeries"
+
+
+def _check_blocks_in_file(path: Path, reader) -> None:
+    """Each channel header counts its data blocks and gives their size on disk (Spike2 writes every block whole,
+    the unused end of a channel's last block included): neo reads a block cut by the end of the file as far as the
+    file goes, so refuse a file whose last block ends past it."""
+    size = path.stat().st_size
+    for number, channel in enumerate(reader._channel_infos):
+        blocks = reader._all_data_blocks[number]
+        if not blocks.size:
+            continue
+        end = int(blocks["pos"].max()) - BLOCK_HEADER_BYTES + int(channel["py_sz"])
+        if end > size:
+            raise SourceError(
+                f"{path}: truncated: {size} bytes, but the last data block of channel {number} ends at byte {end}"
+            )
