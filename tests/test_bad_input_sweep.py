@@ -152,6 +152,7 @@ READS = {
     "PhySortingInterface": "spike_times.npy",
     "SpikeGLXNIDQInterface": "*.nidq.bin",
     "Suite2pSegmentationInterface": "plane0/stat.npy",
+    "TDTEventsInterface": "*.tsq",  # the epocs are in the tank's index
 }
 
 
@@ -261,7 +262,9 @@ CONVERTS: dict[tuple[str, str], str] = {
     **{
         (i, d): TEXT_CUT
         for i in (
+            "BrukerVoltageRecordingInterface",
             "CsvTimeIntervalsInterface",
+            "CSVEventsInterface",
             "CSVFiberPhotometryInterface",
             "LightningPoseDataInterface",
             "MiniscopeHeadOrientationInterface",
@@ -271,6 +274,8 @@ CONVERTS: dict[tuple[str, str], str] = {
         )
         for d in ("cut_1k", "cut_half", "cut_last_block")
     },
+    ("FicTracDataInterface", "cut_half"): TEXT_CUT,
+    ("FicTracDataInterface", "cut_last_block"): TEXT_CUT,
     ("XClustSortingInterface", "cut_1k"): TEXT_CUT,
     ("XClustSortingInterface", "cut_half"): TEXT_CUT,
     ("AxonaPositionDataInterface", "cut_1k"): NO_LENGTH,
@@ -312,6 +317,7 @@ CONVERTS: dict[tuple[str, str], str] = {
             "SpikeGLXRecordingInterface",
             "SpikeGLXSyncChannelInterface",
             "TdtRecordingInterface",
+            "TDTFiberPhotometryInterface",
             "WhiteMatterRecordingInterface",
         )
     },
@@ -326,6 +332,7 @@ CONVERTS: dict[tuple[str, str], str] = {
             "NeuralynxNvtInterface",
             "OpenEphysLegacyRecordingInterface",
             "OpenEphysRecordingInterface",
+            "TDTEventsInterface",
         )
     },
     **{("ExternalImageInterface", d): LINKED for d in ("cut_1k", "cut_half", "cut_last_block")},

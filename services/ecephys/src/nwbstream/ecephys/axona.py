@@ -104,8 +104,8 @@ class AxonaLFPDataInterface(BaseRecordingInterface):
         file_path = Path(file_path)
         if not file_path.is_file():
             raise SourceError(f"{file_path}: cannot be read: no such file")
-        read_set(file_path.with_suffix(".set"))  # the trial the file belongs to, whole
         read = [read_lfp_file(p) for p in sibling_lfp_files(file_path)]
+        read_set(file_path.with_suffix(".set"))  # the trial the files belong to, whole
         rates = {rate for rate, _ in read}
         lengths = {len(samples) for _, samples in read}
         if len(rates) != 1 or len(lengths) != 1:
