@@ -39,16 +39,17 @@ from typing import Any
 import numpy as np
 import pytest
 from nwbstream.coordinator.client import ServiceClient
+from nwbstream.coordinator.converter import Converter
 
 from .cases import Case
-from .conftest import TESTDATA, convert
+from .conftest import START, TESTDATA, convert
 from .ecephys_cases import GENERATED, all_cases, plexon2
 from .fixtures.behavior import miniscope, operant, sound, syllables, tracking
 from .fixtures.icephys import bruker
 from .fixtures.ophys import generate as ophys_files
 from .fixtures.ophys.sima import write_sima
 from .test_behavior_tracking import FICTRAC_CONFIG
-from .test_ophys_photometry import TDT_TANK
+from .test_ophys_photometry import TDT_FIXTURE, TDT_TANK
 
 TESTS = Path(__file__).parent
 OTHER_FORMAT = TESTDATA / "ecephys" / "blackrock" / "test_NEURALCD_raw.ns3"  # a Blackrock file, for all but those
@@ -111,8 +112,8 @@ def _real_cases() -> list[Case]:
     """Real sources of interfaces whose value tests name them inside a test: a TDT Synapse tank's stream and epocs."""
     tank = str(TDT_TANK)
     return [
-        Case("TDTFiberPhotometryInterface", {"folder_path": tank, "stream_names": "Wav1"}, lambda: None, "real"),
-        Case("TDTEventsInterface", {"folder_path": tank}, lambda: None, "real"),
+        Case("TDTFiberPhotometryInterface", {"folder_path": tank, "stream_names": "Wav1"}, lambda: None, TDT_FIXTURE),
+        Case("TDTEventsInterface", {"folder_path": tank}, lambda: None, TDT_FIXTURE),
     ]
 
 
@@ -412,7 +413,7 @@ def test_every_service_still_serves_after_the_sweep(services):
 
 def test_a_cut_blackrock_21_file_converts_what_it_holds(services, tmp_path):
     """Spec 2.1 states no length (and neo's own 2.1 test file ends inside a sample): a halved .ns2 converts, with
-    the whole samples it holds, equal to the reader's on the cut copy (the service logs that it ends mid-sample)."""
+    the whole samples it holds, equal to the reader's on the cut copy (with a warning that it ends mid-sample)."""
     from pynwb import NWBHDF5IO
     from spikeinterface.extractors import read_blackrock
 
@@ -420,7 +421,12 @@ def test_a_cut_blackrock_21_file_converts_what_it_holds(services, tmp_path):
     cut = tmp_path / original.name
     cut.write_bytes(original.read_bytes()[: original.stat().st_size // 2])
     out = tmp_path / "out.nwb"
-    convert(services, {"recording": ("BlackrockRecordingInterface", {"file_path": str(cut)})}, out)
+    with Converter({"recording": ("BlackrockRecordingInterface", {"file_path": str(cut)})}, services) as converter:
+        converter.run_conversion(nwbfile_path=out, metadata=START, progress=False)
+        (warning,) = converter.warnings()
+    channels = read_blackrock(original, stream_id="2").get_num_channels()
+    extra = (cut.stat().st_size - 32 - 4 * channels) % (2 * channels)  # 2.1: 32-byte header, a uint32 id a channel
+    assert extra > 0 and warning.startswith(f"{cut}: ends {extra} bytes into a sample of {channels} channels"), warning
     expected = read_blackrock(cut, stream_id="2").get_traces()
     whole = read_blackrock(original, stream_id="2").get_num_samples()
     with NWBHDF5IO(out, "r") as io:
