@@ -28,6 +28,10 @@ class MiniscopeBehaviorInterface(BaseDataInterface):
     display_name = "Miniscope Behavior"
     associated_suffixes = (".avi",)
     info = "The behavior camera of a Miniscope recording: its videos linked, with their frame times."
+    differs_from_neuroconv = (
+        "a session whose movies hold a different number of frames than its timeStamps.csv files time (a movie "
+        "missing) is refused"
+    )
 
     def __init__(self, folder_path: Path, verbose: bool = False):
         """

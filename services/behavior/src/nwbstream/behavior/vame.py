@@ -29,7 +29,8 @@ class VameInterface(BaseDataInterface):
     info = "VAME outputs: latent vectors, motif and community labels (ndx-vame)."
     differs_from_neuroconv = (
         "`data_to_write` is always 'both'; aligned timestamps are not settable; a CommunitySeries links the "
-        "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read)"
+        "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read); with `session_name`, "
+        "a config.yaml that does not list it, or states no n_clusters or segmentation_algorithms, is refused"
     )
 
     def __init__(
