@@ -15,6 +15,7 @@ from pathlib import Path
 from nwbstream.service import discover_interfaces
 
 from .cases import Case
+from .detection_expected import EXPECTED
 from .test_interfaces import NOT_YET, TARGETS
 
 TESTS = Path(__file__).parent
@@ -54,7 +55,30 @@ def render() -> str:
                 f"| {name} | {modality} | {' '.join(cls.associated_suffixes)} | {'; '.join(readers)} | "
                 f"{'; '.join(fixtures)} | {', '.join(sorted(modules.get(name, [])))} | {cls.differs_from_neuroconv} |"
             )
-    return HEADER + "\n".join(rows) + "\n"
+    return HEADER + "\n".join(rows) + "\n" + _detection_table()
+
+
+DETECTION_HEADER = """
+## Detection of the real test folders
+
+What `nwbstream detect` keeps in each real folder of the test data ([detection.md](detection.md);
+`tests/detection_expected/`, checked by `tests/test_detection.py`). Paths are relative to the folder.
+
+| folder (under testdata/) | detected interface | source_data |
+|---|---|---|
+"""
+
+
+def _detection_table() -> str:
+    rows = []
+    for folder, sources in sorted(EXPECTED.items()):
+        if not sources:
+            rows.append(f"| {folder} | nothing convertible | |")
+        rows += [
+            f"| {folder} | {interface} | {', '.join(f'{k}: {v}' for k, v in source.items())} |"
+            for interface, source in sources
+        ]
+    return DETECTION_HEADER + "\n".join(rows) + "\n"
 
 
 def _cases() -> tuple[dict[str, list[Case]], dict[str, set[str]]]:

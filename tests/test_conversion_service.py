@@ -16,6 +16,7 @@ import grpc
 import numpy as np
 import psutil
 import pytest
+import spikeinterface.extractors as se
 import yaml
 from nwbstream.coordinator.errors import ConversionError
 from nwbstream.coordinator.server.client import ConversionClient
@@ -329,6 +330,46 @@ def test_get_metadata_answers_what_the_files_and_the_spec_say(server):
     assert metadata["NWBFile"]["session_description"] == "rig session"
     assert metadata["Ecephys"]["Device"][0]["name"] == "Intan"
     assert "NWBFile" in json.loads(session.metadata_schema_json)["properties"]
+
+
+def test_detect_drafts_a_spec_the_lab_fills_and_submits(server, tmp_path):
+    with client(server) as rig:
+        found = rig.detect("phy/template")
+        (source,) = found.sources
+        assert (source.key, source.interface_name, source.modality) == ("PhySorting", "PhySortingInterface", "ecephys")
+        assert json.loads(source.source_data_json) == {"folder_path": "phy/template"}  # the lab's own path
+        assert [a.interface_name for a in source.alternatives] == ["KiloSortSortingInterface"]
+        assert found.missing == [
+            "NWBFile.session_start_time",
+            "Subject.subject_id",
+            "Subject.species",
+            "Subject.sex",
+            "Subject.age",
+        ]
+        assert found.nwbfile_name == "template" and str(ECEPHYS) not in found.spec_yaml
+        assert "quality" in json.dumps(json.loads(found.metadata_json)["Ecephys"]["UnitProperties"])
+        assert "Subject" in json.loads(found.metadata_schema_json)["properties"]
+        spec = yaml.safe_load(found.spec_yaml)
+        spec["experiments"]["experiment"]["sessions"][0]["metadata"].update(
+            NWBFile={"session_start_time": METADATA["NWBFile"]["session_start_time"]}, Subject=SUBJECT
+        )
+        (job,) = rig.submit(yaml.safe_dump(spec), "drafted.yml")
+        done = wait_final(rig, job.id)
+        assert done.state == pb.JOB_STATE_DONE, done.error
+        (path,) = rig.fetch(job.id, tmp_path)
+    phy = se.read_phy(ECEPHYS / "phy" / "template")
+    with NWBHDF5IO(str(path), "r") as io:
+        units = io.read().units
+        assert list(units["original_cluster_id"][:]) == list(phy.unit_ids)
+        np.testing.assert_array_equal(
+            units["spike_times"][0], phy.get_unit_spike_train(phy.unit_ids[0], return_times=True)
+        )
+
+
+@pytest.mark.parametrize("folder", ["..", "/etc", "phy/../../ophys"])
+def test_detect_outside_the_lab_root_is_refused(server, folder):
+    with client(server) as rig, pytest.raises(ConversionError, match="not inside the lab's data root"):
+        rig.detect(folder)
 
 
 def test_a_spec_over_the_size_limit_is_refused(server):

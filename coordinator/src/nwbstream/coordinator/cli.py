@@ -18,6 +18,7 @@ from .alignment.record import describe
 from .client import DEFAULT_PATIENCE, Patience
 from .converter import Converter
 from .dandi import dandi_name, dandiset_id, organize_for_dandiset
+from .draft_spec import draft_session
 from .errors import ConversionError
 from .metadata import merge_metadata
 from .output_folder import check_writable
@@ -25,7 +26,7 @@ from .pipeline import DEFAULT_WINDOW
 from .provenance import provenance_in_background
 from .rig import add_rig_commands
 from .services import ServiceSet, installed_services
-from .spec import Spec, load_spec
+from .spec import Spec, checked_yaml, load_spec
 
 DESCRIPTION = """\
 Convert neurophysiology data to NWB with NeuroConv's YAML specifications.
@@ -39,6 +40,7 @@ units), and adds: electrode positions (rel_x, rel_y) from the probe, chunks comp
 and stored untouched (ISA-L deflate by default, readable as gzip), an output written under a temporary
 name and renamed only when complete, and the top-level spec keys `backend` and `backend_configuration`.
 """
+METADATA_HELP = "with a folder: metadata (YAML, NeuroConv's layout) on top of what the files carry"
 DATA_FOLDER_HELP = "joined with relative file_path/folder_path/file_paths (default: the spec's folder)"
 SERVE_TLS_OPTIONS = {  # passed as they are to the service, which checks them (plaintext on loopback only)
     "--tls-cert": "serve TLS with this certificate chain (required off loopback)",
@@ -79,8 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    convert = commands.add_parser("convert", help="convert every session of a YAML specification")
-    convert.add_argument("spec", type=Path, help="NeuroConv YAML conversion specification")
+    convert = commands.add_parser(
+        "convert", help="convert every session of a YAML specification, or a session folder (detected)"
+    )
+    convert.add_argument(
+        "spec", type=Path, help="NeuroConv YAML conversion specification, or a session folder to detect and convert"
+    )
     convert.add_argument("--output-folder", type=Path, help="created if missing (default: the spec's folder)")
     convert.add_argument("--data-folder", type=Path, help=DATA_FOLDER_HELP)
     convert.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -103,8 +109,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a broken chunk stream is retried before the conversion fails",
     )
+    convert.add_argument("--metadata", type=Path, help=METADATA_HELP)
     _service_option(convert)
     convert.set_defaults(run=_convert)
+
+    detect = commands.add_parser(
+        "detect", help="say which interfaces read which files of a session folder; draft a NeuroConv spec"
+    )
+    detect.add_argument("folder", type=Path, help="the session folder")
+    detect.add_argument("--write", type=Path, metavar="SPEC.yml", help="write the drafted spec there")
+    detect.add_argument("--metadata", type=Path, help=METADATA_HELP)
+    _service_option(detect)
+    detect.set_defaults(run=_detect)
 
     metadata = commands.add_parser(
         "metadata", help="print each session's merged metadata (YAML) to edit, and its alignment (as comments)"
@@ -161,47 +177,117 @@ def _addresses(values: Sequence[str]) -> dict[str, list[str]]:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    if args.spec.is_dir():
+        return _convert_folder(args)
     spec: Spec = load_spec(args.spec, args.data_folder)
     output_folder: Path = args.spec.parent if args.output_folder is None else args.output_folder
     check_writable(output_folder)
-    # pynwb takes ~3 s to import: load the writer while the services start and the sessions are checked, and
-    # wait for it before converting, so that two threads never import its modules at once.
+    preload = _preload_writer()
+    with ServiceSet(_addresses(args.service), needs=spec.interface_names, patience=_patience(args)) as services:
+        _convert_spec(args, spec, args.spec, output_folder, services, preload)
+    return 0
+
+
+def _convert_folder(args: argparse.Namespace) -> int:
+    """`convert FOLDER`: detect, draft the spec beside the output, and convert it when nothing required is
+    missing; otherwise stop (exit 3) and say what to fill."""
+    if args.output_folder is None:
+        raise ConversionError(f"convert {args.spec}: a folder needs --output-folder DIR")
+    if args.data_folder is not None:
+        raise ConversionError(f"convert {args.spec}: --data-folder is for a spec; the folder is the data")
+    check_writable(args.output_folder)
+    preload = _preload_writer()
+    with ServiceSet(_addresses(args.service), patience=_patience(args)) as services:
+        draft = draft_session(args.spec, services, _given_metadata(args.metadata))
+        spec_path = args.output_folder / f"{draft.name}.yml"
+        _make_output_folder(args.output_folder)
+        spec_path.write_text(draft.spec_text())
+        print(draft.report(), end="")
+        if draft.missing:
+            print(
+                f"nwbstream: {spec_path}: drafted; fill its TODOs ({', '.join(draft.missing)}), then run\n"
+                f"  nwbstream convert {spec_path} --data-folder {args.spec} --output-folder {args.output_folder}",
+                file=sys.stderr,
+            )
+            return 3
+        spec = load_spec(spec_path, args.spec)
+        _convert_spec(args, spec, spec_path, args.output_folder, services, preload)
+    return 0
+
+
+def _convert_spec(
+    args: argparse.Namespace,
+    spec: Spec,
+    spec_path: Path,
+    output_folder: Path,
+    services: ServiceSet,
+    preload: threading.Thread,
+) -> None:
+    sources = {job.name: job.interfaces for job in spec.sessions}
+    provenance = provenance_in_background(spec_path.read_text(), spec_path.name, sources)
+    clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
+    preload.join()
+    _make_output_folder(output_folder)
+    for job in spec.sessions:
+        with Converter(job.interfaces, services, alignment=job.alignment, clock_maps=clock_maps[job.name]) as converter:
+            path = converter.run_conversion(
+                nwbfile_path=output_folder / job.nwbfile_name,
+                metadata=job.metadata,
+                overwrite=args.overwrite,
+                stub_test=args.stub or job.stub,
+                backend=args.backend or spec.backend,
+                backend_configuration=spec.backend_configuration,
+                conversion_options=job.conversion_options,
+                window=args.window,
+                progress=not args.no_progress,
+                provenance=provenance[job.name].result(),
+            )
+            for warning in converter.warnings():
+                print(f"WARNING {warning}", file=sys.stderr)
+            if spec.upload_to_dandiset:
+                path = _to_dandi(path, merge_metadata([converter.get_metadata()], job.metadata), spec, output_folder)
+        print(f"{job.name}: wrote {path}")
+
+
+def _preload_writer() -> threading.Thread:
+    """pynwb takes ~3 s to import: the writer loads while the services start and the sessions are checked; the
+    caller waits for it before converting, so that two threads never import its modules at once."""
     preload = threading.Thread(target=importlib.import_module, args=(f"{__package__}.writing",), daemon=True)
     preload.start()
-    sources = {job.name: job.interfaces for job in spec.sessions}
-    provenance = provenance_in_background(args.spec.read_text(), args.spec.name, sources)
-    # Silent for --keepalive after a ping, or after a connection attempt (at least 1 s: a TLS handshake), is hung.
-    patience = Patience(args.keepalive, args.keepalive, args.retry_budget, connect_timeout=max(1.0, args.keepalive))
-    with ServiceSet(_addresses(args.service), needs=spec.interface_names, patience=patience) as services:
-        clock_maps = _check_sessions(spec, output_folder, args.overwrite, services, args.backend or spec.backend)
-        preload.join()
-        try:
-            output_folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConversionError(f"{output_folder}: cannot create the output folder: {error.strerror}") from None
-        for job in spec.sessions:
-            with Converter(
-                job.interfaces, services, alignment=job.alignment, clock_maps=clock_maps[job.name]
-            ) as converter:
-                path = converter.run_conversion(
-                    nwbfile_path=output_folder / job.nwbfile_name,
-                    metadata=job.metadata,
-                    overwrite=args.overwrite,
-                    stub_test=args.stub or job.stub,
-                    backend=args.backend or spec.backend,
-                    backend_configuration=spec.backend_configuration,
-                    conversion_options=job.conversion_options,
-                    window=args.window,
-                    progress=not args.no_progress,
-                    provenance=provenance[job.name].result(),
-                )
-                for warning in converter.warnings():
-                    print(f"WARNING {warning}", file=sys.stderr)
-                if spec.upload_to_dandiset:
-                    path = _to_dandi(
-                        path, merge_metadata([converter.get_metadata()], job.metadata), spec, output_folder
-                    )
-            print(f"{job.name}: wrote {path}")
+    return preload
+
+
+def _patience(args: argparse.Namespace) -> Patience:
+    """Silent for --keepalive after a ping, or after a connection attempt (at least 1 s: a TLS handshake), is hung."""
+    return Patience(args.keepalive, args.keepalive, args.retry_budget, connect_timeout=max(1.0, args.keepalive))
+
+
+def _make_output_folder(output_folder: Path) -> None:
+    try:
+        output_folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConversionError(f"{output_folder}: cannot create the output folder: {error.strerror}") from None
+
+
+def _given_metadata(path: Path | None) -> dict:
+    """--metadata FILE: metadata (NeuroConv's layout, YAML) a person supplies on top of what the files carry."""
+    if path is None:
+        return {}
+    try:
+        given = checked_yaml(path.read_text(), str(path), {"type": "object"})
+    except OSError as error:
+        raise ConversionError(f"{path}: cannot read the metadata file: {error.strerror}") from None
+    return given or {}
+
+
+def _detect(args: argparse.Namespace) -> int:
+    with ServiceSet(_addresses(args.service)) as services:
+        draft = draft_session(args.folder, services, _given_metadata(args.metadata))
+    print(draft.report(), end="")
+    if args.write is not None:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(draft.spec_text())
+        print(f"wrote {args.write}" + (f" (fill its TODOs: {', '.join(draft.missing)})" if draft.missing else ""))
     return 0
 
 

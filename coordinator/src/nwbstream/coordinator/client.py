@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -222,6 +223,11 @@ class ServiceClient:
             fingerprint=reply.fingerprint,
             warnings=list(reply.warnings),
         )
+
+    def detect_sources(self, folder: Path) -> tuple[list[pb.DetectedSource], list[str]]:
+        """What this service's interfaces recognise under `folder` (paths relative to it), and its notes."""
+        reply = self._call(self.stub.DetectSources, pb.DetectSourcesRequest(folder_path=str(folder)))
+        return list(reply.sources), list(reply.notes)
 
     def read_chunks(
         self,

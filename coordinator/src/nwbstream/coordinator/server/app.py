@@ -77,7 +77,7 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
     embedded = set(installed_services()) - set(config.services)
     with ServiceSet(addresses={}, embedded=embedded) as local:
 
-        def services_for(needs: Collection[str]) -> ServiceSet:
+        def services_for(needs: Collection[str] | None) -> ServiceSet:
             local.revive()
             return ServiceSet(
                 addresses={**local.addresses, **config.services},

@@ -73,6 +73,10 @@ class ConversionClient:
     def get_metadata(self, spec_yaml: str) -> list[pb.SessionMetadata]:
         return list(self._call(self._stub.GetMetadata, pb.GetMetadataRequest(spec_yaml=spec_yaml)).sessions)
 
+    def detect(self, folder: str) -> pb.DetectResponse:
+        """What `folder` (relative to the lab's data root) holds, and a drafted spec to fill and submit."""
+        return self._call(self._stub.Detect, pb.DetectRequest(folder=folder))
+
     def upload(self, folder: Path, name: str | None = None) -> str:
         """Copies `folder` into the lab's data root as `name` (default: the folder's own name), resuming an upload
         that stopped; returns the folder name that specs' paths start with."""

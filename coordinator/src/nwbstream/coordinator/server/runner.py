@@ -33,7 +33,7 @@ from .store.base import ACTIVE_STATES
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # how often an idle worker asks for work
 
-ServicesFor = Callable[[Collection[str]], ServiceSet]
+ServicesFor = Callable[[Collection[str] | None], ServiceSet]  # the interfaces a job needs (None: every one)
 
 
 class Lease(threading.Thread):

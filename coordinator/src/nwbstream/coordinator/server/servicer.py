@@ -6,6 +6,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import grpc
@@ -14,12 +15,14 @@ from nwbstream.v1 import conversion_pb2_grpc as pb_grpc
 
 from ..alignment.record import describe
 from ..converter import Converter
+from ..detection import ProposedSource
+from ..draft_spec import draft_session
 from ..errors import ConversionError, ServiceUnavailable
 from ..metadata import merge_metadata
 from ..spec import Spec, parse_spec
 from .auth import lab_of
 from .config import Lab, ServerConfig
-from .paths import confine_spec, hide_root
+from .paths import confine_spec, hide_root, resolve_in_root
 from .runner import ServicesFor
 from .store import FINAL_STATES, JobRecord, JobState, JobStore, NewJob
 from .transfer import receive_upload, send_output
@@ -77,6 +80,19 @@ def _streams(method: Callable) -> Callable:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
 
     return call
+
+
+def _proposed(source: ProposedSource, base: PurePosixPath) -> pb.ProposedSource:
+    return pb.ProposedSource(
+        key=source.key,
+        interface_name=source.interface,
+        modality=source.modality,
+        source_data_json=json.dumps(source.relative_to(base)),
+        confidence=source.confidence,
+        evidence=source.evidence,
+        todo=source.todo,
+        alternatives=[_proposed(a, base) for a in source.alternatives],
+    )
 
 
 class ConversionServicer(pb_grpc.ConversionServiceServicer):
@@ -180,6 +196,23 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
         if job.state != JobState.DONE or not job.output:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"job {job.id} is {job.state}: it has no output")
         yield from send_output(*self._output_as_named(job))
+
+    @_answers
+    def Detect(self, request: pb.DetectRequest, context: grpc.ServicerContext, lab: Lab) -> pb.DetectResponse:
+        folder = resolve_in_root(lab.data_root, request.folder or ".")
+        base = PurePosixPath(folder.relative_to(Path(lab.data_root).resolve()).as_posix())
+        with self._services_for(None) as services:
+            draft = draft_session(folder, services)
+        return pb.DetectResponse(
+            sources=[_proposed(source, base) for source in draft.contents.sources],
+            unrecognised=draft.contents.unrecognised,
+            notes=draft.contents.notes,
+            missing=draft.missing,
+            metadata_json=json.dumps(draft.metadata, default=str),
+            metadata_schema_json=json.dumps(draft.schema),
+            spec_yaml=draft.spec_text(base),
+            nwbfile_name=draft.name,
+        )
 
     def _output_as_named(self, job: JobRecord) -> tuple[list[tuple[str, int]], Callable[[str, int, int], bytes]]:
         """The output's files under the job's nwbfile_name (a DANDI output is stored under DANDI's name), and how

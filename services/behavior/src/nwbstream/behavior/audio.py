@@ -6,12 +6,22 @@ scipy cannot map, are read whole, as in NeuroConv).
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, SourceError, Timing
+from nwbstream.service import (
+    BaseDataInterface,
+    DatasetSpec,
+    Detection,
+    FolderListing,
+    Kind,
+    NwbObjectSpec,
+    SourceError,
+    Timing,
+)
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import HEADER, relative
 
 from .videos import behavior_metadata_schema
 
@@ -28,6 +38,26 @@ class AudioInterface(BaseDataInterface):
         "several files take their start from each Behavior/Audio entry's starting_time (NeuroConv 0.10.2 asks for "
         "set_aligned_segment_starting_times in Python)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The RIFF/WAVE files of each folder, in name order, as one source (a series per file)."""
+        by_folder: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for wav in listing.with_suffix(".wav"):
+            head = listing.head(wav, 12)
+            if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                by_folder.setdefault(wav.parent, []).append(wav)
+        return [
+            Detection(
+                cls.__name__,
+                {"file_paths": [relative(f) for f in files]},
+                tuple(map(str, files)),
+                HEADER,
+                f"{', '.join(map(str, files))}: RIFF/WAVE header",
+                name="audio",
+            )
+            for files in by_folder.values()
+        ]
 
     def __init__(self, file_paths: list[Path], verbose: bool = False):
         """

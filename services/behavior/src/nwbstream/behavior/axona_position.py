@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .tracked_series import BaseTrackingInterface, TrackedSeries
 
@@ -59,6 +60,27 @@ class AxonaPositionDataInterface(BaseTrackingInterface):
         "not read (no .bin file to test with): a .bin path is refused with a message."
     )
     always_write_timestamps = True
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .pos file with Axona's text header beside the .set of its recording (the .set is the recording's:
+        the position claims only its .pos)."""
+        detections = []
+        for positions in listing.with_suffix(".pos"):
+            settings = listing.sibling(positions, positions.stem + ".set")
+            if settings is None or not listing.head(positions, 16).startswith(b"trial_date"):
+                continue
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(settings)},
+                    (str(positions),),
+                    HEADER,
+                    f"{positions}: Axona position header (trial_date ...), beside {settings.name}",
+                    name="axona_position",
+                )
+            )
+        return detections
 
     def __init__(self, file_path: str):
         """

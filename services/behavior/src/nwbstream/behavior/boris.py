@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column, NwbObjectSpec
+from nwbstream.service import Column, Detection, FolderListing, NwbObjectSpec
+from nwbstream.service.detection import HEADER, LAYOUT, relative
 from nwbstream.service.events import BaseEventsInterface, EventType, events_metadata_schema
 
 from .boris_project import Occurrence, modifier_column, object_name, read_document, read_observation, read_project
+from .claims import choose_one, small_json
 from .ethogram import ETHOGRAMS, Bouts, behavior_schema, ethogram_object
 
 SUBJECT = "The subject the event was scored on."
@@ -30,6 +32,35 @@ class BORISInterface(BaseEventsInterface):
     display_name = "BORIS"
     associated_suffixes = (".boris",)
     info = "One observation of a BORIS project: behavior bouts and point events against its ethogram."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .boris project (JSON); its observations are read when the file fits in a head read, and the one to
+        convert is filled in when it is the only one."""
+        detections = []
+        for project in listing.with_suffix(".boris"):
+            if not listing.text_head(project, 64).lstrip().startswith("{"):
+                continue
+            document = small_json(listing, project)
+            if isinstance(document, dict) and isinstance(document.get("observations"), dict):
+                observations = list(document["observations"])
+                chosen, todo = choose_one("observation_name", observations, "the observation to convert")
+                confidence, evidence = HEADER, f"{project}: BORIS project, {len(observations)} observation(s)"
+            else:
+                chosen, todo = {}, {"observation_name": "the observation to convert (a key of its observations)"}
+                confidence, evidence = LAYOUT, f"{project}: a BORIS project (JSON), too large to list its observations"
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(project), **chosen},
+                    (str(project),),
+                    confidence,
+                    evidence,
+                    name="boris",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self, file_path: str, *, observation_name: str, metadata_key: str | None = None, verbose: bool = False

@@ -8,13 +8,21 @@ cells then NaN), else kept as text; labels are read literally ("NA", "None" stay
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import GENERIC, relative
 from nwbstream.service.events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
+# Header names that say which columns hold the times (with their unit, if named) and the types of events: a claim
+# fills the required arguments in from them.
+TIME_COLUMN = re.compile(r"^(?:times?|timestamps?|onset|event_time)(?:[ _]?\(?(s|sec|seconds|ms|us)\)?)?$", re.I)
+NAMED_UNITS = {"ms": "milliseconds", "us": "microseconds"}
+EVENT_TYPE_COLUMN_NAMES = ("event_type", "event", "type", "name", "label", "code")
 TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e3, "microseconds": 1e6}
 
 
@@ -25,6 +33,36 @@ class CSVEventsInterface(BaseEventsInterface):
     associated_suffixes = ("csv",)
     info = "Timed events from one CSV table, one row per event, into EventsTables."
     differs_from_neuroconv = UNDESCRIBED_COLUMNS
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A CSV whose header names a time column (and maybe its unit: onset_ms) and an event-type column: a guess
+        any richer claim overrides."""
+        detections = []
+        for table in listing.with_suffix(".csv"):
+            lines = listing.text_head(table, 4096).splitlines()
+            header = [cell.strip().strip('"') for cell in lines[0].split(",")] if lines else []
+            timed = [(cell, TIME_COLUMN.match(cell)) for cell in header]
+            times = next(((cell, match.group(1)) for cell, match in timed if match), None)
+            types = next((cell for name in EVENT_TYPE_COLUMN_NAMES for cell in header if cell.lower() == name), None)
+            if times is None or types is None:
+                continue
+            unit = NAMED_UNITS.get((times[1] or "").lower())
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {
+                        "file_path": relative(table),
+                        "timestamps_column": times[0],
+                        "event_type_column": types,
+                        **({"time_unit": unit} if unit else {}),
+                    },
+                    (str(table),),
+                    GENERIC,
+                    f"{table}: columns {times[0]!r} (event times) and {types!r} (event types)",
+                )
+            )
+        return detections
 
     def __init__(
         self,

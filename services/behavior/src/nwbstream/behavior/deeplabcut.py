@@ -3,15 +3,18 @@ rows are video frames; the project's config.yaml gives the task, the scorer, the
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, LAYOUT, relative
 
+from .claims import is_hdf5, pose_table_scorer
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints, keypoint_columns
 
 HDF5_TRACE_END = "End of HDF5 error back trace"
+DEEPLABCUT_SCORERS = ("DLC_", "DeepCut")  # how its scorer (and so its output's name) starts: DLC_resnet50_...
 
 
 class DeepLabCutInterface(BasePoseEstimationInterface):
@@ -26,6 +29,38 @@ class DeepLabCutInterface(BasePoseEstimationInterface):
         "mode writes the first 10 frames (NeuroConv's add_to_nwbfile takes no stub_test)."
     )
     container_name: ClassVar[str] = "PoseEstimationDeepLabCut"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Predictions as DeepLabCut names them (<video>DLC_<network>...h5) or a table its scorer row names; the
+        project's config.yaml (beside or one folder up) is named in the evidence. The .h5 and .csv of one video
+        compete: one is kept."""
+        detections = []
+        for table in listing.with_suffix(".h5", ".csv"):
+            if table.suffix.lower() == ".h5":
+                if not any(s in table.stem for s in DEEPLABCUT_SCORERS) or not is_hdf5(listing, table):
+                    continue
+                confidence, evidence = LAYOUT, f"{table}: DeepLabCut's output name, HDF5"
+            else:
+                scorer = pose_table_scorer(listing, table)
+                if scorer is None or not scorer.startswith(DEEPLABCUT_SCORERS):
+                    continue
+                confidence, evidence = HEADER, f"{table}: DeepLabCut predictions, scorer {scorer}"
+            config = project_config(listing, table)
+            if config is not None:  # optional, so not spelled out: the person may add it for the skeleton
+                evidence += f" (its project's {config} may be given as config_file_path, for the skeleton)"
+            twins = [t for t in listing.in_folder(table.parent) if t.stem == table.stem and t.suffix in (".h5", ".csv")]
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(table)},
+                    tuple(map(str, twins)),
+                    confidence,
+                    evidence,
+                    name="deeplabcut",
+                )
+            )
+        return detections
 
     def __init__(
         self,
@@ -174,3 +209,11 @@ def crop_dimensions(crop: str | None) -> list[list[int]] | None:
     except ValueError:
         return None
     return [[parts[3], parts[1]]] if len(parts) == 4 else None
+
+
+def project_config(listing: FolderListing, output: PurePosixPath) -> PurePosixPath | None:
+    """The DeepLabCut project's config.yaml beside `output` or one folder up (predictions go to <project>/videos)."""
+    for config in (listing.sibling(output, "config.yaml"), listing.sibling(output.parent, "config.yaml")):
+        if config is not None and "bodyparts" in listing.text_head(config):
+            return config
+    return None

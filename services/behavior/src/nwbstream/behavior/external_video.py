@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, NwbObjectSpec, SourceError
+from nwbstream.service import BaseDataInterface, Detection, FolderListing, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import GENERIC, relative
 
+from .claims import videos
 from .video_file import VideoFile
 from .videos import VIDEO_SUFFIXES, FrameTimes, VideoNames, behavior_metadata_schema, image_series
 
@@ -24,6 +26,16 @@ class ExternalVideoInterface(BaseDataInterface):
         "several files unless their start is set in Python or always_write_timestamps is true; "
         "set_aligned_starting_time(0.0) writes the same)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every video file, linked as it is; a format that knows the camera (Miniscope, ...) claims it instead."""
+        return [
+            Detection(
+                cls.__name__, {"file_paths": [relative(v)]}, (str(v),), GENERIC, f"{v}: a video", name=f"video_{v.stem}"
+            )
+            for v in videos(listing)
+        ]
 
     def __init__(
         self,

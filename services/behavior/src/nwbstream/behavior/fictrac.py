@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, claim_files
 
 from .tracked_series import BaseTrackingInterface, TrackedSeries
 
@@ -104,6 +105,18 @@ class FicTracDataInterface(BaseTrackingInterface):
     display_name = "FicTrac"
     associated_suffixes = (".dat",)
     info = "FicTrac ball-tracking output (.dat): rotations, heading and integrated path as SpatialSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .dat whose first line is FicTrac's: at least its 22 comma-separated numbers (the frame counter first)."""
+        detections = []
+        for data in listing.with_suffix(".dat"):
+            lines = listing.text_head(data, 4096).splitlines()
+            cells = lines[0].split(",") if lines else []
+            if len(cells) < REQUIRED_COLUMNS or not all(_is_number(c) for c in cells):
+                continue
+            detections += claim_files(cls.__name__, [data], LAYOUT, f"FicTrac's {len(cells)} numbers per line")
+        return detections
 
     def __init__(
         self,
@@ -248,3 +261,11 @@ CONFIGURATION_TYPES = {
     "roi_ignr": _polygons,
     "src_fn": _source,
 }
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

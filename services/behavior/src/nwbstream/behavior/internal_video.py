@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, NwbObjectSpec
+from nwbstream.service import BaseDataInterface, DatasetSpec, Detection, FolderListing, NwbObjectSpec
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import GENERIC, claim_files
 
+from .claims import videos
 from .video_file import VideoFile
 from .videos import FRAME_TIMES, VIDEO_SUFFIXES, FrameTimes, VideoNames, behavior_metadata_schema, image_series
 
@@ -26,6 +28,11 @@ class InternalVideoInterface(BaseDataInterface):
         "stub_test with always_write_timestamps writes the stub's frames with their times (NeuroConv 0.10.2 fails: "
         "it gives every frame's time beside the 10 frames, which pynwb refuses)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every video file, offered as embedded frames: linking (ExternalVideoInterface) is preferred."""
+        return claim_files(cls.__name__, videos(listing), GENERIC - 0.05, "a video (its frames stored in the file)")
 
     def __init__(
         self,

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
+from .claims import pose_table_scorer, video_named
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints, keypoint_columns
 from .video_file import VideoFile
 
+LIGHTNING_POSE_MODELS = ("heatmap", "regression")  # its scorer row names the model type
 SESSION_FOLDERS = re.compile(r"(?P<date_time>\d{4}-\d{2}-\d{2}/\d{2}-\d{2}-\d{2})")
 
 
@@ -28,6 +31,26 @@ class LightningPoseDataInterface(BasePoseEstimationInterface):
         "nwbstream converts the predictions alone when the frame rate is given as metadata "
         "Pose/PoseEstimations/<key>/rate (Hz), and then writes no dimensions or original_videos."
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A predictions table whose scorer row names a Lightning Pose model (the video of the same stem, when
+        the folder holds it, is named in the evidence)."""
+        detections = []
+        for table in listing.with_suffix(".csv"):
+            scorer = pose_table_scorer(listing, table)
+            if scorer is None or not scorer.startswith(LIGHTNING_POSE_MODELS):
+                continue
+            evidence = f"{table}: Lightning Pose predictions, model {scorer}"
+            video = video_named(listing, table.stem)
+            if video is not None:  # optional, so not spelled out
+                evidence += f" ({video} may be given as original_video_file_path, for frame times and size)"
+            detections.append(
+                Detection(
+                    cls.__name__, {"file_path": relative(table)}, (str(table),), HEADER, evidence, name="lightning_pose"
+                )
+            )
+        return detections
 
     def __init__(
         self,

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec
+from nwbstream.service import BaseDataInterface, DatasetSpec, Detection, FolderListing, Kind, NwbObjectSpec
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import LAYOUT
 from nwbstream.service.events import events_metadata_schema
 
-from .medpc_file import read_session
+from .medpc_file import HEADER_START, claim_sessions, read_session
 
 
 class MedPCInterface(BaseDataInterface):
@@ -29,6 +30,16 @@ class MedPCInterface(BaseDataInterface):
         "every IntervalSeries goes into one BehavioralEpochs (NeuroConv makes one per interval and fails on a second); "
         "no set_aligned_timestamps, so metadata naming aligned_timestamp_names is refused"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A Med-PC file, offered in NeuroConv's legacy layout (MedPCArrayEventsInterface is preferred)."""
+        todo = {
+            "metadata_medpc_name_to_info_dict": 'the header lines to report, e.g. {"Start Date": {"name": '
+            '"start_date", "is_array": false}}'
+        }
+        extra = {"start_variable": HEADER_START}
+        return claim_sessions(cls.__name__, listing, "session_conditions", LAYOUT - 0.05, extra, todo)
 
     def __init__(
         self,

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT
 from nwbstream.service.events import UNDESCRIBED_COLUMNS, BaseEventsInterface, EventType
 
-from .medpc_file import MedPCSession, read_session
+from .medpc_file import MedPCSession, claim_sessions, read_session
 
 SECONDS_PER_UNIT = {
     "decaseconds": 10.0,
@@ -26,6 +28,9 @@ SECONDS_PER_UNIT = {
     "milliseconds": 0.001,
 }
 DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%d/%m/%y", "%d/%m/%Y")  # MED-PC writes the machine's short date
+
+
+EVENTS_TODO = 'the arrays holding events, by variable: null for onsets, or {"duration": ARRAY, "payload": [ARRAY, ...]}'
 
 
 class BaseMedPCEventsInterface(BaseEventsInterface):
@@ -87,6 +92,11 @@ class MedPCArrayEventsInterface(BaseMedPCEventsInterface):
     display_name = "MedPCArrayEvents"
     info = "Med-PC arrays of event times, one array per event type, into EventsTables."
     differs_from_neuroconv = UNDESCRIBED_COLUMNS
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A Med-PC file; preferred over the legacy MedPCInterface and the packed layout, fewer programs use."""
+        return claim_sessions(cls.__name__, listing, "session_header", LAYOUT, {}, {"event_configuration": EVENTS_TODO})
 
     def __init__(
         self,
@@ -159,6 +169,12 @@ class MedPCPackedEventsInterface(BaseMedPCEventsInterface):
 
     display_name = "MedPCPackedEvents"
     info = "One Med-PC array of TIME.CODE values, split into one event type per code, into EventsTables."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A Med-PC file, offered for programs that pack every event into one TIME.CODE array."""
+        todo = {"events_variable": "the array holding every event as TIME.CODE (e.g. A)"}
+        return claim_sessions(cls.__name__, listing, "session_header", LAYOUT - 0.1, {}, todo)
 
     def __init__(
         self,

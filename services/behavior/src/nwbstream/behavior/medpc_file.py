@@ -13,13 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEAD_BYTES, relative
+
+from .claims import choose_one
 
 ARRAY_ROW = re.compile(r"^\s*\d+:(.*)$")
 HEADER_START = "Start Date"
+SESSION_NAMES = ("Start Date", "Subject")  # the header lines a claim tells a file's sessions apart by
 
 
 @dataclass(frozen=True)
@@ -104,3 +109,54 @@ def _values(path: str, name: str, tokens: list[str]) -> np.ndarray:
     except ValueError as error:
         raise ValueError(f"{path}: array {name!r}: {error}") from None
     return np.trim_zeros(values, trim="b")
+
+
+def session_headers(listing: FolderListing, file: PurePosixPath) -> tuple[list[dict[str, str]], bool] | None:
+    """The Start Date and Subject of each session a Med-PC file's head shows, and whether that head is the whole
+    file; None when the file does not open as MED-PC writes one (a Start Date line soon, an MSN line after)."""
+    if HEADER_START.encode() not in listing.head(file, 512):
+        return None
+    text = listing.text_head(file, HEAD_BYTES)
+    if "\nMSN:" not in text:
+        return None
+    sessions: list[dict[str, str]] = []
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name == HEADER_START:
+            sessions.append({})
+        if sessions and name in SESSION_NAMES and name not in sessions[-1]:
+            sessions[-1][name] = value.strip()
+    complete = listing.size(file) <= HEAD_BYTES
+    return (sessions if complete else sessions[:-1]), complete
+
+
+def claim_sessions(
+    interface: str,
+    listing: FolderListing,
+    argument: str,
+    confidence: float,
+    extra: dict[str, Any],
+    todo: dict[str, str],
+) -> list[Detection]:
+    """Every Med-PC file, the session to read filled in when it holds one (else a TODO listing them), with the
+    interface's other arguments (`extra`, `todo`: what only the person who wrote the program knows)."""
+    detections = []
+    for file in listing.files:
+        found = session_headers(listing, file)
+        if found is None:
+            continue
+        sessions, complete = found
+        chosen, choice = choose_one(argument, sessions, "the session to read (its header lines)", complete)
+        count = f"{len(sessions)}{'' if complete else '+'}"
+        detections.append(
+            Detection(
+                interface,
+                {"file_path": relative(file), **extra, **chosen},
+                (str(file),),
+                confidence,
+                f"{file}: Med-PC output (Start Date ... MSN header), {count} session(s)",
+                name="medpc",
+                todo={**choice, **todo},
+            )
+        )
+    return detections

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, NwbObjectSpec, SourceError
+from nwbstream.service import BaseDataInterface, DatasetSpec, Detection, FolderListing, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import LAYOUT, relative
 
 from .video_file import VideoFile
 from .videos import behavior_metadata_schema, image_series
@@ -32,6 +33,30 @@ class MiniscopeBehaviorInterface(BaseDataInterface):
         "a session whose movies hold a different number of frames than its timeStamps.csv files time (a movie "
         "missing) is refused"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Miniscope V4 main folders: recordings (HH_MM_SS) holding a BehavCam* folder of .avi movies beside its
+        metaData.json and timeStamps.csv (a recording folder pointed at itself has its main folder outside)."""
+        cameras: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for config in listing.named("metaData.json"):
+            camera = config.parent
+            times = listing.sibling(config, "timeStamps.csv")
+            movies = [f for f in listing.in_folder(camera) if f.suffix.lower() == ".avi"]
+            if not camera.name.startswith("BehavCam") or camera.parent == PurePosixPath(".") or not times or not movies:
+                continue
+            cameras.setdefault(camera.parent.parent, []).extend([*movies, config, times])
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": relative(main)},
+                tuple(sorted(map(str, files))),
+                LAYOUT,
+                f"{relative(main)}: behavior camera movies in */BehavCam*/ with metaData.json and timeStamps.csv",
+                name="miniscope_behavior",
+            )
+            for main, files in cameras.items()
+        ]
 
     def __init__(self, folder_path: Path, verbose: bool = False):
         """

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, claim_files
 
 from .tracked_series import BaseTrackingInterface, TrackedSeries
 
@@ -26,6 +28,19 @@ class MiniscopeHeadOrientationInterface(BaseTrackingInterface):
     display_name = "Miniscope Head Orientation"
     associated_suffixes = (".csv",)
     info = "A Miniscope's head-orientation quaternions (headOrientation.csv) as a TimeSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """headOrientation.csv files whose header is the Miniscope software's (time stamp, then quaternion)."""
+        found = [
+            f
+            for f in listing.named("headOrientation.csv")
+            if listing.text_head(f, 256).startswith(f"{TIME_COLUMN},{','.join(QUATERNION)}")
+        ]
+        return [
+            replace(d, name="head_orientation")
+            for d in claim_files(cls.__name__, found, HEADER, "Miniscope head orientation (time stamp, qw..qz)")
+        ]
 
     def __init__(self, file_path: str, metadata_key: str = "TimeSeriesMiniscopeHeadOrientation", verbose: bool = False):
         """

@@ -7,9 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, Link, NwbObjectSpec, SourceError, Timing
+from nwbstream.service import (
+    BaseDataInterface,
+    DatasetSpec,
+    Detection,
+    FolderListing,
+    Kind,
+    Link,
+    NwbObjectSpec,
+    SourceError,
+    Timing,
+)
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import HEADER, relative
 
+from .claims import choose_one, is_hdf5
 from .ethogram import ETHOGRAMS, behavior_schema, ethogram_object, label_runs, numbered_catalogue
 
 DATASETS = ("syllable", "centroid", "heading", "latent_state")
@@ -32,6 +44,43 @@ class MoseqKeyPointsInterface(BaseDataInterface):
         "stub mode keeps the first 100 frames (NeuroConv has no stub); `data_to_write` is always 'both'; the "
         "centroid and heading always go to Position and CompassDirection (a metadata `container_name` is not read)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """HDF5 files whose top-level groups are keypoint-MoSeq recordings (syllable, centroid, heading datasets);
+        the frame rate is not in them."""
+        import h5py
+
+        detections = []
+        for results in listing.with_suffix(".h5"):
+            if not is_hdf5(listing, results):
+                continue
+            try:
+                with h5py.File(listing.path(results), "r") as file:
+                    recordings = [
+                        name
+                        for name, group in file.items()
+                        if isinstance(group, h5py.Group) and {"syllable", "centroid", "heading"} <= set(group)
+                    ]
+            except OSError:
+                continue
+            if not recordings:
+                continue
+            todo = {"sampling_frequency_hz": "the frame rate of the video the keypoints came from, in Hz"}
+            if len(recordings) > 1:
+                todo |= choose_one("recording_name", recordings, "the recording to convert")[1]
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(results)},
+                    (str(results),),
+                    HEADER,
+                    f"{results}: keypoint-MoSeq results, {len(recordings)} recording(s)",
+                    name="keypoint_moseq",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self,

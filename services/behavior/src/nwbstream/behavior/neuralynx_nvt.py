@@ -16,7 +16,8 @@ from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, claim_files
 
 from .tracked_series import BaseTrackingInterface, TrackedSeries
 
@@ -69,6 +70,12 @@ class NeuralynxNvtInterface(BaseTrackingInterface):
         "Times are subtracted in whole microseconds before scaling (NeuroConv: after; up to 1e-11 s apart)."
     )
     always_write_timestamps = True
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.nvt files that start with Neuralynx's text header."""
+        found = [f for f in listing.with_suffix(".nvt") if listing.head(f, 32).startswith(b"######## Neuralynx")]
+        return claim_files(cls.__name__, found, HEADER, "Neuralynx video-tracker header")
 
     def __init__(self, file_path: str, verbose: bool = False):
         """

@@ -7,12 +7,15 @@ from the video when it is given (each labeled frame's presentation time), else f
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
+from .claims import choose_one, is_hdf5, video_named
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints
 from .video_file import VideoFile
 
@@ -36,6 +39,40 @@ class SLEAPInterface(BasePoseEstimationInterface):
         "OpenCV's presentation times (NeuroConv reads them with PyAV; equal on the test video). Stub mode writes the "
         "first 10 frames (NeuroConv ignores stub_test here)."
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.slp files (HDF5). The track and the recording to write are TODOs when the file holds several, and so is
+        the frame rate (or the video, which the TODO names when it lies beside the file)."""
+        detections = []
+        for predictions in listing.with_suffix(".slp"):
+            if not is_hdf5(listing, predictions):
+                continue
+            try:
+                tracks, videos = slp_tracks_and_videos(listing.path(predictions))
+            except (OSError, KeyError, ValueError, IndexError, TypeError, AttributeError):  # not what SLEAP writes
+                continue
+            todo = choose_one("track_name", tracks, "the individual to write")[1] if len(tracks) > 1 else {}
+            if len(videos) > 1:
+                todo |= choose_one("video_name", [PurePosixPath(v).stem for v in videos], "the recording to write")[1]
+            named = [listing.sibling(predictions, PurePosixPath(v.replace("\\", "/")).name) for v in videos]
+            video = named[0] if len(named) == 1 and named[0] else video_named(listing, predictions.stem)
+            # Frame times need the video or a rate: a TODO, naming the video when it lies beside the file.
+            todo["frames_per_second"] = "the video's frame rate in Hz, or give video_file_path" + (
+                f" ({video} lies beside it)" if video is not None else ""
+            )
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(predictions)},
+                    (str(predictions),),
+                    HEADER,
+                    f"{predictions}: SLEAP labels (HDF5), {len(tracks)} track(s)",
+                    name="sleap",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self,
@@ -201,3 +238,15 @@ def _on(instance: Any, track_name: str) -> bool:
 def _camel(name: str) -> str:
     """NeuroConv's object-name form of a track or node name: title case, underscores dropped."""
     return name.title().replace("_", "")
+
+
+def slp_tracks_and_videos(path: Path) -> tuple[list[str], list[str]]:
+    """The track names and video file names a .slp lists (its tracks_json and videos_json rows), without loading
+    its labels."""
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        tracks = [json.loads(row)[1] for row in file["tracks_json"][:]]
+        described = [json.loads(row) for row in file["videos_json"][:]]
+    videos = [v.get("filename") or v.get("backend", {}).get("filename", "") for v in described]
+    return tracks, videos

@@ -11,9 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, Link, NwbObjectSpec, SourceError, Timing
+from nwbstream.service import (
+    BaseDataInterface,
+    DatasetSpec,
+    Detection,
+    FolderListing,
+    Kind,
+    Link,
+    NwbObjectSpec,
+    SourceError,
+    Timing,
+)
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import HEADER, relative
 
+from .claims import choose_one
 from .ethogram import ETHOGRAMS, behavior_schema, ethogram_object, label_runs, modal_categories, numbered_catalogue
 
 STUB_FRAMES = 100  # NeuroConv's stub
@@ -32,6 +44,35 @@ class VameInterface(BaseDataInterface):
         "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read); with `session_name`, "
         "a config.yaml that does not list it, or states no n_clusters or segmentation_algorithms, is refused"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A VAME project: a config.yaml naming session_names, with results/<session>/VAME/ outputs beside it; the
+        session is filled in when only one has outputs, the frame rate (VAME records none) is a TODO."""
+        detections = []
+        for config in listing.named("config.yaml"):
+            head = listing.text_head(config)
+            if "session_names:" not in head or "zdims:" not in head:
+                continue
+            results = config.parent / "results"
+            outputs = [f for f in listing.below(results) if len(f.relative_to(results).parts) > 2]
+            outputs = [f for f in outputs if f.relative_to(results).parts[1] == "VAME"]
+            sessions = sorted({f.relative_to(results).parts[0] for f in outputs})
+            if not sessions:
+                continue
+            chosen, todo = choose_one("session_name", sessions, "the session to convert")
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(config), **chosen},
+                    (str(config), *map(str, outputs)),
+                    HEADER,
+                    f"{config}: VAME project (session_names, zdims), outputs of {', '.join(sessions)} in {results}",
+                    name="vame",
+                    todo={**todo, "sampling_frequency_hz": "the frame rate of the video VAME was given, in Hz"},
+                )
+            )
+        return detections
 
     def __init__(
         self,

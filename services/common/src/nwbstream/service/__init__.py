@@ -10,6 +10,7 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 from .chunks import ChunkGrid, LayoutError, default_chunk_shape
 from .codecs import Codec, CodecError
 from .contribution import Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table, Timing
+from .detection import Detection, FolderListing, claim_files, part_of
 from .discovery import discover_interfaces
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface
@@ -22,6 +23,8 @@ __all__ = [
     "CodecError",
     "Column",
     "DatasetSpec",
+    "Detection",
+    "FolderListing",
     "Kind",
     "Link",
     "LayoutError",
@@ -30,6 +33,8 @@ __all__ = [
     "Table",
     "Timing",
     "UnknownInterfaceError",
+    "claim_files",
+    "part_of",
     "default_chunk_shape",
     "discover_interfaces",
     "main",

@@ -15,6 +15,7 @@ import numpy as np
 
 from .chunks import Selection
 from .contribution import NwbObjectSpec
+from .detection import Detection, FolderListing
 from .errors import SourceError
 from .schemas import base_metadata_schema, schema_from_signature
 
@@ -59,6 +60,12 @@ class BaseDataInterface(ABC):
             ) from error
         interface.source_data = dict(source_data)
         return interface
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The sources of this format in a session folder, from names, companions and header bytes (never whole
+        files). Every interface claims its own files; this default claims nothing."""
+        return []
 
     def get_metadata(self) -> dict[str, Any]:
         """Metadata in NeuroConv's layout; formats add what their source knows."""

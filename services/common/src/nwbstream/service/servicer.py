@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -20,6 +21,7 @@ from nwbstream.v1 import modality_pb2_grpc as pb_grpc
 from .chunks import ChunkGrid, LayoutError, encode_chunks
 from .codecs import Codec, CodecError
 from .contribution import NwbObjectSpec
+from .detection import MAX_FILES, FolderListing
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface, one_line, source_label
 from .sync import SyncRequestError, check_sync_request
@@ -125,6 +127,41 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                 if not context.is_active():
                     return
                 yield pb.SyncTimesChunk(times=times[start : start + SYNC_CHUNK_VALUES].tobytes())
+
+    def DetectSources(self, request: pb.DetectSourcesRequest, context: grpc.ServicerContext):
+        with _status(context):
+            return self._detect(request.folder_path)
+        return pb.DetectSourcesResponse()
+
+    def _detect(self, folder_path: str) -> pb.DetectSourcesResponse:
+        root = Path(folder_path)
+        if not root.is_dir():
+            raise SourceError(f"{root}: no such folder", not_found=not root.exists())
+        listing = FolderListing.walk(root)
+        found: list[pb.DetectedSource] = []
+        for name, cls in sorted(self.interfaces.items()):
+            try:
+                detections = cls.detect(listing)
+            except Exception as error:  # one interface's claim failing must not hide the others'
+                log.exception("detection of %s failed", name)
+                listing.unreadable.append(f"{name} could not look: {type(error).__name__}: {one_line(error)}")
+                continue
+            found += [
+                pb.DetectedSource(
+                    interface_name=d.interface,
+                    source_data_json=json.dumps(d.source_data),
+                    files=list(d.files),
+                    confidence=d.confidence,
+                    evidence=d.evidence,
+                    name=d.name,
+                    todo=d.todo,
+                )
+                for d in detections
+            ]
+        notes = list(listing.unreadable)
+        if listing.truncated:
+            notes.append(f"{root}: more than {MAX_FILES} files; only the first {MAX_FILES} were looked at")
+        return pb.DetectSourcesResponse(sources=found, notes=notes)
 
     def CloseSource(self, request: pb.CloseSourceRequest, context: grpc.ServicerContext):
         with self._lock:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .params_file import read_params
 from .sorting import BaseSortingInterface
@@ -29,12 +30,49 @@ PHY_PROPERTIES = {
 }
 
 
+# Files only phy's curation writes; Kilosort alone writes cluster_KSLabel.tsv and no cluster_group.tsv.
+PHY_CURATION = ("cluster_group.tsv", "cluster_info.tsv")
+
+
+def claim_sorting_folders(
+    interface: str, listing: FolderListing, markers: tuple[str, ...], marked: float, unmarked: float
+) -> list[Detection]:
+    """Folders holding params.py beside spike_times.npy and spike_clusters.npy or spike_templates.npy, claimed with
+    the files a sorting reader reads there; `markers` present there raise the confidence from `unmarked` to
+    `marked`."""
+    detections = []
+    for params in listing.named("params.py"):
+        folder = params.parent
+        if listing.sibling(params, "spike_times.npy") is None:
+            continue
+        if not any(listing.sibling(params, n) for n in ("spike_clusters.npy", "spike_templates.npy")):
+            continue
+        files = [f for f in listing.in_folder(folder) if f.suffix in (".npy", ".tsv") or f.name == "params.py"]
+        found = [n for n in markers if (folder / n) in files]
+        evidence = " + ".join([f"{relative(folder)}: params.py", "spike_times.npy", *found])
+        detections.append(
+            Detection(
+                interface,
+                {"folder_path": relative(folder)},
+                tuple(map(str, files)),
+                marked if found else unmarked,
+                evidence,
+            )
+        )
+    return detections
+
+
 class PhySortingInterface(BaseSortingInterface):
     display_name = "Phy Sorting"
     associated_suffixes = (".npy", ".tsv", ".py")
     info = "Spike sorting curated in Phy: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
     differs_from_neuroconv = PARAMS_AS_DATA
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A sorting folder; phy's curation files make it more certainly phy's than Kilosort's."""
+        return claim_sorting_folders(cls.__name__, listing, PHY_CURATION, LAYOUT, LAYOUT - 0.1)
 
     def __init__(self, folder_path: Path, exclude_cluster_groups: list[str] | None = None, verbose: bool = False):
         """
@@ -58,6 +96,11 @@ class KiloSortSortingInterface(BaseSortingInterface):
     info = "KiloSort output folders: units, spike times and cluster properties."
     property_descriptions: ClassVar[dict[str, str]] = PHY_PROPERTIES
     differs_from_neuroconv = PARAMS_AS_DATA
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A sorting folder; Kilosort's own label file makes it Kilosort's (phy, when curated, is preferred)."""
+        return claim_sorting_folders(cls.__name__, listing, ("cluster_KSLabel.tsv",), LAYOUT - 0.05, LAYOUT - 0.15)
 
     def __init__(self, folder_path: Path, keep_good_only: bool = False, verbose: bool = False):
         """

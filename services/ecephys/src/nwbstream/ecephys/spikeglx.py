@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .recording import BaseRecordingInterface
 from .sync_lines import recording_edge_times
 
+META_NAME = re.compile(r"\.(imec\d*)\.(ap|lf)\.meta$", re.IGNORECASE)  # run_g0_t0.imec0.ap.meta
 SYNC_CHANNEL = "SY0"  # an imec stream's status word, saved last
 SYNC_BIT = 6  # where SpikeGLX puts its 1 Hz sync square wave in SY0
 
@@ -22,6 +24,29 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
     display_name = "SpikeGLX Recording"
     associated_suffixes = (".imec", ".ap", ".lf", ".meta", ".bin")
     info = "Interface for SpikeGLX recording data (Neuropixels AP and LF streams)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each imec stream whose .meta SpikeGLX wrote (it states imSampRate) has its .bin beside it."""
+        detections = []
+        for meta in listing.with_suffix(".ap.meta", ".lf.meta"):
+            match = META_NAME.search(meta.name)
+            data = listing.sibling(meta, meta.name[: -len(".meta")] + ".bin")
+            if match is None or data is None or "imSampRate=" not in listing.text_head(meta, 65536):
+                continue
+            probe = match.group(1).lower()
+            stream_id = f"{probe if probe[-1].isdigit() else probe + '0'}.{match.group(2).lower()}"
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(meta.parent), "stream_id": stream_id},
+                    (str(data), str(meta)),
+                    HEADER,
+                    f"{data} + {meta.name} (SpikeGLX meta with imSampRate)",
+                    name=stream_id.replace(".", "_"),
+                )
+            )
+        return detections
 
     def __init__(
         self,

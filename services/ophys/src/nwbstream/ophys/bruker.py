@@ -11,17 +11,26 @@ their micrometer origin_coords with NWB's default unit, meters; the unified one 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from xml.etree import ElementTree
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
+
+from .claims import is_tiff
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
 
 DEVICE_NAME = "BrukerFluorescenceMicroscope"
 PLANE_DESCRIPTION = "The imaging plane origin_coords units are in the microscope reference frame."
 SERIES_DESCRIPTION = "Imaging data acquired from the Bruker Two-Photon Microscope."
+CHANNEL_IN_NAME = re.compile(r"_(Ch\d+)_(\d+)\.ome\.tiff?$", re.IGNORECASE)  # ..._Cycle00001_Ch2_000001.ome.tif
+VOLUME_SEQUENCE = 'type="TSeries ZSeries Element"'  # a T-series of Z stacks; timed elements are planar
+PER_STREAM = LAYOUT - 0.05  # the deprecated per-stream interfaces, offered as alternatives to the unified one
 VOLUME_DESCRIPTION = "The volumetric imaging data acquired from the Bruker Two-Photon Microscope."
 
 
@@ -29,6 +38,21 @@ class BrukerTiffImagingInterface(BaseImagingInterface):
     display_name = "Bruker TIFF Imaging"
     associated_suffixes = (".ome", ".tif", ".xml", ".env")
     info = "Bruker PrairieView OME-TIFF imaging, every channel and plane the XML lists."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each channel of each T-series, channel_name given when there are several."""
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": s.folder, **({"channel_name": s.channel} if s.several else {})},
+                s.files,
+                LAYOUT,
+                s.evidence,
+                name=f"bruker_{s.channel}" if s.several else "",
+            )
+            for s in bruker_channels(listing)
+        ]
 
     def __init__(
         self,
@@ -162,6 +186,11 @@ class BrukerTiffSinglePlaneImagingInterface(BaseBrukerStreamInterface):
     info = "One channel and one plane of a Bruker PrairieView OME-TIFF session."
     series_description = SERIES_DESCRIPTION
 
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The channels of planar T-series, as an alternative to BrukerTiffImagingInterface."""
+        return stream_claims(cls.__name__, [s for s in bruker_channels(listing) if not s.volumetric])
+
     def __init__(self, folder_path: Path, stream_name: str | None = None, verbose: bool = False):
         """
         Parameters
@@ -194,6 +223,11 @@ class BrukerTiffMultiPlaneImagingInterface(BaseBrukerStreamInterface):
     associated_suffixes = (".ome", ".tif", ".xml", ".env")
     info = "One channel of a multi-plane Bruker PrairieView OME-TIFF session."
     series_description = VOLUME_DESCRIPTION
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The channels of volumetric T-series, as an alternative to BrukerTiffImagingInterface."""
+        return stream_claims(cls.__name__, [s for s in bruker_channels(listing) if s.volumetric])
 
     def __init__(self, folder_path: Path, stream_name: str | None = None, verbose: bool = False):
         """
@@ -317,3 +351,74 @@ def plane_depths(root: Any) -> list[float]:
         if depth not in depths:
             depths.append(depth)
     return depths
+
+
+@dataclass(frozen=True)
+class BrukerChannel:
+    """One channel of a T-series folder: its .ome.tif files (and the folder's XML, with the first channel)."""
+
+    folder: str
+    channel: str
+    several: bool  # the series has other channels
+    volumetric: bool
+    first_plane: str  # the stream of its first plane, as the multi-plane interface names it (Ch2_000001)
+    files: tuple[str, ...]
+    evidence: str
+
+
+def bruker_channels(listing: FolderListing) -> list[BrukerChannel]:
+    """Folders holding <folder name>.xml written by Prairie View (<PVScan>) beside their .ome.tif files."""
+    found = []
+    for xml in listing.with_suffix(".xml"):
+        folder = xml.parent
+        name = folder.name or listing.root.name
+        if xml.name != f"{name}.xml" or "<PVScan" not in listing.text_head(xml):
+            continue
+        volumetric = VOLUME_SEQUENCE in listing.text_head(xml, 65536)
+        channels: dict[str, list[PurePosixPath]] = {}
+        planes: dict[str, set[str]] = {}
+        for page in listing.in_folder(folder):
+            match = CHANNEL_IN_NAME.search(page.name)
+            if match and is_tiff(listing, page):
+                channels.setdefault(match.group(1), []).append(page)
+                planes.setdefault(match.group(1), set()).add(match.group(2))
+        environment = listing.sibling(xml, f"{name}.env")
+        series_files = [xml, *([environment] if environment else [])]
+        for index, (channel, pages) in enumerate(sorted(channels.items())):
+            # the series' own files (XML, .env) go to one channel: claims must not share them
+            files = [*pages, *(series_files if index == 0 else [])]
+            kind = "volumetric" if volumetric else "planar"
+            evidence = (
+                f"{relative(folder)}: Prairie View {xml.name} ({kind} T-series) + {len(pages)} {channel} OME-TIFFs"
+            )
+            found.append(
+                BrukerChannel(
+                    relative(folder),
+                    channel,
+                    len(channels) > 1,
+                    volumetric,
+                    f"{channel}_{min(planes[channel])}",
+                    tuple(map(str, files)),
+                    evidence,
+                )
+            )
+    return found
+
+
+def stream_claims(interface: str, channels: list[BrukerChannel]) -> list[Detection]:
+    """The per-stream interfaces' claims, stream_name given when the series has several channels: the channel for a
+    planar series, its first plane's stream for a volume (the multi-plane reader gathers the others)."""
+    return [
+        Detection(
+            interface,
+            {
+                "folder_path": s.folder,
+                **({"stream_name": s.first_plane if s.volumetric else s.channel} if s.several else {}),
+            },
+            s.files,
+            PER_STREAM,
+            s.evidence,
+            name=f"bruker_{s.channel}" if s.several else "",
+        )
+        for s in channels
+    ]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, claim_files
+
+from .claims import hdf5_keys
 from .segmentation import BaseSegmentationInterface
 
 
@@ -18,6 +22,11 @@ class CaimanSegmentationInterface(BaseSegmentationInterface):
     associated_suffixes = (".hdf5",)
     info = "CaImAn results (.hdf5): ROIs, traces and summary images."
     plane_segmentation_description = "Segmentation data acquired with CaImAn."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        files = [f for f in listing.with_suffix(".hdf5") if "estimates" in hdf5_keys(listing, f)]
+        return claim_files(cls.__name__, files, HEADER, "HDF5 with CaImAn's `estimates` group")
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

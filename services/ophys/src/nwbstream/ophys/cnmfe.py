@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, claim_files
+
+from .claims import hdf5_keys
 from .segmentation import BaseSegmentationInterface
 
 
@@ -14,6 +18,11 @@ class CnmfeSegmentationInterface(BaseSegmentationInterface):
     associated_suffixes = (".mat",)
     info = "CNMF-E results (.mat): ROIs and traces."
     plane_segmentation_description = "Segmentation data acquired with CNMF-E."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        files = [f for f in listing.with_suffix(".mat") if "cnmfeAnalysisOutput" in hdf5_keys(listing, f)]
+        return claim_files(cls.__name__, files, HEADER, "MATLAB 7.3 file with `cnmfeAnalysisOutput`")
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, relative
 from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
+from .claims import companion, csv_rows, is_hdf5, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
 CREATED_FORMAT = "%a %b %d %H:%M:%S %Y"
 TIME_COLUMNS = ("time", "time(s)")
+DORIC_COLUMN = re.compile(r"^(AIn|AOut|DI/O|DIO|LockIn)", re.IGNORECASE)  # DoricStudio's column names
 
 
 class DoricFiberPhotometryInterface(BaseFiberPhotometryInterface):
@@ -32,6 +37,27 @@ class DoricFiberPhotometryInterface(BaseFiberPhotometryInterface):
     display_name = "DoricFiberPhotometry"
     associated_suffixes = ("doric", "csv")
     info = "Doric Neuroscience Studio recordings (.doric) as fiber photometry response series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """One source per analog stream of each Doric file: the first claims the file, the others read it too."""
+        detections = []
+        for file, streams, _ in doric_sources(listing):
+            kind = "DoricStudio CSV export" if file.suffix.lower() == ".csv" else "Doric HDF5"
+            detections += riding_along(
+                [
+                    Detection(
+                        cls.__name__,
+                        {"file_path": relative(file), "stream_names": [stream]},
+                        (str(file),),
+                        HEADER,
+                        f"{file}: {kind}, stream {stream}",
+                        name=f"doric_{'_'.join(stream.split('_')[-2:])}",
+                    )
+                    for stream in streams
+                ]
+            )
+        return detections
 
     def __init__(
         self,
@@ -81,6 +107,11 @@ class DoricEventsInterface(BasePhotometryEventsInterface):
     associated_suffixes = ("doric",)
     info = "Data Interface for converting digital events from Doric .doric files."
 
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The digital lines of the .doric files the photometry interface claims."""
+        return doric_events(cls.__name__, listing, ".doric")
+
     def __init__(
         self,
         file_path: Path,
@@ -125,6 +156,11 @@ class DoricCSVEventsInterface(BasePhotometryEventsInterface):
     display_name = "DoricCSVEvents"
     associated_suffixes = ("csv",)
     info = "Data Interface for converting digital events from DoricStudio CSV exports."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The digital lines of the DoricStudio CSV exports the photometry interface claims."""
+        return doric_events(cls.__name__, listing, ".csv")
 
     def __init__(
         self,
@@ -172,6 +208,46 @@ class DoricCSVEventsInterface(BasePhotometryEventsInterface):
             name: detect(table.iloc[:, self.lines[line]].to_numpy(dtype="float64"), times, spec)
             for name, line, spec in self.plan
         }
+
+
+def doric_sources(listing: FolderListing) -> list[tuple[PurePosixPath, list[str], list[str]]]:
+    """(file, analog streams, digital lines) of each .doric file (HDF5) and DoricStudio CSV export."""
+    found = []
+    for file in listing.with_suffix(".doric"):
+        if not is_hdf5(listing, file):
+            continue
+        try:
+            streams = list(hdf5_streams(str(listing.path(file))))
+            lines = list(hdf5_digital_lines(str(listing.path(file))))
+        except (OSError, ValueError, KeyError):
+            listing.unreadable.append(f"{file}: HDF5 signature but no Doric layout h5py can read")
+            continue
+        digital = {s for s in streams if "DigitalIO" in s or s.rsplit("_", 1)[-1].startswith("DI--O")}
+        found.append((file, [s for s in streams if s not in digital], lines))
+    for file in listing.with_suffix(".csv"):
+        rows = csv_rows(listing, file)
+        groups, header = (
+            (rows[0], rows[1]) if len(rows) == 2 and any(" | " in c for c in rows[0]) else ([], rows[0] if rows else [])
+        )
+        if not any(c.lower() in TIME_COLUMNS for c in header) or not (
+            groups or any(DORIC_COLUMN.match(c) for c in header)
+        ):
+            continue
+        kinds = dict(zip(header, groups or [""] * len(header), strict=False))
+        columns = [c for c in header if c.lower() not in TIME_COLUMNS and c]
+        digital = [c for c in columns if "digital" in kinds[c].lower() or c.upper().startswith("DI")]
+        found.append((file, [c for c in columns if c not in digital], digital))
+    return found
+
+
+def doric_events(interface: str, listing: FolderListing, suffix: str) -> list[Detection]:
+    """Companions of the photometry claims on Doric files of `suffix` that have digital lines."""
+    lines = {str(file): digital for file, _, digital in doric_sources(listing) if digital}
+    return [
+        companion(claim, interface, f"{claim.files[0]}: Doric digital lines {', '.join(lines[claim.files[0]])}")
+        for claim in DoricFiberPhotometryInterface.detect(listing)
+        if claim.files and claim.files[0].lower().endswith(suffix) and claim.files[0] in lines
+    ]
 
 
 def is_csv(file_path: str) -> bool:

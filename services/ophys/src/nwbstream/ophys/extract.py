@@ -5,8 +5,13 @@ it is an argument."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, claim_files
+
+from .claims import hdf5_keys
 from .segmentation import BaseSegmentationInterface
 
 
@@ -15,6 +20,15 @@ class ExtractSegmentationInterface(BaseSegmentationInterface):
     associated_suffixes = (".mat",)
     info = "EXTRACT results (.mat): ROIs and traces."
     plane_segmentation_description = "Segmentation data acquired with EXTRACT."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """MATLAB 7.3 files holding EXTRACT's output struct; the frame rate is not in them."""
+        files = [f for f in listing.with_suffix(".mat") if hdf5_keys(listing, f) & {"output", "extractAnalysisOutput"}]
+        todo = {"sampling_frequency": "frames per second of the movie EXTRACT segmented (the file does not state it)"}
+        return [
+            replace(c, todo=todo) for c in claim_files(cls.__name__, files, HEADER, "MATLAB 7.3 with EXTRACT's output")
+        ]
 
     def __init__(
         self,

@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, relative
+
+from .claims import is_hdf5, riding_along
 from .imaging import BaseImagingInterface
 
 DEVICE_KEY = "femtonics_microscope"  # NeuroConv keys the device by the microscope, not by session/unit/channel
@@ -20,6 +24,42 @@ class FemtonicsImagingInterface(BaseImagingInterface):
     associated_suffixes = (".mesc",)
     info = "Femtonics MESc two-photon sessions (.mesc), one unit and channel at a time."
     differs_from_neuroconv = "leaves session_start_time out when the file has none (NeuroConv sets it to None)"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """HDF5 .mesc files; one source per session, unit and channel, each argument given when there is a choice."""
+        detections = []
+        for file in listing.with_suffix(".mesc"):
+            if not is_hdf5(listing, file):
+                continue
+            try:
+                streams = mesc_streams(listing.path(file))
+            except (OSError, ValueError, KeyError):
+                listing.unreadable.append(f"{file}: HDF5 signature but no MSession/MUnit layout h5py can read")
+                continue
+            sessions = {s for s, _, _ in streams}
+            units = {(s, u) for s, u, _ in streams}
+            per_stream = []
+            for session, unit, channel in streams:
+                several_units = sum(1 for s, _ in units if s == session) > 1
+                several_channels = sum(1 for s, u, _ in streams if (s, u) == (session, unit)) > 1
+                chosen = {
+                    **({"session_name": session} if len(sessions) > 1 else {}),
+                    **({"munit_name": unit} if several_units else {}),
+                    **({"channel_name": channel} if several_channels else {}),
+                }
+                per_stream.append(
+                    Detection(
+                        cls.__name__,
+                        {"file_path": relative(file), **chosen},
+                        (str(file),),
+                        HEADER,
+                        f"{file}: Femtonics MESc, {session}/{unit} channel {channel}",
+                        name="_".join(["femtonics", *chosen.values()]) if chosen else "",
+                    )
+                )
+            detections += riding_along(per_stream)
+        return detections
 
     def __init__(
         self,
@@ -99,6 +139,22 @@ class FemtonicsImagingInterface(BaseImagingInterface):
         if ophys:
             metadata["Ophys"] = ophys
         return metadata
+
+
+def mesc_streams(file_path: Path) -> list[tuple[str, str, str]]:
+    """(session, unit, channel name) of every imaging channel of a .mesc file, from its groups and attributes."""
+    import h5py
+
+    streams = []
+    with h5py.File(file_path, "r") as file:
+        for session in sorted(k for k in file if k.startswith("MSession_")):
+            for unit in sorted(k for k in file[session] if k.startswith("MUnit_")):
+                group = file[session][unit]
+                for channel in sorted(k for k in group if k.startswith("Channel_")):
+                    name = group.attrs.get(f"{channel}_Name", channel)
+                    text = bytes(name).decode("utf-8", "replace").rstrip("\x00") if not isinstance(name, str) else name
+                    streams.append((session, unit, text))
+    return streams
 
 
 def _version_text(version: dict[str, Any]) -> str:

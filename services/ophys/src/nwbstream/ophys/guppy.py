@@ -19,11 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, Column, DatasetSpec, Kind, Link, NwbObjectSpec, Table, Timing
+from nwbstream.service import (
+    BaseDataInterface,
+    Column,
+    DatasetSpec,
+    Detection,
+    FolderListing,
+    Kind,
+    Link,
+    NwbObjectSpec,
+    Table,
+    Timing,
+)
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import LAYOUT, relative
 from nwbstream.service.errors import SourceError
 from nwbstream.service.timing import regular_rate
 
+from .claims import csv_rows
 from .photometry import photometry_metadata_schema
 
 # GuPPy's file prefix of a derived trace -> (ndx-guppy trace_type, unit, description), as NeuroConv writes them
@@ -77,6 +90,24 @@ class GuppyInterface(BaseDataInterface):
     display_name = "Guppy"
     associated_suffixes = ("hdf5", "csv", "h5", "json")
     info = "GuPPy's processed fiber photometry outputs: traces, z-scores, transients and its parameters."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Folders holding storesList.csv whose second row holds GuPPy's signal_<site> labels, beside the traces
+        GuPPy derived (<trace>_<site>.hdf5); every file there is GuPPy's."""
+        detections = []
+        for stores in listing.named("storesList.csv"):
+            rows = csv_rows(listing, stores)
+            signals = [label for label in (rows[1] if len(rows) == 2 else []) if label.startswith("signal_")]
+            sites = [s.removeprefix("signal_") for s in signals]
+            traces = [f"{prefix}_{site}.hdf5" for prefix in TRACES for site in sites]
+            if not any(listing.sibling(stores, name) for name in traces):
+                continue
+            folder = stores.parent
+            evidence = f"{relative(folder)}: GuPPy storesList.csv (sites {', '.join(sites)}) + derived traces"
+            files = tuple(map(str, listing.below(folder)))
+            detections.append(Detection(cls.__name__, {"folder_path": relative(folder)}, files, LAYOUT, evidence))
+        return detections
 
     def __init__(self, folder_path: Path, *, metadata_key: str | None = None, verbose: bool = False):
         """Reads storesList.csv, GuPPyParamtersUsed.json, each site's time correction and derived traces.

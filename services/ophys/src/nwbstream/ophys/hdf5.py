@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, claim_files
+
+from .claims import hdf5_keys
 from .imaging import BaseImagingInterface, PhotonSeriesType
 
 
@@ -12,6 +16,12 @@ class Hdf5ImagingInterface(BaseImagingInterface):
     display_name = "HDF5 Imaging"
     associated_suffixes = (".h5", ".hdf5")
     info = "A movie stored as one HDF5 dataset, as an imaging series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """HDF5 files holding a top-level `mov` dataset (the default mov_field)."""
+        files = [f for f in listing.with_suffix(".h5", ".hdf5") if "mov" in hdf5_keys(listing, f)]
+        return claim_files(cls.__name__, files, HEADER, "HDF5 with a `mov` dataset")
 
     def __init__(
         self,

@@ -8,9 +8,14 @@ microscope from the file's acquisition info, and the subject when the file names
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEADER, claim_files
+
+from .claims import tail
 from .metadata import snake_case
 from .segmentation import BaseSegmentationInterface
 
@@ -25,10 +30,17 @@ PROBE_FIELDS = (
 SEX = {"m": "M", "male": "M", "f": "F", "female": "F", "u": "U", "unknown": "U"}
 
 
+ISXD_TYPE = re.compile(rb'"type"\s*:\s*(\d+)')
+
+
 class InscopixSegmentationInterface(BaseSegmentationInterface):
     display_name = "Inscopix Segmentation"
     associated_suffixes = (".isxd",)
     info = "Inscopix cell sets (.isxd): ROIs and traces."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        return claim_isxd(listing, cls.__name__, 1, "cell set")
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """
@@ -82,6 +94,16 @@ class InscopixSegmentationInterface(BaseSegmentationInterface):
         if subject:
             metadata["Subject"] = subject
         return metadata
+
+
+def claim_isxd(listing: FolderListing, interface: str, kind: int, what: str) -> list[Detection]:
+    """The .isxd files whose JSON footer says `"type": kind` (Inscopix writes it last: 0 a movie, 1 a cell set)."""
+    files = []
+    for file in listing.with_suffix(".isxd"):
+        types = ISXD_TYPE.findall(tail(listing, file))
+        if types and int(types[-1]) == kind:
+            files.append(file)
+    return claim_files(interface, files, HEADER, f"Inscopix {what} (footer type {kind})")
 
 
 def subject_metadata(subject: dict[str, Any]) -> dict[str, Any]:

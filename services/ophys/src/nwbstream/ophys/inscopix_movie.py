@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
 
 from .imaging import BaseImagingInterface
-from .inscopix_cellset import subject_metadata
+from .inscopix_cellset import claim_isxd, subject_metadata
 from .metadata import snake_case
 
 PLANE_SETTINGS = {  # NeuroConv's label for each acquisition setting stated in the plane description
@@ -31,6 +31,10 @@ class InscopixImagingInterface(BaseImagingInterface):
     display_name = "Inscopix Imaging"
     associated_suffixes = (".isxd",)
     info = "Inscopix movies (.isxd) as a one-photon series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        return claim_isxd(listing, cls.__name__, 0, "movie")
 
     def __init__(self, file_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

@@ -7,6 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
+
+from .claims import is_tiff
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
 from .tiff_pages import check_complete
@@ -16,6 +20,29 @@ class MicroManagerTiffImagingInterface(BaseImagingInterface):
     display_name = "Micro-Manager TIFF Imaging"
     associated_suffixes = (".ome", ".tif", ".json")
     info = "Micro-Manager OME-TIFF acquisitions as an imaging series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """OME-TIFFs whose summary metadata names Micro-Manager, beside DisplaySettings.json."""
+        detections = []
+        for settings in listing.named("DisplaySettings.json"):
+            stacks = [
+                f
+                for f in listing.in_folder(settings.parent)
+                if f.name.lower().endswith(".ome.tif") and is_tiff(listing, f)
+            ]
+            if not stacks or b"MicroManagerVersion" not in listing.head(stacks[0], 65536):
+                continue
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(settings.parent)},
+                    tuple(map(str, [*stacks, settings])),
+                    LAYOUT,
+                    f"{relative(settings.parent)}: {len(stacks)} Micro-Manager OME-TIFF(s) + DisplaySettings.json",
+                )
+            )
+        return detections
 
     def __init__(self, folder_path: Path, verbose: bool = False, metadata_key: str | None = None):
         """

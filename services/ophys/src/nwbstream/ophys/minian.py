@@ -9,10 +9,12 @@ assumes unit_id first.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
 
 from .segmentation import BaseSegmentationInterface
 
@@ -27,6 +29,31 @@ class MinianSegmentationInterface(BaseSegmentationInterface):
         "reads Minian's per-variable zarr stores and A's named dimensions, which NeuroConv cannot open; "
         "leaves the background trace off the ROI table"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A folder of Minian's zarr stores (A.zarr spatial footprints and C.zarr traces, at least)."""
+        folders = {
+            PurePosixPath(*f.parts[: f.parts.index("A.zarr")]) for f in listing.files if "A.zarr" in f.parts[:-1]
+        }
+        detections = []
+        for folder in sorted(f for f in folders if listing.below(f / "C.zarr")):
+            files = listing.below(folder)
+            stores = sorted({f.parts[len(folder.parts)] for f in files if f.parent != folder})
+            todo = {}
+            if (folder / "timeStamps.csv") not in files:
+                todo = {"sampling_frequency": "frames per second (no timeStamps.csv beside the zarr stores)"}
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(folder)},
+                    tuple(map(str, files)),
+                    LAYOUT,
+                    f"{relative(folder)}: Minian zarr stores {', '.join(stores)}",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self,

@@ -8,10 +8,12 @@ ndx-miniscope `Miniscope` device entry (`type: Miniscope`) and its deviceType a 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .imaging import BaseImagingInterface
 from .metadata import snake_case
@@ -19,6 +21,9 @@ from .metadata import snake_case
 TEXT_SETTINGS = ("compression", "deviceType", "frameRate", "gain")  # ndx-miniscope text fields
 INTEGER_SETTINGS = ("excitation", "framesPerFile", "led0", "msCamExposure")  # ndx-miniscope integer fields
 IDENTIFIERS = ("deviceDirectory", "deviceID", "deviceName")  # name the device, say nothing about it
+
+
+MINISCOPE_DEVICE = re.compile(r'"deviceType"\s*:\s*"(Miniscope[^"]*)"', re.IGNORECASE)
 
 
 class MiniscopeImagingInterface(BaseImagingInterface):
@@ -29,6 +34,28 @@ class MiniscopeImagingInterface(BaseImagingInterface):
         "names the video whose first frame cannot be decoded, and refuses fewer timestamps than frames"
     )
     series_name = "OnePhotonSeries"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A Miniscope device folder: videos with timeStamps.csv and a metaData.json whose deviceType is a Miniscope
+        (a behaviour camera's folder looks the same but says BehavCam)."""
+        detections = []
+        for configuration in listing.named("metaData.json"):
+            videos = [f for f in listing.in_folder(configuration.parent) if f.suffix.lower() == ".avi"]
+            times = listing.sibling(configuration, "timeStamps.csv")
+            device = MINISCOPE_DEVICE.search(listing.text_head(configuration))
+            if not videos or times is None or device is None:
+                continue
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(configuration.parent)},
+                    tuple(map(str, [*videos, configuration, times])),
+                    LAYOUT,
+                    f"{relative(configuration.parent)}: {len(videos)} .avi + timeStamps.csv, {device.group(1)}",
+                )
+            )
+        return detections
 
     def __init__(
         self,

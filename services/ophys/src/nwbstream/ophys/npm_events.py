@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import SUFFIX, claim_files
 from nwbstream.service.events import EventType
 
+from .claims import csv_rows, is_number
 from .events import BasePhotometryEventsInterface
 from .photometry import TIME_UNITS
 
@@ -19,6 +22,16 @@ class NPMEventsInterface(BasePhotometryEventsInterface):
     display_name = "NPMEvents"
     associated_suffixes = ("csv",)
     info = "Neurophotometrics event logs (.csv) into EventsTables."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Headerless two-column CSVs whose first rows are a time then a text label."""
+        files = []
+        for file in listing.with_suffix(".csv"):
+            rows = csv_rows(listing, file, count=5)
+            if rows and all(len(r) == 2 and is_number(r[0]) and not is_number(r[1]) for r in rows):
+                files.append(file)
+        return claim_files(cls.__name__, files, SUFFIX, "headerless CSV of onset times and event labels")
 
     def __init__(
         self,

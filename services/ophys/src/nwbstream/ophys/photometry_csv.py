@@ -9,11 +9,14 @@ whose three low bits are the excitation LEDs lit (415, 470, 560 nm) and higher b
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import GENERIC, HEADER, relative
 
+from .claims import csv_rows, is_number, riding_along, time_column
 from .photometry import TIME_UNITS, BaseFiberPhotometryInterface
 
 TimeUnit = Literal["seconds", "milliseconds", "microseconds"]
@@ -23,12 +26,45 @@ NPM_NON_REGIONS = {"framecounter", "timestamp", "systemtimestamp", "computertime
 NPM_NON_REGIONS |= {"ledstate", "stimulation", "output0", "output1", "input0", "input1"}
 
 
+def timed_tables(listing: FolderListing) -> dict[PurePosixPath, tuple[list[str], str]]:
+    """CSV files whose first row names columns, one of them a time: file -> (header, time column)."""
+    found = {}
+    for file in listing.with_suffix(".csv"):
+        rows = csv_rows(listing, file)
+        header = rows[0] if rows else []
+        time = time_column(header)
+        if len(header) >= 2 and time is not None and not any(is_number(c) for c in header):
+            found[file] = (header, time)
+    return found
+
+
+def table_claim(interface: str, source: dict[str, Any], files: list[PurePosixPath], header: list[str], time: str):
+    """A guess on CSV tables: the time column given, the data columns left to the person (any column may be one)."""
+    others = [c for c in header if c != time]
+    return Detection(
+        interface,
+        {**source, "timestamps_column": time},
+        tuple(map(str, files)),
+        GENERIC,
+        f"{files[0]}{f' and {len(files) - 1} more' if len(files) > 1 else ''}: CSV with time column {time!r}",
+        todo={"data_columns": f"the photometry columns, among {others}"},
+    )
+
+
 class CSVFiberPhotometryInterface(BaseFiberPhotometryInterface):
     """Fiber photometry from one CSV file: a time column and one or more data columns."""
 
     display_name = "CSVFiberPhotometry"
     associated_suffixes = ("csv",)
     info = "One CSV table of fiber photometry samples as response series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Any CSV with a header row naming a time column: a guess richer formats outrank."""
+        return [
+            table_claim(cls.__name__, {"file_path": relative(file)}, [file], header, time)
+            for file, (header, time) in timed_tables(listing).items()
+        ]
 
     def __init__(
         self,
@@ -130,6 +166,18 @@ class MultiFileCSVFiberPhotometryInterface(CSVFiberPhotometryInterface):
     associated_suffixes = ("csv",)
     info = "Several per-channel CSV tables joined into one fiber photometry response series."
 
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Two or more CSVs of one folder with the same header (a time column among them): one per channel."""
+        groups: dict[tuple[PurePosixPath, tuple[str, ...], str], list[PurePosixPath]] = {}
+        for file, (header, time) in timed_tables(listing).items():
+            groups.setdefault((file.parent, tuple(header), time), []).append(file)
+        return [
+            table_claim(cls.__name__, {"file_paths": [relative(f) for f in files]}, files, list(header), time)
+            for (_, header, time), files in groups.items()
+            if len(files) > 1
+        ]
+
     def __init__(
         self,
         file_paths: list[Path],
@@ -194,6 +242,36 @@ class NPMFiberPhotometryInterface(CSVFiberPhotometryInterface):
     display_name = "NPMFiberPhotometry"
     associated_suffixes = ("csv",)
     info = "Neurophotometrics raw recordings (.csv, interleaved LEDs) as response series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """CSVs headed FrameCounter, ..., LedState (or Flags), Region columns; one source per LED lit in the first
+        rows, every region column stacked."""
+        detections = []
+        for file in listing.with_suffix(".csv"):
+            rows = csv_rows(listing, file, count=50)
+            header = rows[0] if rows else []
+            lower = [c.lower() for c in header]
+            word = next((lower.index(n) for n in ("ledstate", "flags") if n in lower), None)
+            if "framecounter" not in lower or word is None:
+                continue
+            regions = [c for c in header if c.lower() not in NPM_NON_REGIONS]
+            lit = {int(float(r[word])) & ALL_LEDS for r in rows[1:] if len(r) > word and is_number(r[word])}
+            leds = [nm for nm, bit in LED_BITS.items() if any(value & bit for value in lit)]
+            detections += riding_along(
+                [
+                    Detection(
+                        cls.__name__,
+                        {"file_path": relative(file), "excitation_wavelength_in_nm": nm, "regions": regions},
+                        (str(file),),
+                        HEADER,
+                        f"{file}: Neurophotometrics CSV ({header[word]}), {nm} nm rows, regions {', '.join(regions)}",
+                        name=f"npm_{nm}nm",
+                    )
+                    for nm in leds
+                ]
+            )
+        return detections
 
     def __init__(
         self,

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
+from .claims import companion, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
@@ -43,6 +46,16 @@ SEQUENTIAL_READ_NOTE = (
     "simultaneously, so each signal is about 393 microseconds later than the one read before it. These "
     "timestamps do not include that offset."
 )
+
+
+def ppd_header(head: bytes) -> dict[str, Any]:
+    """The JSON header at the start of a .ppd (after its 2-byte length); {} when the bytes are not one."""
+    length = int.from_bytes(head[:2], "little")
+    try:
+        header = json.loads(head[2 : 2 + length].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return header if isinstance(header, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,32 @@ class PyPhotometryFiberPhotometryInterface(BaseFiberPhotometryInterface):
     associated_suffixes = (".ppd",)
     info = "pyPhotometry recordings (.ppd) as fiber photometry response series."
 
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.ppd files whose JSON header names a known acquisition mode; one source per signal the mode records."""
+        detections = []
+        for file in listing.with_suffix(".ppd"):
+            header = ppd_header(listing.head(file, HEAD_BYTES))
+            mode = header.get("mode")
+            if mode not in MODES:
+                continue
+            signals = [f"detector_{d + 1}_excitation_{e + 1}" for d, e in MODES[mode][0]]
+            several = len(signals) > 1
+            detections += riding_along(
+                [
+                    Detection(
+                        cls.__name__,
+                        {"file_path": relative(file), **({"stream_name": signal} if several else {})},
+                        (str(file),),
+                        HEADER,
+                        f"{file}: pyPhotometry header, mode {mode}, {signal}",
+                        name=f"pyphotometry_{signal}" if several else "",
+                    )
+                    for signal in signals
+                ]
+            )
+        return detections
+
     def __init__(
         self,
         file_path: Path,
@@ -164,6 +203,15 @@ class PyPhotometryEventsInterface(BasePhotometryEventsInterface):
     display_name = "pyPhotometryEvents"
     associated_suffixes = (".ppd",)
     info = "Data Interface for converting the digital inputs of pyPhotometry recordings to events."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The digital inputs of every .ppd the photometry interface claims, read from the same file."""
+        return [
+            companion(claim, cls.__name__, f"{claim.source_data['file_path']}: pyPhotometry digital inputs")
+            for claim in PyPhotometryFiberPhotometryInterface.detect(listing)
+            if claim.files
+        ]
 
     def __init__(
         self,

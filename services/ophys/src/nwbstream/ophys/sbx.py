@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .imaging import BaseImagingInterface, PhotonSeriesType
 
@@ -20,6 +21,19 @@ class SbxImagingInterface(BaseImagingInterface):
     differs_from_neuroconv = (
         "refuses a .sbx cut mid-frame, where NeuroConv drops the partial frame silently, and a .sbx without its .mat"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .sbx beside the .mat of the same name that Scanbox writes with it."""
+        detections = []
+        for data in listing.with_suffix(".sbx"):
+            info = listing.sibling(data, data.stem + ".mat")
+            if info is not None:
+                evidence = f"{data} + {info.name} (Scanbox data and info)"
+                detections.append(
+                    Detection(cls.__name__, {"file_path": relative(data)}, (str(data), str(info)), LAYOUT, evidence)
+                )
+        return detections
 
     def __init__(
         self,

@@ -11,18 +11,24 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, claim_files, relative
 
+from .claims import riding_along, tiff_files
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
 from .tiff_pages import check_complete
 
 HEADER_VERSIONS = (3, 4, 5)  # ScanImage >= 2016 BigTIFF header versions; older files are "legacy"
 DEVICE_KEY = "scan_image_microscope"  # one microscope for every channel and plane of an acquisition
+SCANIMAGE_MAGIC = 117637889  # the uint32 ScanImage writes after the BigTIFF header
+ACQUISITION_FILE = re.compile(r"^(?P<stem>.+)_(?P<number>\d+)\.tiff?$", re.IGNORECASE)  # name_00001.tif, ...
+CHANNELS_SAVED = re.compile(r"SI\.hChannels\.channelSave\s*=\s*\[?([\d\s;]+)\]?")
+LEGACY_VERSION = re.compile(rb"state\.software\.version\s*=\s*3")
 EPOCH = re.compile(r"epoch\s*=\s*\[([^\]]+)\]")
 
 
@@ -30,6 +36,45 @@ class ScanImageImagingInterface(BaseImagingInterface):
     display_name = "ScanImage Imaging"
     associated_suffixes = (".tif", ".tiff")
     info = "ScanImage TIFF files (2016 and later) with the metadata ScanImage embeds."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """BigTIFFs with ScanImage's magic number and header version; an acquisition's numbered files together,
+        one source per channel saved."""
+        acquisitions: dict[tuple[PurePosixPath, str], tuple[int, list[PurePosixPath]]] = {}
+        for file in tiff_files(listing):
+            head = listing.head(file, 24)
+            magic, version = (int.from_bytes(head[i : i + 4], "little") for i in (16, 20))
+            if magic != SCANIMAGE_MAGIC or version not in HEADER_VERSIONS:
+                continue
+            numbered = ACQUISITION_FILE.match(file.name)
+            key = (file.parent, numbered["stem"] if numbered else file.name)
+            acquisitions.setdefault(key, (version, []))[1].append(file)
+        detections = []
+        for version, files in acquisitions.values():
+            first = files[0]
+            source = {"file_path": relative(first)} if len(files) == 1 else {"file_paths": [relative(f) for f in files]}
+            saved = CHANNELS_SAVED.search(listing.text_head(first, 65536))
+            channels = saved.group(1).replace(";", " ").split() if saved else []
+            evidence = f"{first}: ScanImage BigTIFF, header version {version}" + (
+                f", {len(files)} files" if len(files) > 1 else ""
+            )
+            if len(channels) <= 1:
+                detections.append(Detection(cls.__name__, source, tuple(map(str, files)), HEADER, evidence))
+                continue
+            per_channel = [
+                Detection(
+                    cls.__name__,
+                    {**source, "channel_name": f"Channel {n}"},
+                    tuple(map(str, files)),
+                    HEADER,
+                    f"{evidence}, channel {n} of {len(channels)} saved",
+                    name=f"scanimage_channel{n}",
+                )
+                for n in channels
+            ]
+            detections += riding_along(per_channel)
+        return detections
 
     def __init__(
         self,
@@ -127,6 +172,12 @@ class ScanImageLegacyImagingInterface(BaseImagingInterface):
     display_name = "ScanImage Imaging"
     associated_suffixes = (".tif",)
     info = "ScanImage 3.8 TIFF files."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """TIFFs whose first page description is ScanImage 3's state (state.software.version=3.x)."""
+        files = [f for f in tiff_files(listing) if LEGACY_VERSION.search(listing.head(f, 65536))]
+        return claim_files(cls.__name__, files, HEADER, "ScanImage 3 header (state.software.version)")
 
     def __init__(
         self,

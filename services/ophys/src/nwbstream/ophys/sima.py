@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 from numpy._core import multiarray as np_multiarray
-from nwbstream.service import BaseDataInterface, NwbObjectSpec, SourceError
+from nwbstream.service import BaseDataInterface, Detection, FolderListing, NwbObjectSpec, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .segmentation import BaseSegmentationInterface
 
@@ -55,6 +56,20 @@ class SimaSegmentationInterface(BaseSegmentationInterface):
         interface = super().open({**source_data, "file_path": str(folder / "dataset.pkl")})
         interface.source_data = dict(source_data)
         return interface
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .sima folder: SIMA's dataset.pkl with the rois.pkl a segmentation adds."""
+        detections = []
+        for dataset in listing.named("dataset.pkl"):
+            folder = dataset.parent
+            name = folder.name or listing.root.name
+            if not name.lower().endswith(".sima") or listing.sibling(dataset, "rois.pkl") is None:
+                continue
+            evidence = f"{relative(folder)}: SIMA dataset.pkl + rois.pkl (it records no frame rate: not converted)"
+            files = tuple(map(str, listing.below(folder)))
+            detections.append(Detection(cls.__name__, {"file_path": relative(folder)}, files, LAYOUT, evidence))
+        return detections
 
     def __init__(self, file_path: Path, sima_segmentation_label: str = "auto_ROIs", metadata_key: str | None = None):
         """

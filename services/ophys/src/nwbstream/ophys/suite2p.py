@@ -3,16 +3,57 @@ channel per interface, read by roiextractors' Suite2pSegmentationExtractor."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
+
 from .segmentation import BaseSegmentationInterface
+
+PLANE_FOLDER = re.compile(r"^plane\d+$")
+SECOND_CHANNEL = "_chan2.npy"  # F_chan2.npy, Fneu_chan2.npy: the second channel's traces beside the first's
 
 
 class Suite2pSegmentationInterface(BaseSegmentationInterface):
     display_name = "Suite2p Segmentation"
     associated_suffixes = (".npy",)
     info = "Suite2p output folders: ROIs, traces, summary images, per plane and channel."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Suite2p folders (planeN/stat.npy + ops.npy); one source per plane and channel, both named when the folder
+        has more than one. The first channel claims the plane's files, the second its *_chan2.npy traces."""
+        planes: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for stat in listing.named("stat.npy"):
+            if PLANE_FOLDER.match(stat.parent.name) and listing.sibling(stat, "ops.npy"):
+                planes.setdefault(stat.parent.parent, []).append(stat.parent)
+        detections = []
+        for folder, plane_folders in sorted(planes.items()):
+            streams = []
+            for plane in sorted(plane_folders, key=lambda p: int(p.name[len("plane") :])):
+                files = listing.in_folder(plane)
+                second = [f for f in files if f.name.endswith(SECOND_CHANNEL)]
+                streams.append((plane.name, "chan1", [f for f in files if f not in second]))
+                if second:
+                    streams.append((plane.name, "chan2", second))
+            several = len(streams) > 1
+            for plane, channel, files in streams:
+                detections.append(
+                    Detection(
+                        cls.__name__,
+                        {
+                            "folder_path": relative(folder),
+                            **({"channel_name": channel, "plane_name": plane} if several else {}),
+                        },
+                        tuple(map(str, files)),
+                        LAYOUT,
+                        f"{relative(folder)}/{plane}: Suite2p stat.npy + ops.npy, {channel}",
+                        name=f"suite2p_{plane}_{channel}" if several else "",
+                    )
+                )
+        return detections
 
     def __init__(
         self,

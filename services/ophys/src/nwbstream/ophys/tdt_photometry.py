@@ -12,15 +12,44 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-from pathlib import Path
+import re
+import struct
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.events import EventType
 
+from .claims import companion, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
+
+TSQ_RECORD = struct.Struct("<ii4sHHdqif")  # size, type, store code, channel, sort code, time, offset, format, rate
+STREAM_RECORD = 0x8101  # the record type of a stream store's data block
+TANK_SUFFIXES = (".tev", ".tsq", ".tbk", ".tdx", ".tin", ".tnt", ".sev")
+PHOTOMETRY_STORE = re.compile(r"\d{3}")  # stores named after the excitation wavelength: 465A, x405A, _560B
+
+
+def photometry_tanks(listing: FolderListing) -> list[tuple[PurePosixPath, list[str]]]:
+    """(block folder, stream stores named after a wavelength, as tdt keys them) of each TDT block whose .tsq
+    index (its first records) names such stores; tanks of electrophysiology alone name none."""
+    found = []
+    for index in listing.with_suffix(".tsq"):
+        if listing.sibling(index, index.stem + ".tev") is None:
+            continue
+        head = listing.head(index, HEAD_BYTES)
+        stores = []
+        for offset in range(0, len(head) - TSQ_RECORD.size + 1, TSQ_RECORD.size):
+            record = TSQ_RECORD.unpack_from(head, offset)
+            code = record[2].decode("ascii", "replace").rstrip("\x00 ")
+            key = f"_{code}" if code[:1].isdigit() else code
+            if record[1] == STREAM_RECORD and PHOTOMETRY_STORE.search(code) and key not in stores:
+                stores.append(key)
+        if stores:
+            found.append((index.parent, stores))
+    return found
 
 
 def read_block(folder_path: str, **arguments: Any):
@@ -85,6 +114,27 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
     display_name = "TDTFiberPhotometry"
     associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
     info = "TDT Synapse tanks as fiber photometry response series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """One source per wavelength-named stream store of a block; the first claims the block's files."""
+        detections = []
+        for folder, stores in photometry_tanks(listing):
+            files = tuple(str(f) for f in listing.in_folder(folder) if f.suffix.lower() in TANK_SUFFIXES)
+            detections += riding_along(
+                [
+                    Detection(
+                        cls.__name__,
+                        {"folder_path": relative(folder), "stream_names": [store]},
+                        files,
+                        HEADER,
+                        f"{relative(folder)}: TDT block, photometry stream store {store} in its .tsq",
+                        name=f"tdt_{store.strip('_')}",
+                    )
+                    for store in stores
+                ]
+            )
+        return detections
 
     def __init__(
         self,
@@ -155,6 +205,15 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
     display_name = "TDTEvents"
     associated_suffixes = ("Tbk", "Tdx", "tev", "tin", "tsq")
     info = "TDT Synapse epocs (TTL and strobe events) into EventsTables."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The epocs of each photometry block, read from the block the photometry interface claims."""
+        return [
+            companion(claim, cls.__name__, f"{claim.source_data['folder_path']}: TDT epocs")
+            for claim in TDTFiberPhotometryInterface.detect(listing)
+            if claim.files
+        ]
 
     def __init__(
         self,

@@ -7,14 +7,20 @@ names them ("TwoPhotonSeriesChanA", or "...Default" without a channel_name).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from nwbstream.service import Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
+
+from .claims import tiff_files
 from .imaging import BaseImagingInterface
 from .microscope import microscope_metadata
 from .tiff_pages import check_complete
 
+THOR_PAGE = re.compile(r"^(Chan[A-Z])_\d+_\d+_\d+_\d+\.tiff?$")  # ChanA_001_001_001_001.tif
 DEVICE_KEY = "thor_microscope"  # one microscope images every channel, each channel its own interface
 
 
@@ -22,6 +28,32 @@ class ThorImagingInterface(BaseImagingInterface):
     display_name = "ThorLabs TIFF Imaging"
     associated_suffixes = (".tif", ".tiff")
     info = "ThorImageLS OME-TIFF acquisitions with their Experiment.xml."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """ChanX_001_001_001_001.tif pages beside an Experiment.xml of ThorImageLS; one source per channel."""
+        detections = []
+        for experiment in listing.named("Experiment.xml"):
+            if "<ThorImageExperiment" not in listing.text_head(experiment):
+                continue
+            channels: dict[str, list[PurePosixPath]] = {}
+            for page in tiff_files(listing):
+                found = THOR_PAGE.match(page.name)
+                if page.parent == experiment.parent and found:
+                    channels.setdefault(found.group(1), []).append(page)
+            several = len(channels) > 1
+            detections += [
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(pages[0]), **({"channel_name": channel} if several else {})},
+                    tuple(map(str, [*pages, *([experiment] if index == 0 else [])])),  # the XML to one channel
+                    LAYOUT,
+                    f"{pages[0]} ({len(pages)} {channel} pages) beside ThorImageLS's {experiment.name}",
+                    name=f"thor_{channel}" if several else "",
+                )
+                for index, (channel, pages) in enumerate(sorted(channels.items()))
+            ]
+        return detections
 
     def __init__(
         self,

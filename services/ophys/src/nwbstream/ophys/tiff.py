@@ -8,17 +8,45 @@ page it has walked (offsets only, not the pages), so each frame is found at once
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import SUFFIX, relative
 
+from .claims import tiff_files
 from .imaging import BaseImagingInterface, PhotonSeriesType
+
+NUMBERS = re.compile(r"\d+")  # frame_0001.tif and frame_0002.tif are named alike: frame_#.tif
 
 
 class TiffImagingInterface(BaseImagingInterface):
     display_name = "TIFF Imaging"
     associated_suffixes = (".tif", ".tiff")
     info = "A multi-page TIFF movie as an imaging series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Any TIFF is a movie to this interface, and numbered TIFFs of one folder (frame_0001.tif, ...) one movie in
+        name order; microscopes' own layouts (ScanImage, Bruker, ...) outrank it."""
+        series: dict[tuple[PurePosixPath, str], list[PurePosixPath]] = {}
+        for file in tiff_files(listing):
+            series.setdefault((file.parent, NUMBERS.sub("#", file.name)), []).append(file)
+        todo = {"sampling_frequency": "frames per second (a plain TIFF does not state it)"}
+        detections = []
+        for (_, pattern), files in series.items():
+            single = len(files) == 1
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"file_path": relative(files[0])} if single else {"file_paths": [relative(f) for f in files]},
+                    tuple(map(str, files)),
+                    SUFFIX,
+                    f"{files[0]}: TIFF signature" if single else f"{len(files)} TIFFs named {pattern} in name order",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self,

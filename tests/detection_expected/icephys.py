@@ -1,0 +1,3 @@
+"""Real icephys folders of ../shared/testdata and the sources detection keeps there (see __init__.py)."""
+
+EXPECTED: dict = {}
