@@ -108,13 +108,16 @@ def _generated_cases() -> list[Case]:
     return [_written(name, write) for name, write in writers.items()]
 
 
-def _real_cases() -> list[Case]:
-    """Real sources of interfaces whose value tests name them inside a test: a TDT Synapse tank's stream and epocs."""
+def _real_cases() -> dict[str, Case]:
+    """Real sources of interfaces whose value tests name them inside a test: a TDT Synapse tank's stream and epocs.
+    Swept, but not in GOOD, which tests/test_detection.py shares: the tank holds no photometry, so detection rightly
+    claims none of it."""
     tank = str(TDT_TANK)
-    return [
+    cases = [
         Case("TDTFiberPhotometryInterface", {"folder_path": tank, "stream_names": "Wav1"}, lambda: None, TDT_FIXTURE),
         Case("TDTEventsInterface", {"folder_path": tank}, lambda: None, TDT_FIXTURE),
     ]
+    return {case.interface: case for case in cases}
 
 
 @functools.cache
@@ -122,7 +125,7 @@ def _first_good_case_per_interface() -> dict[str, Case]:
     """One case per interface whose source names a file or folder that exists (the first found; generated ones are
     written here: the value tests write them in the same run)."""
     chosen: dict[str, Case] = {}
-    for case in [*_module_cases(), *_generated_cases(), *_real_cases()]:
+    for case in [*_module_cases(), *_generated_cases()]:
         if case.interface in chosen or case.kind == "refused":
             continue
         if not any(case.source.get(key) for key in PATH_KEYS):
@@ -371,12 +374,13 @@ def _applies(case: Case, damage: str) -> bool:
 
 
 GOOD = _first_good_case_per_interface  # a function, so that tests/formats_doc.py does not take these for value cases
-SWEEP = sorted((i, damage) for i, case in GOOD().items() for damage in DAMAGES if _applies(case, damage))
+SWEPT = functools.cache(lambda: {**GOOD(), **_real_cases()})  # a function too, for the same reason
+SWEEP = sorted((i, damage) for i, case in SWEPT().items() for damage in DAMAGES if _applies(case, damage))
 
 
 @pytest.mark.parametrize(("interface", "damage"), SWEEP)
 def test_damaged_source_is_named_and_leaves_nothing(services, tmp_path, interface, damage):
-    case = GOOD()[interface]
+    case = SWEPT()[interface]
     if case.make is not None:
         case.make()
     source, copy_root = _damaged_source(case, tmp_path, DAMAGES[damage])
@@ -399,7 +403,7 @@ def test_damaged_source_is_named_and_leaves_nothing(services, tmp_path, interfac
 
 
 def test_every_interface_is_swept(services):
-    assert set(services.interfaces) - set(GOOD()) == set()
+    assert set(services.interfaces) - set(SWEPT()) == set()
 
 
 def test_every_service_still_serves_after_the_sweep(services):
