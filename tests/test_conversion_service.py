@@ -372,6 +372,27 @@ def test_detect_outside_the_lab_root_is_refused(server, folder):
         rig.detect(folder)
 
 
+def test_browse_lists_a_folder_of_the_lab_root(server):
+    with client(server) as rig:
+        root = rig.browse()
+        template = rig.browse("phy/template")
+    assert root.folder == "" and {"phy", "intan"} <= {e.name for e in root.entries if e.is_folder}
+    assert template.folder == "phy/template"
+    files = {entry.name: entry.size for entry in template.entries if not entry.is_folder}
+    on_disk = {p.name: p.stat().st_size for p in (ECEPHYS / "phy" / "template").iterdir() if p.is_file()}
+    assert files == on_disk
+    names = [entry.name for entry in template.entries]
+    folders = [entry.name for entry in template.entries if entry.is_folder]
+    assert names == sorted(folders) + sorted(files)  # subfolders first, then files, each by name
+
+
+@pytest.mark.parametrize("folder", ["..", "/etc", "phy/../../ophys"])
+def test_browse_outside_the_lab_root_is_refused(server, folder):
+    with client(server) as rig, pytest.raises(ConversionError, match="not inside the lab's data root") as refused:
+        rig.browse(folder)
+    assert str(ECEPHYS.resolve()) not in str(refused.value)
+
+
 def test_a_spec_over_the_size_limit_is_refused(server):
     padding = {"notes": "x" * (2**20)}
     with client(server) as rig, pytest.raises(ConversionError, match="limit of 1048576 bytes"):

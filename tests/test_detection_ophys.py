@@ -45,14 +45,14 @@ def test_bruker_series_goes_to_the_unified_interface(services, tmp_path):
 
 def test_scanimage_channels_are_sources_and_outrank_the_tiff_claim(services, tmp_path):
     generate.write_scanimage(tmp_path, num_channels=2)
-    kept = _kept(tmp_path, services)  # the coordinator lists a source holding no files first
+    kept = _kept(tmp_path, services)  # channel 2 claims its part of the file the first channel claims
     assert kept == [
-        ("ScanImageImagingInterface", {"file_path": "scanimage_00001.tif", "channel_name": "Channel 2"}, []),
         (
             "ScanImageImagingInterface",
             {"file_path": "scanimage_00001.tif", "channel_name": "Channel 1"},
             ["TiffImagingInterface"],
         ),
+        ("ScanImageImagingInterface", {"file_path": "scanimage_00001.tif", "channel_name": "Channel 2"}, []),
     ]
 
 
@@ -62,13 +62,13 @@ def test_npm_outranks_the_generic_csv_claim_one_source_per_led(services, tmp_pat
     assert _kept(tmp_path, services) == [
         (
             "NPMFiberPhotometryInterface",
-            {"file_path": "npm_photometry.csv", "excitation_wavelength_in_nm": 470, "regions": regions},
-            [],
+            {"file_path": "npm_photometry.csv", "excitation_wavelength_in_nm": 415, "regions": regions},
+            ["CSVFiberPhotometryInterface"],
         ),
         (
             "NPMFiberPhotometryInterface",
-            {"file_path": "npm_photometry.csv", "excitation_wavelength_in_nm": 415, "regions": regions},
-            ["CSVFiberPhotometryInterface"],
+            {"file_path": "npm_photometry.csv", "excitation_wavelength_in_nm": 470, "regions": regions},
+            [],
         ),
     ]
 

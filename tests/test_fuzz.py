@@ -243,7 +243,10 @@ def test_modality_service_still_serves(services, ecephys_stub):
 def conversion(tmp_path_factory):
     """The conversion service in-process, its stub, and the lab's credentials."""
     folder = tmp_path_factory.mktemp("conversion")
-    config = load_config(write_config(folder, {"lab-a": ECEPHYS}))
+    root = folder / "root"  # uploads write under the lab's root: never the shared test data
+    root.mkdir()
+    (root / "blackrock").symlink_to(ECEPHYS / "blackrock")
+    config = load_config(write_config(folder, {"lab-a": root}))
     with running(config) as address:
         channel = grpc.insecure_channel(address)
         grpc.channel_ready_future(channel).result(timeout=60)

@@ -1,7 +1,9 @@
 """`nwbstream serve coordinator --config FILE`: the conversion service, until SIGTERM or SIGINT.
 
 One process: the gRPC ConversionService, the workers that run the jobs this replica claims, the embedded modality
-services (those the configuration does not place elsewhere), and the Prometheus endpoint when configured.
+services (those the configuration does not place elsewhere), the Prometheus endpoint and the web page when
+configured. The page calls the gRPC service through a private Unix socket, in plaintext, so that it keeps the same
+rules whatever the public listen address, its TLS and its client certificates.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Collection, Iterator
 from concurrent import futures
@@ -22,6 +25,7 @@ from nwbstream.v1.transport import GRPC_OPTIONS
 
 from ..errors import ConversionError
 from ..services import ServiceSet, installed_services
+from ..web.serve import serving_web
 from .config import ServerConfig, load_config
 from .logs import configure_json_logging
 from .metrics import ConversionMetrics, start_metrics_server
@@ -39,7 +43,8 @@ def serve(config_path: Path) -> int:
     config = load_config(config_path)
     configure_json_logging()
     with running(config) as address:
-        print(f"nwbstream coordinator listening on {address} (replica {config.replica})", flush=True)
+        page = f", web page on {'https' if config.tls.enabled else 'http'}://{config.web}/" if config.web else ""
+        print(f"nwbstream coordinator listening on {address} (replica {config.replica}){page}", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -59,13 +64,16 @@ def running(config: ServerConfig) -> Iterator[str]:
             start_metrics_server(metrics, config.metrics, config.tls)
         with job_services(config, metrics) as services_for:
             runner = Runner(config, store, executor_for(config, outputs, services_for), metrics)
-            server = _grpc_server(config, ConversionServicer(config, store, outputs, services_for))
-            runner.start()
-            try:
-                yield config.listen
-            finally:
-                server.stop(grace=2).wait()
-                runner.stop()
+            with tempfile.TemporaryDirectory(prefix="nwbstream-") as private:
+                page_address = f"unix:{private}/conversion.sock" if config.web else None
+                server = _grpc_server(config, ConversionServicer(config, store, outputs, services_for), page_address)
+                runner.start()
+                try:
+                    with _web_page(config, page_address):
+                        yield config.listen
+                finally:
+                    server.stop(grace=2).wait()
+                    runner.stop()
     finally:
         store.close()
 
@@ -92,7 +100,12 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
         yield services_for
 
 
-def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Server:
+def _web_page(config: ServerConfig, address: str | None) -> contextlib.AbstractContextManager:
+    """The web page when the configuration asks for one, calling the gRPC server at `address`."""
+    return serving_web(config.web, address, config.tls) if config.web and address else contextlib.nullcontext()
+
+
+def _grpc_server(config: ServerConfig, servicer: ConversionServicer, private: str | None) -> grpc.Server:
     # Messages up to a chunk's size (an upload's manifest lists every file); a spec's size is checked on its own.
     options = [*GRPC_OPTIONS, ("grpc.so_reuseport", 0)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
@@ -108,5 +121,7 @@ def _grpc_server(config: ServerConfig, servicer: ConversionServicer) -> grpc.Ser
             server.add_insecure_port(config.listen)
     except RuntimeError as error:
         raise ConversionError(f"{config.listen}: cannot listen there (in use by another process?): {error}") from None
+    if private:
+        server.add_insecure_port(private)
     server.start()
     return server

@@ -21,6 +21,16 @@ from .transfer import fetch_into, upload_folder
 CONNECT_SECONDS = 5.0  # a server that has not answered by then is reported unreachable
 
 
+class CallRefused(ConversionError):
+    """The server answered a call with an error: `code` says which kind, `details` is the server's own message
+    (what a front end such as the web page passes on)."""
+
+    def __init__(self, message: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
 class ConversionClient:
     """`with ConversionClient("host:50051", token) as client: client.submit(spec_yaml)`; TLS when `tls_ca` (the CA
     that signed the server's certificate) is given, plaintext otherwise."""
@@ -77,6 +87,10 @@ class ConversionClient:
         """What `folder` (relative to the lab's data root) holds, and a drafted spec to fill and submit."""
         return self._call(self._stub.Detect, pb.DetectRequest(folder=folder))
 
+    def browse(self, folder: str = "") -> pb.BrowseResponse:
+        """The subfolders and files of `folder` (relative to the lab's data root; "": the root)."""
+        return self._call(self._stub.Browse, pb.BrowseRequest(folder=folder))
+
     def upload(self, folder: Path, name: str | None = None) -> str:
         """Copies `folder` into the lab's data root as `name` (default: the folder's own name), resuming an upload
         that stopped; returns the folder name that specs' paths start with."""
@@ -128,11 +142,11 @@ class ConversionClient:
         try:
             yield
         except grpc.RpcError as error:
-            raise ConversionError(self._explain(error, job_id)) from None
+            code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+            details = (error.details() if isinstance(error, grpc.Call) else "") or ""
+            raise CallRefused(self._explain(code, details, job_id), code, details) from None
 
-    def _explain(self, error: grpc.RpcError, job_id: str) -> str:
-        code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
-        details = (error.details() if isinstance(error, grpc.Call) else "") or ""
+    def _explain(self, code: grpc.StatusCode, details: str, job_id: str) -> str:
         if code is grpc.StatusCode.UNAUTHENTICATED:
             return f"the server {self.server} refused the token" + (f" ({details})" if details else "")
         if code is grpc.StatusCode.NOT_FOUND and job_id:

@@ -14,6 +14,7 @@ retry: {attempts: 3, backoff_seconds: 5.0}
 lease_seconds: 30
 replica: <host name>:<port>                         # a restarted replica of the same id resumes its jobs at once
 metrics: null                                       # host:port of the Prometheus endpoint
+web: null                                           # host:port of the web page (HTTPS with tls.cert off loopback)
 staging: null                                       # local folder for outputs bound for S3 (default: a temp one)
 dandi: {instance: dandi, api_key_env: DANDI_API_KEY}
 runner: {kind: inprocess}                           # or kubernetes: each job in a Kubernetes Job (RunnerConfig)
@@ -126,6 +127,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "lease_seconds": {"type": "number", "exclusiveMinimum": 0},
         "replica": {"type": "string", "minLength": 1},
         "metrics": {"anyOf": [_HOST_PORT, {"type": "null"}]},
+        "web": {"anyOf": [_HOST_PORT, {"type": "null"}]},
         "staging": _PATH_OR_NULL,
         "dandi": {
             "type": ["object", "null"],
@@ -193,6 +195,7 @@ class ServerConfig:
     lease_seconds: float = 30.0
     replica: str = ""
     metrics: str | None = None
+    web: str | None = None
     staging: Path | None = None
     dandi_instance: str = "dandi"
     dandi_api_key_env: str = "DANDI_API_KEY"
@@ -239,6 +242,7 @@ def load_config(path: Path) -> ServerConfig:
         lease_seconds=float(raw.get("lease_seconds", 30.0)),
         replica=raw.get("replica") or f"{socket.gethostname()}:{raw['listen'].rsplit(':', 1)[1]}",
         metrics=raw.get("metrics"),
+        web=raw.get("web"),
         staging=local(raw.get("staging")),
         dandi_instance=dandi.get("instance", "dandi"),
         dandi_api_key_env=dandi.get("api_key_env", "DANDI_API_KEY"),
@@ -269,6 +273,10 @@ def _check(path: Path, config: ServerConfig) -> None:
     if not is_loopback(config.listen) and not (config.tls.cert and config.tls.key):
         raise ConversionError(
             f"{path}: listen {config.listen}: plaintext is allowed on loopback only; give tls.cert and tls.key"
+        )
+    if config.web and not is_loopback(config.web) and not config.tls.enabled:
+        raise ConversionError(
+            f"{path}: web {config.web}: plaintext is allowed on loopback only; give tls.cert and tls.key"
         )
     if bool(config.tls.cert) != bool(config.tls.key):
         raise ConversionError(f"{path}: tls: give both cert and key")

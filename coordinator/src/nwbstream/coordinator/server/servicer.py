@@ -95,6 +95,20 @@ def _proposed(source: ProposedSource, base: PurePosixPath) -> pb.ProposedSource:
     )
 
 
+def _entries(folder: Path, root: Path) -> list[pb.BrowseEntry]:
+    """The folder's subfolders then files, by name; a symbolic link leaving the root is left out, as if absent."""
+    entries = []
+    for path in folder.iterdir():
+        try:
+            target = resolve_in_root(root, path.relative_to(Path(root).resolve()))
+            is_folder = target.is_dir()
+            size = 0 if is_folder else target.stat().st_size
+        except (ConversionError, OSError):
+            continue
+        entries.append(pb.BrowseEntry(name=path.name, is_folder=is_folder, size=size))
+    return sorted(entries, key=lambda entry: (not entry.is_folder, entry.name))
+
+
 class ConversionServicer(pb_grpc.ConversionServiceServicer):
     def __init__(self, config: ServerConfig, store: JobStore, outputs: Any, services_for: ServicesFor) -> None:
         self._config = config
@@ -213,6 +227,14 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
             spec_yaml=draft.spec_text(base),
             nwbfile_name=draft.name,
         )
+
+    @_answers
+    def Browse(self, request: pb.BrowseRequest, context: grpc.ServicerContext, lab: Lab) -> pb.BrowseResponse:
+        folder = resolve_in_root(lab.data_root, request.folder or ".")
+        if not folder.is_dir():
+            raise ConversionError(f"{request.folder}: not a folder")
+        relative = folder.relative_to(Path(lab.data_root).resolve()).as_posix()
+        return pb.BrowseResponse(folder="" if relative == "." else relative, entries=_entries(folder, lab.data_root))
 
     def _output_as_named(self, job: JobRecord) -> tuple[list[tuple[str, int]], Callable[[str, int, int], bytes]]:
         """The output's files under the job's nwbfile_name (a DANDI output is stored under DANDI's name), and how

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
 
+from .openephys_layout import SPECIFIC, claim_streams, legacy_streams
 from .recording import BaseRecordingInterface
 
 
@@ -14,6 +15,11 @@ class OpenEphysLegacyRecordingInterface(BaseRecordingInterface):
     display_name = "OpenEphys Legacy Recording"
     associated_suffixes = (".continuous", ".openephys", ".xml")
     info = "Interface for Open Ephys legacy recording data (.continuous)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each channel type of a folder of .continuous files; OpenEphysRecordingInterface is preferred."""
+        return claim_streams(cls.__name__, legacy_streams(listing), SPECIFIC, "legacy")
 
     def __init__(
         self,

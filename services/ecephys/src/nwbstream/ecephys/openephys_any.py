@@ -6,10 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER
 
 from .openephys import OpenEphysLegacyRecordingInterface
 from .openephys_binary import OpenEphysBinaryRecordingInterface
+from .openephys_layout import binary_streams, claim_streams, legacy_streams
 from .recording import BaseRecordingInterface
 
 
@@ -17,6 +19,14 @@ class OpenEphysRecordingInterface(BaseRecordingInterface):
     display_name = "OpenEphys Recording"
     associated_suffixes = (".dat", ".oebin", ".npy")
     info = "Interface for converting any OpenEphys recording data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every stream of either format: as NeuroConv, this entry is preferred to the format's own interface."""
+        return [
+            *claim_streams(cls.__name__, legacy_streams(listing), HEADER, "legacy"),
+            *claim_streams(cls.__name__, binary_streams(listing), HEADER, "binary"),
+        ]
 
     def __init__(
         self,

@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.sync import SyncRequestError
 
+from .openephys_layout import SPECIFIC, binary_streams, claim_streams
 from .openephys_ttl import ttl_edge_times, ttl_files, ttl_lines
 from .recording import BaseRecordingInterface, require_stream
 
@@ -19,6 +20,11 @@ class OpenEphysBinaryRecordingInterface(BaseRecordingInterface):
     display_name = "OpenEphys Binary Recording"
     associated_suffixes = (".dat", ".oebin", ".npy")
     info = "Interface for converting binary OpenEphys recording data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each continuous stream of a Record Node; OpenEphysRecordingInterface is preferred."""
+        return claim_streams(cls.__name__, binary_streams(listing), SPECIFIC, "binary")
 
     def __init__(
         self,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER
 
 from .analog import BaseRecordingAsTimeSeriesInterface
 from .openephys_binary import _settings_xml, check_continuous_files, settings_start_time
+from .openephys_layout import ADC_PART, binary_streams
 
 NON_NEURAL_STREAMS = ("ADC", "NI-DAQ")  # what names a stream of analog inputs
 ANALOG_CHANNELS = ("ADC", "AI", "AUX")  # what names an analog channel
@@ -23,6 +25,23 @@ class OpenEphysBinaryAnalogInterface(BaseRecordingAsTimeSeriesInterface):
         "and fails when it is the neural one); the description lists the channel names as plain strings (NeuroConv's "
         "shows numpy's repr, np.str_('...'))"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The ADC channels structure.oebin lists in a stream (their part of its continuous.dat), and NI-DAQ
+        streams whole."""
+        detections = []
+        for stream in binary_streams(listing):
+            if stream.analog_stream:
+                source, files, what = stream.source_data(), stream.files, "an NI-DAQ stream"
+            elif stream.analog:
+                source, files = stream.source_data(f"{stream.stream_name}_{ADC_PART}"), stream.analog
+                what = f"{ADC_PART} channels in structure.oebin"
+            else:
+                continue
+            evidence = f"{stream.evidence}: {what}"
+            detections.append(Detection(cls.__name__, source, files, HEADER, evidence, name=f"{stream.short_name}_adc"))
+        return detections
 
     def __init__(
         self,

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .neo_sorting import SpikeSeconds, sorting_from_seconds
+from .openephys_layout import LEGACY_HEADER
 from .sorting import BaseSortingInterface
 
 HEADER_SIZE = 1024  # Open Ephys' text header
@@ -28,6 +30,20 @@ class OpenEphysSortingInterface(BaseSortingInterface):
         "recording_id picks the folder's recording (the _N file suffix), experiment_id must be 0; the session start "
         "time is the first file's date_created"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .spikes files that start with Open Ephys' header."""
+        detections = []
+        for folder in sorted({f.parent for f in listing.with_suffix(".spikes")}):
+            spikes = [f for f in listing.in_folder(folder) if f.suffix == ".spikes"]
+            if not all(listing.head(f, len(LEGACY_HEADER)) == LEGACY_HEADER for f in spikes):
+                continue
+            evidence = f"{relative(folder)}: {len(spikes)} .spikes file(s) with Open Ephys' header"
+            detections.append(
+                Detection(cls.__name__, {"folder_path": relative(folder)}, tuple(map(str, spikes)), HEADER, evidence)
+            )
+        return detections
 
     def __init__(self, folder_path: Path, experiment_id: int = 0, recording_id: int = 0):
         """

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, part_of, relative
 
+from .plexon_header import COUNTS_AT, PLX_MAGIC, plx_contents
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
@@ -19,6 +21,17 @@ class PlexonSortingInterface(BaseSortingInterface):
     associated_suffixes = (".plx",)
     info = "Interface for Plexon sorting data (sorted units of a .plx file)."
     differs_from_neuroconv = "a .plx holding fewer spikes than its header counts is refused (neo reads what is there)"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each .plx whose header counts spike timestamps (the recordings claim their streams' parts of it)."""
+        detections = []
+        for plx in listing.with_suffix(".plx"):
+            contents = plx_contents(listing, plx)
+            if contents is not None and contents.spike_timestamps:
+                evidence = f"{plx}: PLEX header counting {contents.spike_timestamps} spike timestamps"
+                detections.append(Detection(cls.__name__, {"file_path": relative(plx)}, (str(plx),), HEADER, evidence))
+        return detections
 
     def __init__(self, file_path: Path, verbose: bool = False):
         """
@@ -37,7 +50,6 @@ class PlexonSortingInterface(BaseSortingInterface):
 # neo names each stream after the prefix of its channel names; NeuroConv refuses the other interface's streams.
 WIDEBAND, LOW_PASS = "WB-Wideband", "FPl-Low Pass Filtered"
 HIGH_PASS, AUXILIARY = "SPKC-High Pass Filtered", "AI-Auxiliary Input"
-PLX_MAGIC = b"PLEX"  # the first four bytes of every .plx file
 
 
 # Known reader defect, kept as NeuroConv has it: neo 0.14.6's PlexonRawIO returns zeros for the part of a read that
@@ -49,6 +61,24 @@ class PlexonRecordingInterface(BaseRecordingInterface):
     info = "Interface for Plexon recording data (the wideband continuous channels of a .plx file)."
     refused_streams: ClassVar[tuple[str, ...]] = (LOW_PASS, HIGH_PASS, AUXILIARY)
     default_es_key: ClassVar[str] = "ElectricalSeries"
+    stream_prefix: ClassVar[str] = "WB"  # what the names of this interface's channels start with
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each .plx whose header names slow channels of this interface's stream; claims that stream's part of
+        the file. Channel headers past the bytes detection reads (files with many spike channels) are not seen."""
+        detections = []
+        for plx in listing.with_suffix(".plx"):
+            contents = plx_contents(listing, plx)
+            if contents is None or cls.stream_prefix not in contents.stream_prefixes():
+                continue
+            evidence = f"{plx}: PLEX header names {cls.stream_prefix} continuous channels"
+            detections.append(
+                Detection(
+                    cls.__name__, {"file_path": relative(plx)}, (part_of(plx, cls.stream_prefix),), HEADER, evidence
+                )
+            )
+        return detections
 
     def __init__(
         self,
@@ -95,6 +125,7 @@ class PlexonLFPInterface(PlexonRecordingInterface):
     write_as = "lfp"
     refused_streams = (WIDEBAND, HIGH_PASS, AUXILIARY)
     default_es_key = "ElectricalSeriesLF"
+    stream_prefix = "FP"
 
     def __init__(
         self,
@@ -149,10 +180,9 @@ HEADER_COUNTED = (130, 5)  # the .plx header counts the timestamps of channels 0
 def _check_spike_counts(path: Path, reader) -> None:
     """The file header counts each channel's and unit's spike timestamps: a file cut after its last whole block
     holds fewer, which neo reads without a word."""
-    from neo.rawio.plexonrawio import GlobalHeader, read_as_dict
-
     with open(path, "rb") as file:
-        counted = np.asarray(read_as_dict(file, GlobalHeader)["TSCounts"]).reshape(HEADER_COUNTED)
+        file.seek(COUNTS_AT)
+        counted = np.fromfile(file, dtype="<i4", count=np.prod(HEADER_COUNTED)).reshape(HEADER_COUNTED)
     found = np.zeros(HEADER_COUNTED, dtype=np.int64)
     for channel, blocks in reader._data_blocks.get(1, {}).items():
         if channel >= HEADER_COUNTED[0]:

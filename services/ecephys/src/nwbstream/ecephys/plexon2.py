@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import SUFFIX
 
 from .recording import BaseRecordingInterface
 
@@ -24,6 +25,11 @@ class Plexon2RecordingInterface(BaseRecordingInterface):
         "cannot read .pl2 here: the only reader is Plexon's Windows PL2FileReader DLL (Wine on Linux), which this "
         "service lacks; the interface takes NeuroConv's arguments and refuses every file with that reason"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.pl2 files, by name: proposed so that their conversion says why this service cannot read them."""
+        return claim_files(cls.__name__, listing.with_suffix(".pl2"), SUFFIX, "Plexon2 file (not readable here)")
 
     def __init__(
         self,

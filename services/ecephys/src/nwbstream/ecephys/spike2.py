@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
 from .recording import BaseRecordingInterface
 
 BLOCK_HEADER_BYTES = 20
+CED_MARK = b"(C) CED 87"  # a .smr file's copyright string, after its 2-byte system id
 RAW_UNIT = "mV"  # NeuroConv keeps the channels Spike2 scales to mV: the raw voltage traces
 
 
@@ -16,6 +18,13 @@ class Spike2RecordingInterface(BaseRecordingInterface):
     display_name = "Spike2 Recording"
     associated_suffixes = (".smrx",)
     info = "Interface for Spike2 recording data from CED (Cambridge Electronic Design)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.smr files with CED's header (.smrx, the 64-bit format, is not read by neo, so not proposed)."""
+        found = [f for f in listing.with_suffix(".smr") if listing.head(f, 2 + len(CED_MARK))[2:] == CED_MARK]
+        return claim_files(cls.__name__, found, HEADER, "CED Spike2 (.smr) header")
+
     differs_from_neuroconv = (
         "read with neo's Spike2RawIO, where NeuroConv 0.10.2 needs CED's sonpy (no build for Python 3.11 on "
         "Linux); the same mV channels are kept; a file whose last data block ends past its end is refused"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
 from .recording import BaseRecordingInterface
 
@@ -20,6 +21,12 @@ class SpikeGadgetsRecordingInterface(BaseRecordingInterface):
         "the session start time is read from the header's systemTimeAtCreation (ms since the epoch, so in UTC); "
         "NeuroConv 0.10.2 leaves it to the user"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.rec files that open with Trodes' XML configuration (the ntrode channels: the default stream)."""
+        found = [f for f in listing.with_suffix(".rec") if b"<Configuration" in listing.head(f, 1024)]
+        return claim_files(cls.__name__, found, HEADER, "Trodes configuration header")
 
     def __init__(
         self,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 from nwbstream.service import Column, Detection, FolderListing, SourceError
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 
 from .recording import BaseRecordingInterface
 from .sync_lines import recording_edge_times
@@ -28,25 +29,17 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """Each imec stream whose .meta SpikeGLX wrote (it states imSampRate) has its .bin beside it."""
-        detections = []
-        for meta in listing.with_suffix(".ap.meta", ".lf.meta"):
-            match = META_NAME.search(meta.name)
-            data = listing.sibling(meta, meta.name[: -len(".meta")] + ".bin")
-            if match is None or data is None or "imSampRate=" not in listing.text_head(meta, 65536):
-                continue
-            probe = match.group(1).lower()
-            stream_id = f"{probe if probe[-1].isdigit() else probe + '0'}.{match.group(2).lower()}"
-            detections.append(
-                Detection(
-                    cls.__name__,
-                    {"folder_path": relative(meta.parent), "stream_id": stream_id},
-                    (str(data), str(meta)),
-                    HEADER,
-                    f"{data} + {meta.name} (SpikeGLX meta with imSampRate)",
-                    name=stream_id.replace(".", "_"),
-                )
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": relative(s.meta.parent), "stream_id": s.stream_id},
+                (str(s.data), str(s.meta)),
+                HEADER,
+                f"{s.data} + {s.meta.name} (SpikeGLX meta with imSampRate)",
+                name=s.stream_id.replace(".", "_"),
             )
-        return detections
+            for s in imec_streams(listing)
+        ]
 
     def __init__(
         self,
@@ -136,6 +129,38 @@ class SpikeGLXRecordingInterface(BaseRecordingInterface):
         if probe.get_shank_count() > 1:
             columns.append(Column("shank_ids", "The shank id of the electrode.", list(probe.shank_ids)))
         return columns
+
+
+@dataclass(frozen=True)
+class ImecStream:
+    """An imec stream's files, as detection finds them, and what its .meta says."""
+
+    meta: PurePosixPath
+    data: PurePosixPath
+    stream_id: str  # 'imec0.ap'
+    meta_text: str  # the .meta's first bytes (a .meta is a few kB)
+
+    def saved_count(self, key: str, index: int) -> int:
+        """One of the counts of a `key=a,b,c` line (snsApLfSy: AP, LF and sync channels saved)."""
+        match = re.search(rf"^{key}=([\d,]+)", self.meta_text, re.M)
+        counts = match.group(1).split(",") if match else []
+        return int(counts[index]) if index < len(counts) and counts[index] else 0
+
+
+def imec_streams(listing: FolderListing) -> list[ImecStream]:
+    """Each imec stream whose .meta SpikeGLX wrote (it states imSampRate) with its .bin beside it."""
+    found = []
+    for meta in listing.with_suffix(".ap.meta", ".lf.meta"):
+        match = META_NAME.search(meta.name)
+        data = listing.sibling(meta, meta.name[: -len(".meta")] + ".bin")
+        text = listing.text_head(meta, HEAD_BYTES)
+        if match is None or data is None or "imSampRate=" not in text:
+            continue
+        probe = match.group(1).lower()
+        found.append(
+            ImecStream(meta, data, f"{probe if probe[-1].isdigit() else probe + '0'}.{match.group(2).lower()}", text)
+        )
+    return found
 
 
 def read_spikeglx_stream(folder_path: Path, stream_id: str) -> Any:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import NwbObjectSpec, SourceError
+from nwbstream.service import Detection, FolderListing, NwbObjectSpec, SourceError
+from nwbstream.service.detection import HEAD_BYTES, HEADER, part_of, relative
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
 from nwbstream.service.names import camel_case
@@ -18,7 +19,7 @@ from nwbstream.service.sync import SyncRequestError
 
 from .analog import BaseRecordingAsTimeSeriesInterface, time_series_metadata_schema
 from .recording import start_fields
-from .spikeglx import SYNC_CHANNEL, read_spikeglx_stream, sync_word_times
+from .spikeglx import SYNC_CHANNEL, imec_streams, read_spikeglx_stream, sync_word_times
 from .sync_lines import recording_edge_times
 
 DEFAULT_ANALOG_GROUP = "nidq_analog"
@@ -49,6 +50,19 @@ class SpikeGLXNIDQInterface(BaseRecordingAsTimeSeriesInterface, BaseEventsInterf
         "of the deprecated digital_channel_groups is given in the layout the events are written from (Events."
         "EventTables), not NeuroConv's older per-group layout"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each .nidq.meta SpikeGLX wrote (it states niSampRate) with its .nidq.bin beside it."""
+        detections = []
+        for meta in listing.with_suffix(".nidq.meta"):
+            data = listing.sibling(meta, meta.name[: -len(".meta")] + ".bin")
+            if data is None or "niSampRate=" not in listing.text_head(meta, HEAD_BYTES):
+                continue
+            evidence = f"{data} + {meta.name} (SpikeGLX meta with niSampRate)"
+            source = {"folder_path": relative(meta.parent)}
+            detections.append(Detection(cls.__name__, source, (str(data), str(meta)), HEADER, evidence, name="nidq"))
+        return detections
 
     def __init__(
         self,
@@ -231,6 +245,25 @@ class SpikeGLXSyncChannelInterface(BaseRecordingAsTimeSeriesInterface):
     display_name = "SpikeGLX Sync Channel"
     associated_suffixes = (".imec", ".ap", ".lf", ".meta", ".bin")
     info = "Interface for the sync channel (SY0) of a SpikeGLX Neuropixels stream, written as a TimeSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The sync word each probe saves (snsApLfSy counts it), claimed as its part of the .bin: the AP stream's,
+        or the LF stream's for a probe saved without AP (an NP1 probe writes the same word in both)."""
+        streams = [s for s in imec_streams(listing) if s.saved_count("snsApLfSy", 2)]
+        with_ap = {(s.meta.parent, s.stream_id.split(".")[0]) for s in streams if s.stream_id.endswith(".ap")}
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": relative(s.meta.parent), "stream_id": f"{s.stream_id}-SYNC"},
+                (part_of(s.data, SYNC_CHANNEL),),
+                HEADER,
+                f"{s.meta}: snsApLfSy saves the {SYNC_CHANNEL} sync word",
+                name=f"{s.stream_id.replace('.', '_')}_sync",
+            )
+            for s in streams
+            if s.stream_id.endswith(".ap") or (s.meta.parent, s.stream_id.split(".")[0]) not in with_ap
+        ]
 
     def __init__(self, folder_path: Path, stream_id: str, verbose: bool = False, metadata_key: str = "spikeglx_sync"):
         """

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .recording import BaseRecordingInterface
+
+# How WhiteMatter's software names a recording: HSW_<date>__<time>__<length>__hsamp_<channels>ch_<rate>sps.bin
+RECORDING_NAME = re.compile(r"_(\d+)ch_(\d+(?:\.\d+)?)sps\.bin$")
 
 
 class WhiteMatterRecordingInterface(BaseRecordingInterface):
     display_name = "WhiteMatter Recording"
     associated_suffixes = (".bin",)
     info = "Interface for WhiteMatter binary recordings (interleaved int16 samples)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.bin files named as WhiteMatter names them, the channel count and rate read from the name."""
+        detections = []
+        for data in listing.with_suffix(".bin"):
+            match = RECORDING_NAME.search(data.name)
+            if match is None:
+                continue
+            channels, rate = int(match.group(1)), float(match.group(2))
+            source = {"file_path": relative(data), "sampling_frequency": rate, "num_channels": channels}
+            evidence = f"{data}: WhiteMatter's file name ({channels} channels at {rate:g} samples/s)"
+            detections.append(Detection(cls.__name__, source, (str(data),), LAYOUT, evidence))
+        return detections
 
     def __init__(
         self,

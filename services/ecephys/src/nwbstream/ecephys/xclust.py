@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .sorting import BaseSortingInterface
+
+CEL_HEADER = b"%%BEGINHEADER"  # how XClust opens every .CEL file
 
 
 class XClustSortingInterface(BaseSortingInterface):
@@ -18,6 +21,26 @@ class XClustSortingInterface(BaseSortingInterface):
     property_descriptions: ClassVar[dict[str, str]] = {
         "cluster_id": "The cluster number of the .CEL header (repeats across session types)."
     }
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .CEL files that open with XClust's header; the sampling rate is in none of them."""
+        detections = []
+        for folder in sorted({f.parent for f in listing.with_suffix(".CEL")}):
+            cells = [f for f in listing.in_folder(folder) if f.suffix == ".CEL"]  # the reader's glob is case-sensitive
+            if not cells or not all(listing.head(f, len(CEL_HEADER)) == CEL_HEADER for f in cells):
+                continue
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(folder)},
+                    tuple(map(str, cells)),
+                    HEADER,
+                    f"{relative(folder)}: {len(cells)} .CEL file(s) with XClust's header",
+                    todo={"sampling_frequency": "the sampling rate (Hz) of the recording the clusters come from"},
+                )
+            )
+        return detections
 
     def __init__(
         self,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import NwbObjectSpec, SourceError
+from nwbstream.service import Detection, FolderListing, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import GENERIC, relative
 
 from .images import BaseImageInterface
 
@@ -23,6 +24,21 @@ class ExternalImageInterface(BaseImageInterface):
     display_name = "External Image Interface"
     associated_suffixes = (".png", ".jpg", ".jpeg", ".gif")
     info = "Image files referenced by path from an Images container; the pixels stay in the files."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder's PNG, JPEG and GIF files, by reference: the alternative to embedding them (ImageInterface)."""
+        return [
+            Detection(
+                cls.__name__,
+                {"file_paths": [relative(f) for f in files]},
+                tuple(map(str, files)),
+                GENERIC - 0.05,
+                f"{relative(folder)}: {len(files)} image file(s) (by their first bytes), referenced by path",
+                name="external_images",
+            )
+            for folder, files in sorted(cls.image_folders(listing).items())
+        ]
 
     def _check_image(self, path: Path, image_format: str, mode: str) -> None:
         if image_format not in FORMATS:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from nwbstream.service import DatasetSpec, NwbObjectSpec, SourceError
+from nwbstream.service import DatasetSpec, Detection, FolderListing, NwbObjectSpec, SourceError
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import GENERIC, relative
 
 from .images import BaseImageInterface, decoded
 
@@ -29,6 +30,21 @@ class ImageInterface(BaseImageInterface):
     display_name = "Image Interface"
     associated_suffixes = (".png", ".jpg", ".jpeg", ".tiff", ".tif", ".webp")
     info = "Image files (png, jpeg, tiff, ...) decoded into an Images container."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of image files, read whole (a guess: a video, imaging or behaviour claim on them wins)."""
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": relative(folder)},
+                tuple(map(str, files)),
+                GENERIC,
+                f"{relative(folder)}: {len(files)} image file(s) (by their first bytes)",
+                name="images",
+            )
+            for folder, files in sorted(cls.image_folders(listing).items())
+        ]
 
     def __init__(
         self,

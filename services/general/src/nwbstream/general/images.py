@@ -10,14 +10,16 @@ finding the files, their headers, the metadata and the object are shared.
 from __future__ import annotations
 
 from abc import abstractmethod
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import BaseDataInterface, DatasetSpec, Kind, NwbObjectSpec, SourceError
+from nwbstream.service import BaseDataInterface, DatasetSpec, FolderListing, Kind, NwbObjectSpec, SourceError
 from nwbstream.service.schemas import base_metadata_schema
 
 _TEXT = {"type": "string"}
+# How each image format's files begin (webp: a RIFF file whose form type, at byte 8, is WEBP).
+SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
 class BaseImageInterface(BaseDataInterface):
@@ -50,6 +52,18 @@ class BaseImageInterface(BaseDataInterface):
         self.headers = {image_id: self._read_header(path) for image_id, path in self.files.items()}
         for image_id, (image_format, mode, _) in self.headers.items():
             self._check_image(self.files[image_id], image_format, mode)
+
+    @classmethod
+    def image_folders(cls, listing: FolderListing) -> dict[PurePosixPath, list[PurePosixPath]]:
+        """Each folder's files the folder reading takes (the interface's suffixes, as they are spelled), those
+        whose first bytes are an image's."""
+        found: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for suffix in cls.associated_suffixes:
+            for file in sorted(f for f in listing.files if f.name.endswith(suffix)):
+                head = listing.head(file, 12)
+                if head.startswith(SIGNATURES) and (not head.startswith(b"RIFF") or head[8:12] == b"WEBP"):
+                    found.setdefault(file.parent, []).append(file)
+        return found
 
     def _paths(self, file_paths: list[Path] | None, folder_path: Path | None) -> list[Path]:
         if (file_paths is None) == (folder_path is None):

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
-from .abf_file import AbfFile
+from .abf_file import AbfFile, abf_files
 from .base import BaseIcephysInterface, check_files
 from .recordings import (
     RESPONSE_TYPES,
@@ -38,6 +39,25 @@ class AbfInterface(BaseIcephysInterface):
         "response unit implies (V: current clamp, A: voltage clamp) instead of stopping; Icephys/Sessions edited "
         "in the spec's metadata are not applied (give them in icephys_metadata)."
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A folder's ABF files together, in name order, as NeuroConv takes one cell's files (one session cannot
+        hold two of these interfaces: their series' names repeat); each file alone is the alternative, for a folder
+        of several cells, as is AxonIntracellularInterface, one electrode at a time."""
+        files = abf_files(listing)
+        alone = [
+            Detection(cls.__name__, {"file_paths": [relative(f)]}, (str(f),), HEADER, f"{f}: ABF signature")
+            for f in files
+        ]
+        together = []
+        for folder in sorted({f.parent for f in files}):
+            members = [f for f in files if f.parent == folder]
+            if len(members) > 1:
+                evidence = f"{relative(folder)}: {len(members)} files with an ABF signature, taken as one cell's"
+                source = {"file_paths": [relative(f) for f in members]}
+                together.append(Detection(cls.__name__, source, tuple(map(str, members)), HEADER, evidence))
+        return [*together, *alone]
 
     def __init__(
         self,

@@ -6,19 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from functools import cached_property
-from pathlib import Path, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import FolderListing, SourceError
 
 from .recordings import Sweeps, unit_conversion
 
 # The amplifiers of the ABF File Support Pack's nTelegraphInstrument codes NeuroConv names.
 TELEGRAPH_AMPLIFIERS = {15: "Axopatch 200B", 24: "MultiClamp 700", 27: "Axoclamp 900"}
+ABF_SIGNATURES = (b"ABF ", b"ABF2")  # the first four bytes of ABF1 and ABF2 files
 GAP_FREE = 3  # nOperationMode of a gap-free acquisition
 # neo's modules import each other circularly: two threads importing them at once (the service's preload and a
 # first OpenSource) can see a partly initialized module, so every import of neo goes through this lock.
 _NEO_IMPORT = threading.Lock()
+
+
+def abf_files(listing: FolderListing) -> list[PurePosixPath]:
+    """The folder's .abf files that start with an ABF signature."""
+    return [f for f in listing.with_suffix(".abf") if listing.head(f, 4) in ABF_SIGNATURES]
 
 
 def axon_raw_io() -> type:

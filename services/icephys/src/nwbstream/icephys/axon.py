@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 from nwbstream.service.names import camel_case
 
-from .abf_file import AbfFile
+from .abf_file import AbfFile, abf_files
 from .base import BaseIcephysInterface
 from .recordings import (
     RESPONSE_TYPES,
@@ -30,6 +31,19 @@ class AxonIntracellularInterface(BaseIcephysInterface):
     display_name = "Axon Intracellular"
     associated_suffixes = (".abf",)
     info = "One Axon ABF file's response channel, with its stimulus, as patch-clamp series and icephys rows."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each ABF file, one electrode at a time; which channel is the response, and the clamp mode, are the
+        user's choice. AbfInterface, which takes a folder's files whole, is preferred."""
+        todo = {
+            "response_channel_name": "the ABF channel holding the electrode's response (e.g. 'Voltage0')",
+            "mode": "the clamp mode: voltage_clamp, current_clamp or izero",
+        }
+        return [
+            Detection(d.interface, d.source_data, d.files, d.confidence, d.evidence, todo=todo)
+            for d in claim_files(cls.__name__, abf_files(listing), HEADER - 0.05, "ABF signature")
+        ]
 
     def __init__(
         self,

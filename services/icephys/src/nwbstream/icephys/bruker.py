@@ -4,15 +4,16 @@ cycle, as NeuroConv 0.10.2 writes them."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 from nwbstream.service.names import camel_case
 
 from .base import BaseIcephysInterface, check_files
-from .bruker_cycles import Cycle, read_cycle
+from .bruker_cycles import CYCLE_SUFFIX, Cycle, read_cycle
 from .recordings import (
     RESPONSE_TYPES,
     Recording,
@@ -34,6 +35,28 @@ class BrukerVoltageRecordingInterface(BaseIcephysInterface):
     display_name = "Bruker VoltageRecording"
     associated_suffixes = (".csv", ".xml")
     info = "Bruker PrairieView voltage recordings (CSV + XML per cycle) as patch-clamp series."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The VoltageRecording cycles of each run (files named <run>_Cycle<n>_VoltageRecording_<m>): each CSV
+        with its VRecSessionEntry XML beside it, one detection per run."""
+        runs: dict[PurePosixPath, list[tuple[PurePosixPath, PurePosixPath]]] = {}
+        for csv in listing.with_suffix(".csv"):
+            xml = listing.sibling(csv, f"{csv.stem}.xml")
+            if not CYCLE_SUFFIX.search(csv.stem) or xml is None:
+                continue
+            if "<VRecSessionEntry" in listing.text_head(xml, 1024):
+                runs.setdefault(csv.parent / CYCLE_SUFFIX.sub("", csv.stem), []).append((csv, xml))
+        return [
+            Detection(
+                cls.__name__,
+                {"file_paths": [relative(csv) for csv, _ in cycles]},
+                tuple(str(f) for pair in cycles for f in pair),
+                HEADER,
+                f"{run}: {len(cycles)} VoltageRecording cycle(s), each CSV with its VRecSessionEntry XML",
+            )
+            for run, cycles in sorted(runs.items())
+        ]
 
     def __init__(
         self,

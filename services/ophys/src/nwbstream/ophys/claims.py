@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from nwbstream.service import Detection, FolderListing
+from nwbstream.service import Detection, FolderListing, part_of
 from nwbstream.service.detection import HEAD_BYTES
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -81,18 +81,28 @@ def tail(listing: FolderListing, file: PurePosixPath, size: int = 4096) -> bytes
 
 
 def companion(claim: Detection, interface: str, evidence: str) -> Detection:
-    """Another source read from `claim`'s files, which `claim` keeps: it holds none, so both are kept."""
+    """Another source read from `claim`'s files, which `claim` keeps: it claims its part of them, so both are kept."""
     return Detection(
         interface,
         {k: v for k, v in claim.source_data.items() if k in ("file_path", "folder_path")},
-        (),
+        tuple(part_of(f, interface) for f in claim.files),
         claim.confidence,
         f"{evidence} (read from {', '.join(claim.files)}, claimed by {claim.interface})",
     )
 
 
+def holds_whole_files(claim: Detection) -> bool:
+    """The claim is on whole files, not on a part of one (riding_along's later streams): one companion per file."""
+    return bool(claim.files) and not any("#" in f for f in claim.files)
+
+
 def riding_along(claims: list[Detection]) -> list[Detection]:
-    """Sources of one file, each its own stream: the first claims the file, the others ride along with it."""
+    """Sources of one file, each its own stream: the first claims the file, the others their part of it."""
     return claims[:1] + [
-        replace(c, files=(), evidence=f"{c.evidence} (file claimed with {claims[0].name})") for c in claims[1:]
+        replace(
+            c,
+            files=tuple(part_of(f, c.name or c.interface) for f in c.files),
+            evidence=f"{c.evidence} (file claimed with {claims[0].name})",
+        )
+        for c in claims[1:]
     ]

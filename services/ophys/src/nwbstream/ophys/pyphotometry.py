@@ -22,7 +22,7 @@ from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
-from .claims import companion, riding_along
+from .claims import companion, holds_whole_files, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
@@ -210,7 +210,7 @@ class PyPhotometryEventsInterface(BasePhotometryEventsInterface):
         return [
             companion(claim, cls.__name__, f"{claim.source_data['file_path']}: pyPhotometry digital inputs")
             for claim in PyPhotometryFiberPhotometryInterface.detect(listing)
-            if claim.files
+            if holds_whole_files(claim)
         ]
 
     def __init__(

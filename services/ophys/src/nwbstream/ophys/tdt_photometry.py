@@ -22,7 +22,7 @@ from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.events import EventType
 
-from .claims import companion, riding_along
+from .claims import companion, holds_whole_files, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
@@ -212,7 +212,7 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
         return [
             companion(claim, cls.__name__, f"{claim.source_data['folder_path']}: TDT epocs")
             for claim in TDTFiberPhotometryInterface.detect(listing)
-            if claim.files
+            if holds_whole_files(claim)
         ]
 
     def __init__(
