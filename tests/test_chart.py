@@ -194,6 +194,13 @@ def test_the_default_configuration_passes_the_coordinators_own_schema():
     assert config["labs"] == {"lab-a": {"token_sha256": "ab" * 32, "data_root": "/data/lab-a"}}
     assert config["outputs"] == "/var/lib/nwbstream/outputs"
     assert "runner" not in config  # in-process, the coordinator's default
+    assert config["patience"] == {
+        "keepalive": 5,
+        "keepalive_timeout": 5,
+        "retry_budget": 30,
+        "connect_timeout": 5,
+        "chunk_timeout": 60,
+    }
 
 
 def test_the_web_page_has_its_port_on_the_coordinator_and_in_its_configuration():
@@ -214,6 +221,8 @@ def test_the_full_configuration_points_at_the_headless_services_and_runs_jobs():
     documents = render(*VALUES["full"])
     config = coordinator_config(documents)
     jsonschema.validate(config, CONFIG_SCHEMA)
+    assert config["patience"]["chunk_timeout"] == 120 and config["patience"]["retry_budget"] == 60
+    assert config["patience"]["keepalive"] == 5  # the chart's default, for a key the values leave out
     services = objects(documents, "Service")
     assert config["services"].keys() == FULL_ENABLED
     for modality, address in config["services"].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import signal
 import sys
@@ -96,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--no-progress", action="store_true", help="no progress bars")
     convert.add_argument(
         "--keepalive",
-        type=float,
+        type=_seconds,
         default=DEFAULT_PATIENCE.keepalive,
         metavar="SECONDS",
         help="ping a silent service after this long, and take it as hung when that long passes without an answer "
@@ -104,10 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--retry-budget",
-        type=float,
+        type=_seconds,
         default=DEFAULT_PATIENCE.retry_budget,
         metavar="SECONDS",
         help="how long a broken chunk stream is retried before the conversion fails",
+    )
+    convert.add_argument(
+        "--chunk-timeout",
+        type=_seconds,
+        default=DEFAULT_PATIENCE.chunk_timeout,
+        metavar="SECONDS",
+        help="cancel (and retry) a chunk stream that delivers nothing for this long: a service stuck in a reader",
     )
     convert.add_argument("--metadata", type=Path, help=METADATA_HELP)
     _service_option(convert)
@@ -151,6 +159,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add_rig_commands(commands)
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A duration option: a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds above 0")
+    return value
 
 
 def _service_option(parser: argparse.ArgumentParser) -> None:
@@ -259,7 +278,7 @@ def _preload_writer() -> threading.Thread:
 
 def _patience(args: argparse.Namespace) -> Patience:
     """Silent for --keepalive after a ping, or after a connection attempt (at least 1 s: a TLS handshake), is hung."""
-    return Patience(args.keepalive, args.keepalive, args.retry_budget, connect_timeout=max(1.0, args.keepalive))
+    return Patience(args.keepalive, args.keepalive, args.retry_budget, max(1.0, args.keepalive), args.chunk_timeout)
 
 
 def _make_output_folder(output_folder: Path) -> None:

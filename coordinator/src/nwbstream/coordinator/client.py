@@ -21,6 +21,7 @@ from nwbstream.v1.transport import GRPC_OPTIONS
 from .allocator import release_chunk_buffers_to_os
 from .endpoints import Endpoint
 from .errors import ConversionError, ServiceUnavailable
+from .idle import StreamStalled, watched
 from .tls import TLSFiles
 
 SOURCE_PATH_KEYS = ("file_path", "folder_path", "file_paths")  # the source_data keys that name a source's files
@@ -31,7 +32,18 @@ LONGEST_PAUSE = 2.0
 CLOSE_TIMEOUT = 2.0  # seconds for a service to close a source: a hung one would hold up the end of a failed conversion
 log = logging.getLogger(__name__)
 ChunkObserver = Callable[[pb.Chunk, float], None]  # a chunk received, and the seconds spent waiting for it
-ServiceLost = Callable[[str], None]  # told the address whose stream broke as out of reach, before it is retried
+
+
+@dataclass(frozen=True)
+class LostCall:
+    """A call to a service that broke as out of reach (or, `stalled`, sent nothing for the chunk timeout)."""
+
+    address: str
+    began: float  # time.monotonic() when the call was made: a service restarted since then is not the one that broke
+    stalled: bool = False
+
+
+ServiceLost = Callable[[LostCall], None]  # told of a lost call before it is made again
 
 
 @dataclass(frozen=True)
@@ -40,14 +52,16 @@ class Patience:
 
     A process that stops answering while the connection stays open (stopped, frozen machine) is found by gRPC
     keepalive: a ping unanswered `keepalive_timeout` after it was sent `keepalive` into a silence closes the
-    connection, and the stream breaks as UNAVAILABLE. A broken read is retried (from the next chunk not yet
-    received) until it has failed for `retry_budget` in a row; a connection attempt that gets no answer ends after
-    `connect_timeout`."""
+    connection, and the stream breaks as UNAVAILABLE. A process that answers pings but sends no chunk (stuck inside
+    a reader) is found by `chunk_timeout`: a stream that delivers nothing for that long while it is waited on is
+    cancelled. A broken or cancelled read is retried (from the next chunk not yet received) until it has failed for
+    `retry_budget` in a row; a connection attempt that gets no answer ends after `connect_timeout`."""
 
     keepalive: float = 5.0
     keepalive_timeout: float = 5.0
     retry_budget: float = 30.0
     connect_timeout: float = 5.0
+    chunk_timeout: float = 60.0
 
     def channel_options(self) -> list[tuple[str, int]]:
         return [
@@ -139,8 +153,8 @@ class ServiceClient:
     ) -> None:
         """`endpoints`: an address (one replica) or every replica's endpoint; `tls`: reach the service over TLS
         (its `ca`, and our `cert` + `key` for mutual TLS); `on_chunk` sees every chunk received (metrics);
-        `on_lost` is told an address whose stream broke as out of reach, before the read is retried (embedded mode
-        restarts a dead service there)."""
+        `on_lost` is told of a call that broke as out of reach or stalled, before it is made again (embedded mode
+        restarts a dead or hung service there)."""
         self.modality = modality
         self.on_chunk = on_chunk
         self.patience = patience
@@ -255,9 +269,10 @@ class ServiceClient:
                 source=source.request,
                 fingerprint=source.fingerprint,
             )
+            began = time.monotonic()
             try:
                 waited = time.perf_counter()
-                for chunk in failover.replica.stub.ReadChunks(request):
+                for chunk in watched(failover.replica.stub.ReadChunks(request), self.patience.chunk_timeout):
                     if self.on_chunk is not None:
                         self.on_chunk(chunk, time.perf_counter() - waited)
                     next_index = chunk.index + 1
@@ -266,7 +281,7 @@ class ServiceClient:
                     waited = time.perf_counter()
                 return
             except grpc.RpcError as error:
-                failover.failed(error)
+                failover.failed(error, began)
 
     def read_sync_times(
         self, opened: OpenedSource, channel: str, edge: str = "rising", bit: int | None = None
@@ -284,13 +299,13 @@ class ServiceClient:
         )
         failover = _Failover(self, 0)
         while True:
+            began = time.monotonic()
             try:
-                parts = [
-                    np.frombuffer(chunk.times, dtype="<f8") for chunk in failover.replica.stub.ReadSyncTimes(request)
-                ]
+                stream = watched(failover.replica.stub.ReadSyncTimes(request), self.patience.chunk_timeout)
+                parts = [np.frombuffer(chunk.times, dtype="<f8") for chunk in stream]
                 return np.concatenate([np.empty(0, "<f8"), *parts])
             except grpc.RpcError as error:
-                failover.failed(error)
+                failover.failed(error, began)
 
     def close_source(self, source_id: str) -> None:
         """On every replica: any of them may have reopened it to serve its chunks."""
@@ -306,12 +321,13 @@ class ServiceClient:
     def _call(self, method, request):
         """A unary call to the first replica; asked again once if the service was lost and `on_lost` brought it
         back (an embedded service that died between two conversions)."""
+        began = time.monotonic()
         try:
             return method(request, timeout=300)
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.UNAVAILABLE or self.on_lost is None:
                 raise _error(error, self.modality, self.address) from None
-            self.on_lost(self.address)
+            self.on_lost(LostCall(self.address, began))
         try:
             return method(request, timeout=300, wait_for_ready=True)  # the channel may still be backing off
         except grpc.RpcError as error:
@@ -337,8 +353,9 @@ class _Failover:
     def succeeded(self) -> None:
         self._failures = 0
 
-    def failed(self, error: grpc.RpcError) -> None:
-        """Raises the error as a ConversionError when the read should end; else waits, then moves to the next."""
+    def failed(self, error: grpc.RpcError, began: float) -> None:
+        """Raises the error of the call made at `began` as a ConversionError when the read should end; else waits,
+        then moves to the next replica."""
         now = time.monotonic()
         if self._failures == 0:
             self._failing_since = now
@@ -353,8 +370,9 @@ class _Failover:
                 f"({self._failures} attempts in {now - self._failing_since:.1f} s)"
             ) from None
         log.warning("%s service at %s: %s; reading again", client.modality, address, error.details())
-        if client.on_lost is not None and error.code() == grpc.StatusCode.UNAVAILABLE:
-            client.on_lost(address)
+        stalled = isinstance(error, StreamStalled)
+        if client.on_lost is not None and (stalled or error.code() == grpc.StatusCode.UNAVAILABLE):
+            client.on_lost(LostCall(address, began, stalled))
         self._index = (self._index + 1) % len(self._replicas)
         pause = min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (self._failures - 1)) / len(self._replicas)
         time.sleep(min(pause, max(0.0, self._failing_since + client.patience.retry_budget - time.monotonic())))

@@ -1,28 +1,34 @@
 """Finding the modality services: running ones by address, or (embedded mode) local processes we start.
 
 Embedded mode starts installed services as `<its python> -m <module>` on unix sockets, waits for their health,
-restarts one that dies during a conversion (on the same socket: the broken read then resumes there), and stops
-them at the end. It starts only those a conversion needs when the registry knows which service offers
-each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. A service is
-installed either in an environment of its own, named in the registry (`registry.py`, written by `make env`), or
-beside the coordinator (entry point group `nwbstream.services`, read from package metadata); the registry wins.
+restarts one that dies or hangs during a conversion (on the same socket: the broken read then resumes there), and
+stops them at the end. It starts only those a conversion needs when the registry knows which service offers
+each needed interface (an idle service costs 100-150 MB and its start-up); otherwise, every one. Their sockets and
+logs are in a temporary folder that this process holds a lock on; one whose lock is free (a killed coordinator's)
+is removed by the next to start services. A service is installed either in an environment of its own, named in
+the registry (`registry.py`, written by `make env`), or beside the coordinator (entry point group
+`nwbstream.services`, read from package metadata); the registry wins.
 The coordinator never imports a service's code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.metadata
 import logging
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
-from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, Patience, ServiceClient
+from .client import DEFAULT_PATIENCE, ChunkObserver, InterfaceEntry, LostCall, Patience, ServiceClient
 from .endpoints import Addresses, refusal, resolve_endpoints
 from .errors import ConversionError, ServiceUnavailable
 from .registry import ENTRY_POINT_GROUP, REGISTRY, InstalledService, read_registry
@@ -30,6 +36,9 @@ from .tls import TLSFiles
 
 START_TIMEOUT = 120.0
 DEATH_GRACE = 0.5  # seconds a service whose stream broke has to be seen exited before it is taken as alive
+ANSWER_TIMEOUT = 2.0  # seconds a live service whose stream broke has to answer a health check, else it is hung
+FOLDER_PREFIX = "nwbstream-"  # the embedded services' folder in $TMPDIR: short, as a socket's path is 107 bytes at most
+OWNER = ".owner"  # in that folder, locked (flock) by the process that made it for as long as that process runs
 log = logging.getLogger(__name__)
 
 
@@ -82,7 +91,9 @@ class ServiceSet(contextlib.AbstractContextManager):
         self._patience = patience
         self._starter_set = starter
         self._processes: list[tuple[str, subprocess.Popen]] = []
+        self._started: dict[str, float] = {}  # modality -> time.monotonic() when its current process was started
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._owner: IO[str] | None = None  # holds the lock on the folder
         self._commands: dict[str, list[str]] = {}
         self._restarting = threading.Lock()
         # PR_SET_PDEATHSIG fires when the thread that started a service ends: every start runs in this one thread,
@@ -130,12 +141,14 @@ class ServiceSet(contextlib.AbstractContextManager):
         if self._needs is not None and self._needs <= known:  # else (a stale registry, a typo): start them all
             local = {m: service for m, service in local.items() if self._needs & set(service.interfaces)}
         if local:
-            self._tmp = tempfile.TemporaryDirectory(prefix="nwbstream-")
+            remove_stale_folders()
+            self._tmp = tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
+            self._owner = hold(Path(self._tmp.name))
         for modality, service in local.items():
-            socket = Path(self._tmp.name) / f"{modality}.sock"
-            self._commands[modality] = service.command("--address", f"unix:{socket}")
+            address = f"unix:{Path(self._tmp.name) / f'{modality}.sock'}"
+            self._commands[modality] = service.command("--address", address)
             self._processes.append((modality, self._start(modality, "w")))
-            self._addresses[modality] = f"unix:{socket}"
+            self._addresses[modality] = address
 
     def _start(self, modality: str, log_mode: str) -> subprocess.Popen:
         def start() -> subprocess.Popen:
@@ -144,33 +157,62 @@ class ServiceSet(contextlib.AbstractContextManager):
                     self._commands[modality], stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
                 )
 
+        self._started[modality] = time.monotonic()
         return self._starter.submit(start).result()
 
     def revive(self) -> None:
         """Restarts every embedded service whose process has died: a long-lived set (the conversion service's) calls
         it before each job."""
-        for modality, process in list(self._processes):
-            if process.poll() is not None:
-                self._restart_if_dead(modality)
-
-    def _restart_if_dead(self, modality: str) -> None:
-        """Starts the embedded service again on its socket if its process has died, and waits for its health;
-        a stream that broke there is then read again (client.py). Several streams may ask at once: one restarts."""
         with self._restarting:
-            index, process = next((i, p) for i, (name, p) in enumerate(self._processes) if name == modality)
+            for modality, process in list(self._processes):
+                if process.poll() is not None:
+                    log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
+                    self._restart(modality)
+
+    def _recover(self, modality: str, lost: LostCall) -> None:
+        """After a call to an embedded service broke (client.py): starts the service again on its socket if its
+        process died, or is alive but hung (it does not answer a health check, or the call stalled: stuck inside a
+        reader), killing it first; the call is then made again there. Several calls may break at once: the first
+        restarts, and the others find a process started after their call was made, which they leave alone."""
+        with self._restarting:
+            process = self.process(modality)
+            if process is None or self._started[modality] > lost.began:
+                return
             try:  # a stream breaks as its process dies: give the exit a moment to be seen
                 process.wait(timeout=DEATH_GRACE)
+                log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
             except subprocess.TimeoutExpired:
-                return
-            log.warning("the %s service died (exit code %s): starting it again", modality, process.returncode)
-            socket = Path(self._addresses[modality].removeprefix("unix:"))
-            socket.unlink(missing_ok=True)
-            self._processes[index] = (modality, self._start(modality, "a"))
-            probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
-            try:
-                probe.wait_healthy(self._start_timeout)
-            finally:
-                probe.close()
+                if lost.stalled:
+                    why = f"sent nothing for {self._patience.chunk_timeout:g} s"
+                elif self._answers(modality):
+                    return  # a passing break: the call is simply made again
+                else:
+                    why = f"does not answer in {ANSWER_TIMEOUT:g} s"
+                log.warning("the %s service %s: killing it and starting it again", modality, why)
+                process.kill()
+                process.wait()
+            self._restart(modality)
+
+    def _answers(self, modality: str) -> bool:
+        probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
+        try:
+            probe.wait_healthy(ANSWER_TIMEOUT)
+            return True
+        except ServiceUnavailable:
+            return False
+        finally:
+            probe.close()
+
+    def _restart(self, modality: str) -> None:
+        """Starts the embedded service again on its socket (its process has exited) and waits for its health."""
+        index = next(i for i, (name, _) in enumerate(self._processes) if name == modality)
+        Path(self._addresses[modality].removeprefix("unix:")).unlink(missing_ok=True)
+        self._processes[index] = (modality, self._start(modality, "a"))
+        probe = ServiceClient(str(self._addresses[modality]), modality, patience=self._patience)
+        try:
+            probe.wait_healthy(self._start_timeout)
+        finally:
+            probe.close()
 
     def _connect(self) -> None:
         for modality, addresses in self._addresses.items():
@@ -191,7 +233,7 @@ class ServiceSet(contextlib.AbstractContextManager):
                 None if on_unix else self._tls,
                 self._on_chunk,
                 self._patience,
-                on_lost=(lambda _, m=modality, o=owner: o._restart_if_dead(m)) if owner is not None else None,
+                on_lost=(lambda lost, m=modality, o=owner: o._recover(m, lost)) if owner is not None else None,
             )
             self.clients[modality] = client
             try:
@@ -227,3 +269,30 @@ class ServiceSet(contextlib.AbstractContextManager):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+
+
+def hold(folder: Path) -> IO[str]:
+    """Locks `folder` as this process's for as long as the returned file stays open: the lock goes with the
+    process, however it ends. The lock file appears under its name already locked, so no other start takes the
+    folder for a stale one meanwhile."""
+    making = folder / f"{OWNER}.new"
+    owner = open(making, "w")  # noqa: SIM115  # open for as long as the folder is in use
+    fcntl.flock(owner, fcntl.LOCK_EX)
+    making.rename(folder / OWNER)
+    return owner
+
+
+def remove_stale_folders() -> None:
+    """Removes the embedded services' folders (sockets, logs) in $TMPDIR whose lock is free: a coordinator killed
+    (SIGKILL) cannot remove its own. A folder without the lock file is not one of these, and is left."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            with open(folder / OWNER) as owner:
+                fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                log.warning("%s: removing what a coordinator killed before it stopped its services left", folder)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # no lock file (not ours), its lock held (a running coordinator's), another user's
+            continue

@@ -37,6 +37,7 @@ from .store import open_store
 log = logging.getLogger(__name__)
 JOB_SERVICE_TIMEOUT = 10.0  # a service that does not answer in this long: the job is retried later
 SERVICE_NAME = "nwbstream.v1.ConversionService"  # what a gRPC health probe asks for
+SIGNAL_POLL_SECONDS = 0.5  # Python handles signals in the main thread: how late it may see one taken by another
 
 
 def serve(config_path: Path) -> int:
@@ -48,7 +49,8 @@ def serve(config_path: Path) -> int:
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        stop.wait()
+        while not stop.wait(SIGNAL_POLL_SECONDS):  # a wait without timeout misses a signal another thread took
+            pass
         print("nwbstream coordinator: stopping; running jobs go back to the queue", file=sys.stderr, flush=True)
     return 0
 
@@ -83,7 +85,7 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
     """`services_for(interface names)`, a job's connected ServiceSet: the configured services, and embedded ones
     (started here, stopped at the end) for the modalities the configuration does not place elsewhere."""
     embedded = set(installed_services()) - set(config.services)
-    with ServiceSet(addresses={}, embedded=embedded) as local:
+    with ServiceSet(addresses={}, embedded=embedded, patience=config.patience) as local:
 
         def services_for(needs: Collection[str] | None) -> ServiceSet:
             local.revive()
@@ -94,6 +96,7 @@ def job_services(config: ServerConfig, metrics: ConversionMetrics) -> Iterator[S
                 embedded=(),
                 tls=config.services_tls,
                 on_chunk=metrics.observe_chunk,
+                patience=config.patience,
                 starter=local,
             )
 

@@ -11,6 +11,7 @@ tls: {cert: null, key: null, client_ca: null}       # the coordinator's own; req
 services_tls: {ca: null, cert: null, key: null}     # to reach the services (cert + key: mutual TLS)
 limits: {jobs: 2, jobs_per_lab: 1, spec_bytes: 1048576, upload_bytes: 1099511627776, list: 100}
 retry: {attempts: 3, backoff_seconds: 5.0}
+patience: {keepalive: 5, keepalive_timeout: 5, retry_budget: 30, connect_timeout: 5, chunk_timeout: 60}  # seconds
 lease_seconds: 30
 replica: <host name>:<port>                         # a restarted replica of the same id resumes its jobs at once
 metrics: null                                       # host:port of the Prometheus endpoint
@@ -33,6 +34,7 @@ from typing import Any
 
 from nwbstream.v1.transport import is_loopback
 
+from ..client import Patience
 from ..endpoints import address_list
 from ..errors import ConversionError
 from ..spec import checked_yaml
@@ -43,6 +45,8 @@ __all__ = ["CONFIG_SCHEMA", "Lab", "Limits", "RunnerConfig", "ServerConfig", "TL
 _HOST_PORT = {"type": "string", "pattern": r"^\[?[A-Za-z0-9_.:\-]+\]?:\d{1,5}$"}
 _PATH_OR_NULL = {"type": ["string", "null"]}
 _POSITIVE = {"type": "integer", "minimum": 1}
+_SECONDS = {"type": "number", "exclusiveMinimum": 0}
+_PATIENCE_SECONDS = {**_SECONDS, "maximum": 86400}  # a day: finite, as gRPC's options and the timers need
 _STORE = {"type": "string", "pattern": "^(sqlite:///|postgres(ql)?://)"}
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _OBJECTS = {"type": "array", "items": {"type": "object"}}
@@ -124,7 +128,15 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"attempts": _POSITIVE, "backoff_seconds": {"type": "number", "minimum": 0}},
         },
-        "lease_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "patience": {  # client.Patience: how long a silent or unreachable modality service is waited for
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                name: _PATIENCE_SECONDS
+                for name in ("keepalive", "keepalive_timeout", "retry_budget", "connect_timeout", "chunk_timeout")
+            },
+        },
+        "lease_seconds": _SECONDS,
         "replica": {"type": "string", "minLength": 1},
         "metrics": {"anyOf": [_HOST_PORT, {"type": "null"}]},
         "web": {"anyOf": [_HOST_PORT, {"type": "null"}]},
@@ -192,6 +204,7 @@ class ServerConfig:
     limits: Limits = Limits()
     retry_attempts: int = 3
     retry_backoff: float = 5.0
+    patience: Patience = Patience()
     lease_seconds: float = 30.0
     replica: str = ""
     metrics: str | None = None
@@ -239,6 +252,7 @@ def load_config(path: Path) -> ServerConfig:
         limits=Limits(**(raw.get("limits") or {})),
         retry_attempts=retry.get("attempts", 3),
         retry_backoff=float(retry.get("backoff_seconds", 5.0)),
+        patience=Patience(**{name: float(value) for name, value in (raw.get("patience") or {}).items()}),
         lease_seconds=float(raw.get("lease_seconds", 30.0)),
         replica=raw.get("replica") or f"{socket.gethostname()}:{raw['listen'].rsplit(':', 1)[1]}",
         metrics=raw.get("metrics"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -52,34 +54,37 @@ def to_proto(job: JobRecord) -> pb.Job:
     )
 
 
-def _answers(method: Callable) -> Callable:
-    """Runs a call as the lab its token names; a ConversionError becomes INVALID_ARGUMENT in its own words."""
+@contextlib.contextmanager
+def _refusals(context: grpc.ServicerContext, lab: Lab) -> Iterator[None]:
+    """A ConversionError ends the call in its own words (paths under the lab's data root hidden): UNAVAILABLE when
+    a modality service is out of reach (worth asking again), INVALID_ARGUMENT otherwise."""
+    try:
+        yield
+    except ServiceUnavailable as error:
+        context.abort(grpc.StatusCode.UNAVAILABLE, hide_root(str(error), lab.data_root))
+    except ConversionError as error:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
+
+
+def _as_lab(method: Callable) -> Callable:
+    """Runs a call, unary or streaming its answer, as the lab its token names, its refusals as `_refusals` says."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def stream(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            lab = self.lab(context)
+            with _refusals(context, lab):
+                yield from method(self, request, context, lab)
+
+        return stream
 
     @functools.wraps(method)
-    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Any:
+    def answer(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Any:
         lab = self.lab(context)
-        try:
+        with _refusals(context, lab):
             return method(self, request, context, lab)
-        except ServiceUnavailable as error:
-            context.abort(grpc.StatusCode.UNAVAILABLE, hide_root(str(error), lab.data_root))
-        except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
 
-    return call
-
-
-def _streams(method: Callable) -> Callable:
-    """`_answers` for a call that streams its answer."""
-
-    @functools.wraps(method)
-    def call(self: ConversionServicer, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        lab = self.lab(context)
-        try:
-            yield from method(self, request, context, lab)
-        except ConversionError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, hide_root(str(error), lab.data_root))
-
-    return call
+    return answer
 
 
 def _proposed(source: ProposedSource, base: PurePosixPath) -> pb.ProposedSource:
@@ -135,7 +140,7 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, f"no job {job_id}")
         return job
 
-    @_answers
+    @_as_lab
     def Submit(self, request: pb.SubmitRequest, context: grpc.ServicerContext, lab: Lab) -> pb.SubmitResponse:
         name = request.spec_name or "spec"
         spec = self._spec(request.spec_yaml, name, lab)
@@ -150,16 +155,16 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
         )
         return pb.SubmitResponse(jobs=[to_proto(job) for job in jobs])
 
-    @_answers
+    @_as_lab
     def Get(self, request: pb.GetRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
         return to_proto(self._job(request.job_id, lab, context))
 
-    @_answers
+    @_as_lab
     def List(self, request: pb.ListRequest, context: grpc.ServicerContext, lab: Lab) -> pb.ListResponse:
         limit = min(request.limit or self._config.limits.list, self._config.limits.list)
         return pb.ListResponse(jobs=[to_proto(job) for job in self._store.list(lab.name, limit)])
 
-    @_streams
+    @_as_lab
     def Watch(self, request: pb.WatchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.Job]:
         job = self._job(request.job_id, lab, context)
         yield to_proto(job)
@@ -170,14 +175,14 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
                 job = current
                 yield to_proto(job)
 
-    @_answers
+    @_as_lab
     def Cancel(self, request: pb.CancelRequest, context: grpc.ServicerContext, lab: Lab) -> pb.Job:
         job = self._store.request_cancel(request.job_id, lab.name)
         if job is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no job {request.job_id}")
         return to_proto(job)
 
-    @_answers
+    @_as_lab
     def GetMetadata(
         self, request: pb.GetMetadataRequest, context: grpc.ServicerContext, lab: Lab
     ) -> pb.GetMetadataResponse:
@@ -198,20 +203,20 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
                     )
         return pb.GetMetadataResponse(sessions=sessions)
 
-    @_streams
+    @_as_lab
     def Upload(
         self, requests: Iterator[pb.UploadRequest], context: grpc.ServicerContext, lab: Lab
     ) -> Iterator[pb.UploadResponse]:
         yield from receive_upload(requests, lab.data_root, self._config.limits.upload_bytes)
 
-    @_streams
+    @_as_lab
     def Fetch(self, request: pb.FetchRequest, context: grpc.ServicerContext, lab: Lab) -> Iterator[pb.FetchChunk]:
         job = self._job(request.job_id, lab, context)
         if job.state != JobState.DONE or not job.output:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"job {job.id} is {job.state}: it has no output")
         yield from send_output(*self._output_as_named(job))
 
-    @_answers
+    @_as_lab
     def Detect(self, request: pb.DetectRequest, context: grpc.ServicerContext, lab: Lab) -> pb.DetectResponse:
         folder = resolve_in_root(lab.data_root, request.folder or ".")
         base = PurePosixPath(folder.relative_to(Path(lab.data_root).resolve()).as_posix())
@@ -228,7 +233,7 @@ class ConversionServicer(pb_grpc.ConversionServiceServicer):
             nwbfile_name=draft.name,
         )
 
-    @_answers
+    @_as_lab
     def Browse(self, request: pb.BrowseRequest, context: grpc.ServicerContext, lab: Lab) -> pb.BrowseResponse:
         folder = resolve_in_root(lab.data_root, request.folder or ".")
         if not folder.is_dir():

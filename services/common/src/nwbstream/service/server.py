@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from .metrics import ServiceMetrics, serve_metrics
 from .servicer import ModalityServicer
 
 SERVICE_NAME = "nwbstream.v1.ModalityService"
+SIGNAL_POLL_SECONDS = 0.5
 
 
 class PlaintextRefused(ValueError):
@@ -113,7 +115,13 @@ def main(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    # Python runs signal handlers in the main thread only, and a signal the kernel hands to another thread (it may,
+    # e.g. to the main thread's siblings as a stopped process is continued) does not wake a wait without a timeout.
+    while not stop.wait(SIGNAL_POLL_SECONDS):
+        pass
     server.stop(grace=2).wait()
     servicer.close_all()
-    sys.exit(0)
+    # A call still inside a reader (stuck on a dead mount) would hold a normal exit, which joins every thread.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)

@@ -24,6 +24,7 @@ from .contribution import NwbObjectSpec
 from .detection import MAX_FILES, FolderListing
 from .errors import SourceError, UnknownInterfaceError
 from .interface import BaseDataInterface, one_line, source_label
+from .stall import wait_while_stalled
 from .sync import SyncRequestError, check_sync_request
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
                 raise LayoutError(f"chunk range {request.start_chunk}..{request.stop_chunk} beyond {grid.n_chunks}")
 
             def read(selection):
+                wait_while_stalled()
                 try:
                     return source.interface.read(request.object_name, request.dataset_name, selection)
                 except SourceError:
