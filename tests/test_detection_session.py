@@ -16,10 +16,15 @@ from nwbstream.coordinator.draft_spec import draft_session
 from nwbstream.coordinator.errors import ConversionError
 from pynwb import NWBHDF5IO
 
-from .conftest import SUBJECT, TESTDATA
+from .conftest import START, SUBJECT, TESTDATA
 from .conversion_server import CLI
 
-STREAMS = {"imec0_ap": "imec0.ap", "imec0_lf": "imec0.lf"}  # the drafted keys of the SpikeGLX fixture's streams
+# The SpikeGLX fixture's streams as detection drafts them: key -> (interface, stream_id).
+STREAMS = {
+    "imec0_ap": ("SpikeGLXRecordingInterface", "imec0.ap"),
+    "imec0_ap_sync": ("SpikeGLXSyncChannelInterface", "imec0.ap-SYNC"),
+    "imec0_lf": ("SpikeGLXRecordingInterface", "imec0.lf"),
+}
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess:
@@ -40,7 +45,7 @@ def _read(path: Path) -> dict:
 
 def _same(a: dict, b: dict) -> None:
     assert a["start"] == b["start"] and a["subject"] == b["subject"] and a["rates"] == b["rates"]
-    assert a["series"].keys() == b["series"].keys() and len(a["series"]) == 2
+    assert a["series"].keys() == b["series"].keys() and len(a["series"]) == len(STREAMS)
     for name in a["series"]:
         np.testing.assert_array_equal(a["series"][name], b["series"][name])
     assert a["electrodes"] == b["electrodes"]
@@ -57,9 +62,9 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
     assert text.count("# TODO: required (Subject)") == 4 and "session_start_time:" in text  # the .meta's time
 
     spec = yaml.safe_load(text)
-    assert spec["data_interfaces"] == dict.fromkeys(STREAMS, "SpikeGLXRecordingInterface")
+    assert spec["data_interfaces"] == {key: interface for key, (interface, _) in STREAMS.items()}
     session = spec["experiments"]["experiment"]["sessions"][0]
-    assert session["source_data"] == {key: {"folder_path": ".", "stream_id": s} for key, s in STREAMS.items()}
+    assert session["source_data"] == {key: {"folder_path": ".", "stream_id": s} for key, (_, s) in STREAMS.items()}
     session["metadata"]["Subject"] = SUBJECT  # what a person fills in
     filled = tmp_path / "filled.yml"
     filled.write_text(yaml.safe_dump(spec))
@@ -67,15 +72,15 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
     assert converted.returncode == 0, converted.stderr
 
     hand_written = {
-        "data_interfaces": {"ap": "SpikeGLXRecordingInterface", "lf": "SpikeGLXRecordingInterface"},
+        "data_interfaces": {f"stream{i}": interface for i, (interface, _) in enumerate(STREAMS.values())},
         "experiments": {
             "lab": {
                 "sessions": [
                     {
                         "nwbfile_name": "by_hand",
                         "source_data": {
-                            "ap": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.ap"},
-                            "lf": {"folder_path": str(spikeglx_folder), "stream_id": "imec0.lf"},
+                            f"stream{i}": {"folder_path": str(spikeglx_folder), "stream_id": stream_id}
+                            for i, (_, stream_id) in enumerate(STREAMS.values())
                         },
                         "metadata": {"Subject": SUBJECT},
                     }
@@ -104,30 +109,38 @@ def test_a_drafted_spec_once_filled_converts_as_a_hand_written_one(spikeglx_fold
 
 
 def test_a_folder_mixing_modalities_is_one_multi_interface_session(services, tmp_path):
-    """An Intan recording, a SLEAP pose file and a video, from the real test files: three sources of three services
-    in one drafted session, which converts once its TODOs are filled."""
+    """An Intan recording (amplifier and auxiliary streams), a SLEAP pose file and a video, from the real test files:
+    sources of two services in one drafted session, which converts once its TODOs are filled."""
     session = tmp_path / "mixed"
     session.mkdir()
     real = {
         "sampledata.rhd": TESTDATA / "ecephys" / "intan" / "sampledata.rhd",
-        "minimal_instance.pkg.slp": TESTDATA / "behavior" / "sleap" / "minimal_instance.pkg.slp",
+        "tracked.slp": TESTDATA / "behavior" / "sleap" / "predictions_1.2.7_provenance_and_tracking.slp",
         "vid.avi": TESTDATA / "behavior" / "video" / "vid.avi",
     }
     for name, path in real.items():
         (session / name).symlink_to(path)
-    draft = draft_session(session, services, {"Subject": SUBJECT})
+    given = {"NWBFile": {"session_start_time": START["NWBFile"]["session_start_time"]}, "Subject": SUBJECT}
+    draft = draft_session(session, services, given)  # an .rhd does not say when it started: given, with the Subject
     kept = {(s.modality, s.interface): s.source_data for s in draft.contents.sources}
     assert kept == {
         ("behavior", "ExternalVideoInterface"): {"file_paths": ["vid.avi"]},
-        ("behavior", "SLEAPInterface"): {"file_path": "minimal_instance.pkg.slp"},
+        ("behavior", "SLEAPInterface"): {"file_path": "tracked.slp"},
         ("ecephys", "IntanRecordingInterface"): {"file_path": "sampledata.rhd"},
+        ("ecephys", "IntanAnalogInterface"): {
+            "file_path": "sampledata.rhd",
+            "stream_name": "RHD2000 auxiliary input channel",
+        },
     }
-    # The .rhd states when the session started; no file states the pose's frame rate
-    assert draft.contents.unrecognised == [] and draft.missing == ["source_data.sleap.frames_per_second"]
+    # No file states the pose's frame rate; the file tracks two animals, of which a person picks one
+    assert draft.contents.unrecognised == []
+    assert draft.missing == ["source_data.sleap.track_name", "source_data.sleap.frames_per_second"]
     text = draft.spec_text()
-    assert "frames_per_second:  # TODO: required (sleap); " in text
+    assert "track_name:  # TODO: required (sleap); the individual to write: one of 'track_0', 'track_1'" in text
     filled = yaml.safe_load(text)
-    filled["experiments"]["experiment"]["sessions"][0]["source_data"]["sleap"]["frames_per_second"] = 30.0
+    filled["experiments"]["experiment"]["sessions"][0]["source_data"]["sleap"].update(
+        track_name="track_1", frames_per_second=30.0
+    )
     spec = tmp_path / "mixed.yml"
     spec.write_text(yaml.safe_dump(filled))
     done = run("convert", spec, "--data-folder", session, "--output-folder", tmp_path / "out", "--no-progress")
@@ -188,3 +201,26 @@ def test_unknown_and_unreadable_files_are_named(services, tmp_path):
 def test_a_missing_folder_is_named(services, tmp_path):
     with pytest.raises(ConversionError, match=f"^{tmp_path / 'nowhere'}: no such folder$"):
         detect_folder(tmp_path / "nowhere", services)
+
+
+def test_a_real_folder_of_three_sources_converts_from_its_draft(services, tmp_path):
+    """The Axona trial: its tetrode recording and LFP (ecephys service) and positions (behavior service); the
+    tetrode's electrode rows carry a tetrode column the LFP's lack (filled with NaN, not text)."""
+    folder = TESTDATA / "ecephys" / "axona"
+    draft = draft_session(folder, services, {"Subject": SUBJECT})
+    assert draft.missing == []  # the .set says when the trial started
+    (tmp_path / "axona.yml").write_text(draft.spec_text())
+    done = run("convert", tmp_path / "axona.yml", "--data-folder", folder, "--output-folder", tmp_path, "--stub")
+    assert done.returncode == 0, done.stderr
+    with NWBHDF5IO(str(tmp_path / "axona.nwb"), "r") as io:
+        nwbfile = io.read()
+        electrodes = nwbfile.electrodes.to_dataframe()
+        assert "Position" in nwbfile.processing["behavior"].data_interfaces
+        assert "LFP" in nwbfile.processing["ecephys"].data_interfaces and len(nwbfile.acquisition) == 1
+        assert electrodes["tetrode_id"].dtype.kind == "f" and electrodes["tetrode_id"].isna().any()
+
+
+def test_a_start_time_without_a_zone_is_flagged_in_the_draft(services):
+    draft = draft_session(TESTDATA / "ecephys" / "axona", services)
+    assert draft.metadata["NWBFile"]["session_start_time"] == "2010-12-14T10:44:07"  # the .set's, no zone
+    assert "session_start_time: '2010-12-14T10:44:07'  # TODO: the file states no time zone" in draft.spec_text()

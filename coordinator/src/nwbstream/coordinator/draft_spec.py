@@ -6,6 +6,7 @@ so `nwbstream convert SPEC --data-folder FOLDER` and NeuroConv both run it once 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -83,6 +84,11 @@ class SessionDraft:
                 )
         for (group, name), hint in REQUIRED.items():
             body = body.replace(f"{name}: {TODO}\n", f"{name}:  # TODO: required ({group}); {hint}\n", 1)
+        start = self.metadata.get("NWBFile", {}).get("session_start_time")
+        if isinstance(start, str) and dt.datetime.fromisoformat(start).tzinfo is None:
+            line = yaml.safe_dump({"session_start_time": start}).strip()
+            zone = "the file states no time zone: add the lab's (e.g. -05:00), else the converting machine's is used"
+            body = body.replace(f"{line}\n", f"{line}  # TODO: {zone}\n", 1)
         return self._header(base) + body
 
     def report(self) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from nwbstream.v1 import modality_pb2 as pb
 from pynwb import NWBFile
 from pynwb.ecephys import LFP, ElectricalSeries, FilteredEphys
@@ -38,8 +40,9 @@ def add_electrodes(ctx: WriteContext, objects: Sequence[pb.NwbObject]) -> None:
     for name in extra:
         nwbfile.add_electrode_column(name, descriptions.get(name) or f"{name} of the electrode.")
     has_position = any("rel_x" in row for row in rows.values())
+    gaps = {name: _missing(rows, name) for name in extra if any(name not in row for row in rows.values())}
     for row in rows.values():
-        values = {name: row.get(name, _missing(rows, name)) for name in extra}
+        values = {name: _cell(row, name, gaps) for name in extra}
         position = {"rel_x": row.get("rel_x", math.nan), "rel_y": row.get("rel_y", math.nan)}
         nwbfile.add_electrode(
             group=nwbfile.electrode_groups[row["group_name"]],
@@ -109,7 +112,17 @@ def _add_groups(nwbfile: NWBFile, names: set[str], ecephys: dict[str, Any]) -> N
         )
 
 
+def _cell(row: dict[str, Any], name: str, gaps: dict[str, Any]) -> Any:
+    """The row's value in column `name`: the gap's filler where it has none; a number as float in a column that has
+    gaps filled with NaN (an integer column cannot hold NaN)."""
+    if name not in row:
+        return gaps[name]
+    if name in gaps and isinstance(gaps[name], float):
+        return float(row[name])
+    return row[name]
+
+
 def _missing(rows: dict[Any, dict[str, Any]], name: str) -> Any:
     """The value for a row that lacks a column other rows have: NaN for numbers, '' for text."""
     sample = next(row[name] for row in rows.values() if name in row)
-    return math.nan if isinstance(sample, int | float) else ""
+    return math.nan if isinstance(sample, numbers.Real) and not isinstance(sample, bool | np.bool_) else ""

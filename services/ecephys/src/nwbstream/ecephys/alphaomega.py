@@ -6,7 +6,8 @@ import struct
 from datetime import datetime
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .recording import BaseRecordingInterface
 
@@ -19,6 +20,24 @@ class AlphaOmegaRecordingInterface(BaseRecordingInterface):
     display_name = "AlphaOmega Recording"
     associated_suffixes = (".mpx",)
     info = "Interface for AlphaOmega recording data (the RAW channels of a folder of .mpx files)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .mpx files that start with AlphaOmega's header block (the reader takes them all)."""
+        by_folder: dict[str, list[str]] = {}
+        for file in listing.with_suffix(".mpx"):
+            if listing.head(file, len(HEADER_BLOCK)) == HEADER_BLOCK:
+                by_folder.setdefault(relative(file.parent), []).append(str(file))
+        return [
+            Detection(
+                cls.__name__,
+                {"folder_path": folder},
+                tuple(files),
+                HEADER,
+                f"{folder}: {len(files)} .mpx file(s) starting with AlphaOmega's 60-byte 'h' header block",
+            )
+            for folder, files in by_folder.items()
+        ]
 
     def __init__(
         self,

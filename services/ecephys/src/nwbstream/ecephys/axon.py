@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column
+from nwbstream.service import Column, Detection, FolderListing, claim_files
+from nwbstream.service.detection import SUFFIX
 
 from .recording import BaseRecordingInterface
 
@@ -16,6 +17,7 @@ DEVICE = {
     "description": "Axon Instruments (now Molecular Devices) data acquisition system (pCLAMP/AxoScope)",
 }
 SERIES_NAME = "ElectricalSeriesRaw"  # NeuroConv's name for this interface's series
+ABF_MAGIC = (b"ABF ", b"ABF2")  # ABF1 and ABF2 files start so
 ADC_DESCRIPTION = "The ADC input of the digitizer the channel was recorded on (the ABF header's nADCNum)."
 
 
@@ -23,6 +25,13 @@ class AxonRecordingInterface(BaseRecordingInterface):
     display_name = "Axon Recording"
     associated_suffixes = (".abf",)
     info = "Interface for extracellular data recorded in Axon Binary Format (ABF) recordings."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.abf files with an ABF header, as extracellular channels: most .abf files are patch clamp, so a
+        patch-clamp reader's claim on the same file is preferred (this one's confidence is the suffix's)."""
+        files = [f for f in listing.with_suffix(".abf") if listing.head(f, 4) in ABF_MAGIC]
+        return claim_files(cls.__name__, files, SUFFIX, "ABF header, read as extracellular channels")
 
     def __init__(
         self,

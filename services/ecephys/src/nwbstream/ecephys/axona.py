@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .recording import BaseRecordingInterface
 
@@ -31,6 +32,20 @@ def read_set(set_file: Path) -> dict[str, str]:
     if missing:
         raise SourceError(f"{set_file}: cannot be read: no {', '.join(missing)} (not a DacqUSB .set, or cut)")
     return header
+
+
+def dacq_header(listing: FolderListing, file: PurePosixPath, *fields: str) -> dict[str, str] | None:
+    """The header of a DacqUSB file (its text before "data_start", or a whole .set) when it has every one of
+    `fields`, else None."""
+    head = listing.head(file, 65536)
+    header = parse_header(head.split(DATA_START, 1)[0])
+    return header if all(f in header for f in fields) else None
+
+
+def trial_set(listing: FolderListing, file: PurePosixPath) -> PurePosixPath | None:
+    """The trial's .set beside `file` (same name), when DacqUSB wrote it (it states the trial's date)."""
+    found = listing.sibling(file, f"{file.stem}.set")
+    return found if found is not None and dacq_header(listing, found, "trial_date") is not None else None
 
 
 class DataFile:
@@ -91,6 +106,25 @@ class AxonaLFPDataInterface(BaseRecordingInterface):
         "(NeuroConv reads what is there); "
         "sibling files are taken from the folder itself, not its subfolders"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The .eeg (and .egf) files of a folder whose DacqUSB header counts LFP samples, a source per kind: the
+        reader takes every file of the kind beside the first."""
+        kinds: dict[tuple[PurePosixPath, str], list[PurePosixPath]] = {}
+        for file in listing.files:
+            if file.suffix[:4] in (".eeg", ".egf"):
+                kinds.setdefault((file.parent, file.suffix[:4]), []).append(file)
+        detections = []
+        for (_, kind), files in kinds.items():
+            first = min(files, key=lambda f: f.name)
+            header = dacq_header(listing, first, "sample_rate", f"num_{kind[1:].upper()}_samples")
+            if header is None:
+                continue
+            evidence = f"{first}: DacqUSB {kind} header, {header['sample_rate'].strip()}; {len(files)} channel file(s)"
+            source = {"file_path": relative(first)}
+            detections.append(Detection(cls.__name__, source, tuple(map(str, files)), HEADER, evidence))
+        return detections
 
     def __init__(self, file_path: Path):
         """

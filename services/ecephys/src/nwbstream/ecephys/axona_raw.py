@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
+from .axona import trial_set
 from .recording import BaseRecordingInterface
 
 PACKET_BYTES = 432  # DacqUSB raw packet: 32-byte header, 3 samples x 64 channels of int16, 16-byte trailer
@@ -73,6 +75,22 @@ class AxonaRecordingInterface(BaseAxonaTrialInterface):
     differs_from_neuroconv = (
         "a .bin that ends inside a packet or holds less than the .set's duration is refused (neo reads what is there)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A .bin beside a DacqUSB trial's .set of its name. The .set describes every file of the trial (raw, units,
+        LFP, position): no claim takes it, so that each of them is a source of its own."""
+        return [
+            Detection(
+                cls.__name__,
+                {"file_path": relative(data)},
+                (str(data),),
+                HEADER,
+                f"{data}: raw data of the DacqUSB trial {found.name}",
+            )
+            for data in listing.with_suffix(".bin")
+            if (found := trial_set(listing, data)) is not None
+        ]
 
     def __init__(
         self,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
-from .axona import DataFile, read_set
+from .axona import DataFile, dacq_header, read_set
 from .axona_raw import BaseAxonaTrialInterface
 
 CHANNELS_PER_TETRODE = 4
@@ -115,6 +116,26 @@ class AxonaUnitRecordingInterface(BaseAxonaTrialInterface):
         "takes file_path); here the trial's tetrode files are the recording NeuroConv meant: each cut-out at its "
         "spike time over Gaussian noise of noise_std steps, reproducible (seeded per block of samples)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A DacqUSB trial's .set with tetrode files (.1 ... .32 of its name, headers counting spikes) beside it;
+        the claim covers the tetrode files (the .set describes every file of the trial)."""
+        detections = []
+        for set_file in listing.with_suffix(".set"):
+            if dacq_header(listing, set_file, "trial_date", "ADC_fullscale_mv") is None:
+                continue
+            tetrodes = [
+                found
+                for n in range(1, 33)
+                if (found := listing.sibling(set_file, f"{set_file.stem}.{n}")) is not None
+                and dacq_header(listing, found, "num_spikes", "samples_per_spike") is not None
+            ]
+            if tetrodes:
+                evidence = f"{set_file}: DacqUSB trial with tetrode files {', '.join(t.name for t in tetrodes)}"
+                source = {"file_path": relative(set_file)}
+                detections.append(Detection(cls.__name__, source, tuple(map(str, tetrodes)), HEADER, evidence))
+        return detections
 
     def __init__(self, file_path: Path, noise_std: float = 3.5):
         """

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
+from .hdf5_keys import HDF5_MAGIC
 from .recording import BaseRecordingInterface
 
 CHIP_COLUMNS = {
@@ -23,6 +25,22 @@ class BiocamRecordingInterface(BaseRecordingInterface):
         "a .brw whose raw data holds fewer frames than its header's count is refused (neo reads past the end "
         "as if the data were there)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.brw files that are HDF5 (BrainWave's own suffix) and hold the frames their header counts (read from the
+        header and the raw dataset's shape); a truncated one is noted, not proposed."""
+        files = []
+        for file in listing.with_suffix(".brw"):
+            if listing.head(file, len(HDF5_MAGIC)) != HDF5_MAGIC:
+                continue
+            try:
+                _check_raw_holds_every_frame(listing.path(file))
+            except (SourceError, OSError, KeyError) as error:
+                listing.unreadable.append(f"{error} (not proposed)")
+                continue
+            files.append(file)
+        return claim_files(cls.__name__, files, HEADER, "HDF5 file with BrainWave's .brw suffix")
 
     def __init__(
         self,

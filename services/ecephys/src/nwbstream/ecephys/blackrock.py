@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 from nwbstream.service.sync import SyncRequestError, word_edge_times
 
 from .recording import BaseRecordingInterface
@@ -21,11 +22,31 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
     display_name = "Blackrock Recording"
     associated_suffixes = (".ns0", ".ns1", ".ns2", ".ns3", ".ns4", ".ns5", ".ns6")
     info = "Blackrock NSx continuous recordings (.ns1-.ns6) as ElectricalSeries."
+
     differs_from_neuroconv = (
         "electrode labels are cut at their first NUL, so files whose labels carry bytes after it convert "
         "(NeuroConv 0.10.2 fails on them); a file shorter than its data packets state is refused as truncated "
         "(NeuroConv reads what is there)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every .nsX whose header is an NSx header: each is a stream of its own (its number picks it). Streams of
+        one session (the same name, .ns2 and .ns5) get series of their own names, ElectricalSeriesNs2, ..."""
+        detections = []
+        found = [
+            (f, rate)
+            for f in listing.with_suffix(*cls.associated_suffixes)
+            if (rate := nsx_rate(listing.head(f, NSX_CHANNEL_COUNT)))
+        ]
+        for file, rate in found:
+            evidence = f"{file}: {listing.head(file, 8).decode()} header, {rate / 1000:g} kHz"
+            source = {"file_path": relative(file)}
+            if sum(f.with_suffix("") == file.with_suffix("") for f, _ in found) > 1:
+                source["es_key"] = f"ElectricalSeries{file.suffix[1:].capitalize()}"
+            name = f"{file.stem}_{file.suffix[1:].lower()}"
+            detections.append(Detection(cls.__name__, source, (str(file),), HEADER, evidence, name))
+        return detections
 
     def __init__(
         self,
@@ -70,6 +91,24 @@ class BlackrockSortingInterface(BaseSortingInterface):
     associated_suffixes = (".nev",)
     info = "Interface for Blackrock sorting data (spikes in the .nev file)."
     differs_from_neuroconv = "a .nev that ends inside a data packet is refused as truncated (NeuroConv reads it)"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every .nev that starts as Blackrock's do (Neuralynx event files share the suffix, not the header). Without
+        an .nsX of its name to take it from, the spikes' rate is the header's timestamp resolution."""
+        detections = []
+        for file in listing.with_suffix(".nev"):
+            head = listing.head(file, NEV_TIMESTAMP_RATE + 4)
+            if head[:8] != b"NEURALEV" or len(head) < NEV_TIMESTAMP_RATE + 4:
+                continue
+            source: dict[str, object] = {"file_path": relative(file)}
+            evidence = f"{file}: NEURALEV header (Blackrock spike events)"
+            if not any(f.stem == file.stem for f in listing.in_folder(file.parent) if f.suffix in NSX_SUFFIXES):
+                (rate,) = struct.unpack_from("<I", head, NEV_TIMESTAMP_RATE)
+                source["sampling_frequency"] = float(rate)
+                evidence += f", timestamps at {rate} Hz (no .nsX of its name)"
+            detections.append(Detection(cls.__name__, source, (str(file),), HEADER, evidence, f"{file.stem}_sorting"))
+        return detections
 
     def __init__(
         self,
@@ -137,6 +176,23 @@ def require_whole_packets(path: Path) -> None:
 
 NSX_21_HEADER = 32  # "NEURALSG", label, period, channel count; then one uint32 id per channel
 NSX_CHANNEL_COUNT = 310  # offset of the channel count in a spec 2.2+ basic header
+
+
+NSX_SUFFIXES = BlackrockRecordingInterface.associated_suffixes
+NEV_TIMESTAMP_RATE = 20  # where a NEV basic header states its timestamps' resolution (ticks per second)
+NSX_PERIOD = {b"NEURALSG": 24, b"NEURALCD": 286, b"BRSMPGRP": 286}  # where each header states its sample period
+NSX_CLOCK_FIELD = 290  # where a spec 2.2+ header states the clock the period counts in
+NSX_21_CLOCK = 30000  # a spec 2.1 (NEURALSG) period counts 30 kHz ticks
+
+
+def nsx_rate(head: bytes) -> float | None:
+    """The sampling rate an NSx header states (clock / period), None when `head` is no NSx header."""
+    kind = head[:8]
+    if kind not in NSX_PERIOD or len(head) < NSX_PERIOD[kind] + 8:
+        return None
+    (period,) = struct.unpack_from("<I", head, NSX_PERIOD[kind])
+    clock = NSX_21_CLOCK if kind == b"NEURALSG" else struct.unpack_from("<I", head, NSX_CLOCK_FIELD)[0]
+    return clock / period if period else None
 
 
 def check_stated_length(path: Path) -> list[str]:

@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from nwbstream.service import Column
+from nwbstream.service import Column, Detection, FolderListing
+from nwbstream.service.detection import LAYOUT, relative
 from nwbstream.service.errors import SourceError
 
 from .binary import check_whole_frames
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
+SPIKES_SUFFIX = ".spikes.cellinfo.mat"
+CELL_CLASS_SUFFIX = ".CellClass.cellinfo.mat"
+RICHER_THAN_NEUROSCOPE = 0.05  # a session.mat describes the .dat/.lfp more than NeuroScope's .xml: its claim wins
 CELL_TYPES = {"pE": "excitatory", "pI": "inhibitory", "[]": "unclassified"}  # CellExplorer's CellClass labels
 
 
@@ -27,6 +31,18 @@ class CellExplorerSortingInterface(BaseSortingInterface):
         "location": "Brain region where each unit was detected.",
         "cell_type": "Type of cell this has been classified as.",
     }
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each {session}.spikes.cellinfo.mat, with the session's CellClass file (its cell types) when there."""
+        detections = []
+        for spikes in listing.with_suffix(SPIKES_SUFFIX):
+            session = spikes.name[: -len(SPIKES_SUFFIX)]
+            cell_class = listing.sibling(spikes, session + CELL_CLASS_SUFFIX)
+            files = (str(spikes),) + ((str(cell_class),) if cell_class else ())
+            evidence = f"{spikes}: CellExplorer spikes file of session {session}"
+            detections.append(Detection(cls.__name__, {"file_path": relative(spikes)}, files, LAYOUT, evidence))
+        return detections
 
     def __init__(self, file_path: Path, verbose: bool = False):
         """
@@ -80,6 +96,24 @@ class CellExplorerRecordingInterface(BaseRecordingInterface):
     rate_key: ClassVar[str] = "sr"  # the session.mat field with this binary's sampling rate
     suffix: ClassVar[str] = ".dat"
     default_es_key: ClassVar[str] = "ElectricalSeries"
+    claims_session_file: ClassVar[bool] = True  # the wide-band source claims session.mat; the LFP shares it
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """A folder holding {folder name}.session.mat and the binary of this interface named like it."""
+        detections = []
+        for session in listing.with_suffix(".session.mat"):
+            name = listing.path(session.parent).resolve().name  # the folder's own name, also at the root
+            binary = listing.sibling(session, f"{name}{cls.suffix}")
+            if session.name != f"{name}.session.mat" or binary is None:
+                continue
+            files = (str(binary), str(session)) if cls.claims_session_file else (str(binary),)
+            evidence = f"{binary}: described by the CellExplorer session file {session.name}"
+            confidence = LAYOUT + RICHER_THAN_NEUROSCOPE
+            detections.append(
+                Detection(cls.__name__, {"folder_path": relative(session.parent)}, files, confidence, evidence)
+            )
+        return detections
 
     def __init__(
         self,
@@ -165,6 +199,7 @@ class CellExplorerLFPInterface(CellExplorerRecordingInterface):
     write_as = "lfp"
     rate_key = "srLfp"
     suffix = ".lfp"
+    claims_session_file = False
     default_es_key = "ElectricalSeriesLFP"
     differs_from_neuroconv = (
         "NeuroConv 0.10.2 cannot write it (its add_to_nwbfile passes starting_time, which its base no longer takes); "

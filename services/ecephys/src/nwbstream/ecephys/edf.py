@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.chunks import Selection
+from nwbstream.service.detection import HEADER, part_of, relative
 
 from .analog import BaseRecordingAsTimeSeriesInterface
 from .recording import BaseRecordingInterface, require_stream
@@ -20,6 +21,11 @@ from .recording import BaseRecordingInterface, require_stream
 # of one file (recording and analog channels, read in parallel) take turns, one lock per file.
 FILE_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 BDF_MAGIC = b"\xffBIOSEMI"  # how a BDF file (24-bit samples) starts; an EDF file starts with "0       "
+EDF_VERSION = b"0       "  # an EDF/EDF+ header's first field
+ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")  # EDF+/BDF+ annotation signals: not a stream
+SIGNAL_HEADER_BYTES = 256  # per signal: label 16, transducer 80, dimension and 4 ranges 40, filter 80, samples 8, 32
+SAMPLES_FIELD = 216  # where, in units of the signal count, the signals' samples-per-record fields start
+TIME_UNITS = 10_000_000  # pyedflib counts a record's duration in units of 100 ns
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -38,6 +44,54 @@ def read_edf_stream(file_path: Path, stream_name: str | None) -> Any:
         if file.read(len(BDF_MAGIC)) == BDF_MAGIC:
             return with_24_bit_samples(recording, file_path)
     return recording
+
+
+def header_streams(head: bytes) -> dict[float, list[str]] | None:
+    """The streams of an EDF/BDF file as neo makes them, read off its header: {rate: channel labels}, a stream per
+    sampling rate in the order signals first use it (pyedflib's rate: samples per record over the record's
+    duration). None when `head` is not such a header, is an EDF+D (discontinuous) file, or ends before the signal
+    headers."""
+    if head[:8] not in (EDF_VERSION, BDF_MAGIC) or head[192:197] == b"EDF+D":
+        return None
+    try:
+        duration = round(float(head[244:252].decode("ascii")) * TIME_UNITS) / TIME_UNITS
+        count = int(head[252:256].decode("ascii"))
+        if duration <= 0 or count <= 0 or len(head) < SIGNAL_HEADER_BYTES * (count + 1):
+            return None
+        labels = [head[256 + 16 * i : 272 + 16 * i].decode("latin-1").strip() for i in range(count)]
+        start = 256 + SAMPLES_FIELD * count
+        samples = [int(head[start + 8 * i : start + 8 * (i + 1)].decode("ascii")) for i in range(count)]
+    except ValueError:
+        return None
+    streams: dict[float, list[str]] = {}
+    for label, n in zip(labels, samples, strict=True):
+        if label not in ANNOTATION_LABELS:
+            streams.setdefault(n / duration, []).append(label)
+    return streams
+
+
+def neo_stream_name(rate: float) -> str:
+    """neo's name of the stream of the channels sampled at `rate` (it formats a one-element tuple)."""
+    return f"stream ({(rate,)} Hz)"
+
+
+def claim_streams(interface: str, listing: FolderListing, confidence: float, series_key: str = "") -> list[Detection]:
+    """One claim per stream of every EDF/BDF file; when a file has several, each names its stream_name and, when
+    `series_key` is given, a series of its own under that argument (ElectricalSeries200Hz, ...)."""
+    detections = []
+    for file in listing.with_suffix(".edf", ".bdf"):
+        streams = header_streams(listing.head(file, 65536)) or {}
+        for rate, labels in streams.items():
+            source: dict[str, str] = {"file_path": relative(file)}
+            if len(streams) > 1:
+                source["stream_name"] = neo_stream_name(rate)
+                if series_key:
+                    source[series_key] = f"ElectricalSeries{rate:g}Hz"
+            kind = "BDF" if file.suffix.lower() == ".bdf" else "EDF"
+            evidence = f"{file}: {kind} header, {rate:g} Hz: {', '.join(labels)}"
+            part = part_of(file, neo_stream_name(rate))
+            detections.append(Detection(interface, source, (part,), confidence, evidence))
+    return detections
 
 
 def with_24_bit_samples(recording: Any, file_path: Path) -> Any:
@@ -90,6 +144,12 @@ class EDFRecordingInterface(BaseRecordingInterface):
     display_name = "EDF Recording"
     associated_suffixes = (".edf",)
     info = "Interface for European Data Format (EDF) recording data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every stream of an EDF/BDF file, as electrode channels (EEG files mostly are)."""
+        return claim_streams(cls.__name__, listing, HEADER, series_key="es_key")
+
     differs_from_neuroconv = (
         "a BDF file's 24-bit samples are written as int32, read with pyedflib (NeuroConv, through neo 0.14.6, wraps "
         "them into int16)"
@@ -152,6 +212,12 @@ class EDFAnalogInterface(BaseRecordingAsTimeSeriesInterface):
     display_name = "EDF Analog"
     associated_suffixes = (".edf",)
     info = "Interface for the auxiliary (non-electrode) signals of EDF files, written as a TimeSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Every stream of an EDF/BDF file, offered as auxiliary signals beside the recording's claim."""
+        return claim_streams(cls.__name__, listing, HEADER - 0.1)
+
     differs_from_neuroconv = (
         "a BDF file's 24-bit samples are written as int32, read with pyedflib (NeuroConv, through neo 0.14.6, wraps "
         "them into int16)"

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column
+from nwbstream.service import Column, Detection, FolderListing
+from nwbstream.service.detection import HEADER, relative
 
 from .intan_digital import digital_streams, line_edge_times, lines_of
+from .intan_layout import AMPLIFIER, describe, intan_streams, stream_files
 from .recording import BaseRecordingInterface
 
 AMPLIFIER_STREAM = "0"  # neo's stream id of the RHD2000/RHS2000 amplifier channels
@@ -21,6 +23,15 @@ class IntanRecordingInterface(BaseRecordingInterface):
     display_name = "Intan Amplifier"
     associated_suffixes = (".rhd", ".rhs")
     info = "Interface for converting Intan amplifier data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The amplifier channels of each Intan header (a whole .rhd/.rhs, or info.rhd with its .dat files)."""
+        return [
+            Detection(cls.__name__, {"file_path": relative(s.header)}, stream_files(s), HEADER, describe(s))
+            for s in intan_streams(listing)
+            if s.stream_name in AMPLIFIER.values()
+        ]
 
     def __init__(
         self,

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .analog import BaseRecordingAsTimeSeriesInterface
+from .intan_layout import STIM, IntanStream, describe, intan_streams, stream_files
 
 # neo's name of each analog stream: the TimeSeries NeuroConv writes it as, and what the stream holds.
 ANALOG_STREAMS = {
@@ -61,6 +63,21 @@ class IntanAnalogInterface(BaseRecordingAsTimeSeriesInterface):
     display_name = "Intan Analog"
     associated_suffixes = (".rhd", ".rhs")
     info = "Interface for the non-amplifier analog streams of Intan .rhd/.rhs files, written as a TimeSeries."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each analog stream an Intan header lists, named as its series (e.g. IntanAuxiliary); when a file has
+        several, each takes a metadata key of its own (intan_auxiliary, ...), as their series share one otherwise."""
+        streams = [s for s in intan_streams(listing) if s.stream_name in ANALOG_STREAMS]
+        detections = []
+        for stream in streams:
+            series = ANALOG_STREAMS[stream.stream_name][0]
+            arguments = {"stream_name": stream.stream_name}
+            if sum(s.header == stream.header for s in streams) > 1:
+                arguments["metadata_key"] = f"intan_{series.removeprefix('TimeSeriesIntan').lower()}"
+            detections.append(_stream_detection(cls.__name__, stream, arguments, series))
+        return detections
+
     differs_from_neuroconv = (
         "the description lists the channel names as plain strings (NeuroConv's shows numpy's repr, np.str_('...'))"
     )
@@ -105,6 +122,13 @@ class IntanStimInterface(BaseRecordingAsTimeSeriesInterface):
     associated_suffixes = (".rhs",)
     info = "Interface for the stimulation currents of Intan .rhs files, written as a TimeSeries in stimulus."
     parent_container = "stimulus"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The stimulation currents of each .rhs file (its header lists amplifier channels, each stimulable)."""
+        streams = [s for s in intan_streams(listing) if s.stream_name == STIM]
+        return [_stream_detection(cls.__name__, s, {}, "TimeSeriesIntanStim") for s in streams]
+
     differs_from_neuroconv = (
         "the description lists the channel names as plain strings (NeuroConv's shows numpy's repr, np.str_('...'))"
     )
@@ -143,3 +167,10 @@ class IntanStimInterface(BaseRecordingAsTimeSeriesInterface):
             "description": "Electrical stimulation current channels (RHS Stim/Recording System). "
             f"Data are in Amperes. Channels are {self.channel_names()} in that order. {settings}.",
         }
+
+
+def _stream_detection(interface: str, stream: IntanStream, arguments: dict[str, str], series: str) -> Detection:
+    """A claim on one non-amplifier stream, keyed by the series it writes without "TimeSeries"."""
+    source = {"file_path": relative(stream.header), **arguments}
+    name = series.removeprefix("TimeSeries")
+    return Detection(interface, source, stream_files(stream), HEADER, describe(stream), name=name)

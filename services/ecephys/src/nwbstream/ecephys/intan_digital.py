@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 from nwbstream.service.event_detection import detect_in_slabs, event_plan, plan_metadata
 from nwbstream.service.events import BaseEventsInterface, EventType
 from nwbstream.service.sync import SyncRequestError
 
 from .intan_analog import read_intan_stream
+from .intan_layout import IntanStream, describe, intan_streams, stream_files
 from .sync_lines import recording_edge_times
 
 DIGITAL_STREAMS = ("USB board digital input channel", "USB board digital output channel")
@@ -24,6 +26,24 @@ class IntanDigitalInterface(BaseEventsInterface):
     display_name = "Intan Digital"
     associated_suffixes = (".rhd", ".rhs")
     info = "Interface for Intan digital TTL lines, written as events (edge times)."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """The digital input and output lines of each Intan header, together (one interface reads both)."""
+        by_header: dict[str, list[IntanStream]] = {}
+        for stream in intan_streams(listing):
+            if stream.stream_name in DIGITAL_STREAMS:
+                by_header.setdefault(relative(stream.header), []).append(stream)
+        return [
+            Detection(
+                cls.__name__,
+                {"file_path": header},
+                tuple(f for s in streams for f in stream_files(s)),
+                HEADER,
+                "; ".join(describe(s) for s in streams),
+            )
+            for header, streams in by_header.items()
+        ]
 
     def __init__(
         self,

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
+from .hdf5_keys import top_level_names
 from .recording import BaseRecordingInterface
 
+LAYOUTS = ({"wells", "version"}, {"sig", "mapping"})  # MaxLab Live's root names; the legacy (2016) file's
 ELECTRODE_DESCRIPTION = "The electrode of the MaxOne array the channel is routed to (its number on the grid)."
 
 
@@ -28,6 +31,14 @@ class MaxOneRecordingInterface(BaseRecordingInterface):
         "already in hdf5_plugin_path or HDF5_PLUGIN_PATH; a legacy (2016) file's channels are read from the rows "
         "of `sig` their channel numbers name (neo 0.14.6, so NeuroConv, reads the first rows)"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.h5 files whose root holds MaxLab's groups (wells and version, or the legacy sig and mapping)."""
+        files = [
+            f for f in listing.with_suffix(".h5") if any(names <= top_level_names(listing, f) for names in LAYOUTS)
+        ]
+        return claim_files(cls.__name__, files, HEADER, "HDF5 with MaxLab's root groups")
 
     def __init__(
         self,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError, claim_files
+from nwbstream.service.detection import HEADER
 
 from .recording import BaseRecordingInterface
 
+MAGIC = b"MC_DataTool binary conversion"  # the header line MC_DataTool starts an exported .raw with
 SAMPLE_BYTES = 2  # MC_DataTool writes unsigned 16-bit samples
 
 
@@ -16,6 +18,11 @@ class MCSRawRecordingInterface(BaseRecordingInterface):
     associated_suffixes = (".raw",)
     info = "Interface for MCSRaw recording data."
     differs_from_neuroconv = "a .raw whose last frame misses channels is refused (neo drops the partial frame)"
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        files = [f for f in listing.with_suffix(".raw") if listing.head(f, len(MAGIC)) == MAGIC]
+        return claim_files(cls.__name__, files, HEADER, "MC_DataTool binary conversion header")
 
     def __init__(
         self,

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .sorting import BaseSortingInterface
 
@@ -24,6 +25,22 @@ class MdaSortingInterface(BaseSortingInterface):
     associated_suffixes = (".mda",)
     info = "Interface for MountainSort sorting data from firings.mda."
     property_descriptions: ClassVar[dict[str, str]] = {"mda_peak_channel": PEAK_CHANNEL_DESCRIPTION}
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.mda arrays whose header says 3 x L (channel, sample index, unit of each spike): a firings array."""
+        return [
+            Detection(
+                cls.__name__,
+                {"file_path": relative(f)},
+                (str(f),),
+                HEADER,
+                f"{f}: MDA header, a 3 x {spikes} firings array",
+                todo={"sampling_frequency": "the sorted recording's sampling rate in Hz (firings.mda has none)"},
+            )
+            for f in listing.with_suffix(".mda")
+            if (spikes := firings_length(listing.head(f, 28))) is not None
+        ]
 
     def __init__(self, file_path: Path, sampling_frequency: int, verbose: bool = True):
         """
@@ -43,6 +60,17 @@ class MdaSortingInterface(BaseSortingInterface):
         self.sorting.delete_property("max_channel")
         if np.any(peak != 0):
             self.sorting.set_property("mda_peak_channel", peak)
+
+
+def firings_length(head: bytes) -> int | None:
+    """The number of spikes an MDA header announces for a 3 x L array; None for any other array or no MDA."""
+    if len(head) < 12:
+        return None
+    code, size, n_dims = np.frombuffer(head[:12], dtype="<i4")
+    dims = np.frombuffer(head[12 : 12 + 2 * (8 if n_dims < 0 else 4)], dtype="<i8" if n_dims < 0 else "<i4")
+    if int(code) not in MDA_TYPES or int(size) != MDA_TYPES[int(code)] or abs(int(n_dims)) != 2 or len(dims) != 2:
+        return None
+    return int(dims[1]) if dims[0] == 3 else None
 
 
 def check_firings(path: Path) -> None:

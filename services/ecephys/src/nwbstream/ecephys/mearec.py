@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from nwbstream.service import Detection, FolderListing, claim_files
+from nwbstream.service.detection import HEADER
 
+from .hdf5_keys import top_level_names
 from .recording import BaseRecordingInterface
 
+ROOT_NAMES = {"recordings", "spiketrains", "info"}  # what MEArec's simulations save at the file's root
 NOT_DESCRIBED = ("fs", "dtype")  # the series says these itself (rate, data type)
 
 
@@ -17,6 +21,12 @@ class MEArecRecordingInterface(BaseRecordingInterface):
     display_name = "MEArec Recording"
     associated_suffixes = (".h5",)
     info = "Interface for MEArec recording data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """.h5 files whose root holds a MEArec simulation's recordings, spike trains and settings."""
+        files = [f for f in listing.with_suffix(".h5") if top_level_names(listing, f) >= ROOT_NAMES]
+        return claim_files(cls.__name__, files, HEADER, "HDF5 with MEArec's recordings, spiketrains and info")
 
     def __init__(
         self,

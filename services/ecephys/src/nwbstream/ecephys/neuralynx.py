@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .neuralynx_ttl import ttl_edge_times, ttl_ports
 from .recording import BaseRecordingInterface
@@ -18,6 +19,25 @@ class NeuralynxRecordingInterface(BaseRecordingInterface):
     display_name = "Neuralynx Recording"
     associated_suffixes = (".ncs", ".nse", ".ntt", ".nev")
     info = "Interface for Neuralynx recording data."
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .ncs files with Neuralynx headers, with its .nev events (read for TTL pulses); channels
+        of several rates or input ranges are several streams, of which the person names one."""
+        detections = []
+        for folder, channels in neuralynx_files(listing, ".ncs").items():
+            events = neuralynx_files(listing, ".nev").get(folder, {})
+            kinds = {(h.get("SamplingFrequency"), h.get("InputRange")) for h in channels.values()}
+            todo = (
+                {"stream_name": f"channels of {len(kinds)} rates/ranges: the stream to read"} if len(kinds) > 1 else {}
+            )
+            rates = ", ".join(sorted({f"{rate} Hz" for rate, _ in kinds}))
+            evidence = f"{relative(folder)}: {len(channels)} .ncs file(s) with Neuralynx headers ({rates})"
+            files = tuple(map(str, [*channels, *events]))
+            detections.append(
+                Detection(cls.__name__, {"folder_path": relative(folder)}, files, HEADER, evidence, todo=todo)
+            )
+        return detections
 
     def __init__(
         self,
@@ -102,6 +122,20 @@ def _shared_header(file_headers: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 NCS_HEADER_BYTES = 16 * 1024
+NEURALYNX_MAGIC = b"######## Neuralynx Data File Header"  # how Cheetah's and Pegasus' headers start
+
+
+def neuralynx_files(listing: FolderListing, suffix: str) -> dict[PurePosixPath, dict[PurePosixPath, dict[str, str]]]:
+    """The files ending in `suffix` that open with a Neuralynx header, by folder, each with its header fields
+    ("-SamplingFrequency 2000" lines)."""
+    found: dict[PurePosixPath, dict[PurePosixPath, dict[str, str]]] = {}
+    for file in listing.with_suffix(suffix):
+        head = listing.head(file, NCS_HEADER_BYTES)
+        if head.startswith(NEURALYNX_MAGIC):
+            lines = head.rstrip(b"\0").decode("latin-1").splitlines()
+            fields = dict(line[1:].partition(" ")[::2] for line in lines if line.startswith("-"))
+            found.setdefault(file.parent, {})[file] = {k: v.strip() for k, v in fields.items()}
+    return found
 
 
 def _check_ncs_header(path: Path) -> None:

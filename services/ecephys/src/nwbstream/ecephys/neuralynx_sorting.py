@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nwbstream.service import SourceError
+from nwbstream.service import Detection, FolderListing, SourceError
+from nwbstream.service.detection import HEADER, relative
 
 from .neo_sorting import SpikeSeconds, sorting_from_seconds
+from .neuralynx import NCS_HEADER_BYTES, NEURALYNX_MAGIC, neuralynx_files
 from .sorting import BaseSortingInterface
 
-HEADER_SIZE = 16384  # Neuralynx's text header
 # Record sizes of Neuralynx's spike files: timestamp, entity, cell, 8 features, then 32 (x 4 for a tetrode) samples
 RECORD_SIZES = {".nse": 8 + 4 + 4 + 32 + 64, ".ntt": 8 + 4 + 4 + 32 + 256}
-MAGIC = b"######## Neuralynx Data File Header"
 
 
 class NeuralynxSortingInterface(BaseSortingInterface):
@@ -27,6 +27,29 @@ class NeuralynxSortingInterface(BaseSortingInterface):
         "the Cheetah microsecond timestamps for sample indices (time = microseconds / rate); a folder without .ncs "
         "files converts when sampling_frequency is given; the session start time is the headers' opening time"
     )
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .nse/.ntt files with Neuralynx headers; without .ncs beside them, the rate is asked."""
+        spikes = neuralynx_files(listing, ".nse")
+        for folder, files in neuralynx_files(listing, ".ntt").items():
+            spikes.setdefault(folder, {}).update(files)
+        continuous = neuralynx_files(listing, ".ncs")
+        detections = []
+        for folder, files in spikes.items():
+            todo = {} if folder in continuous else {"sampling_frequency": "the rate spike times count in, in Hz"}
+            names = ", ".join(f.name for f in files)
+            detections.append(
+                Detection(
+                    cls.__name__,
+                    {"folder_path": relative(folder)},
+                    tuple(map(str, files)),
+                    HEADER,
+                    f"{relative(folder)}: spike files with Neuralynx headers ({names})",
+                    todo=todo,
+                )
+            )
+        return detections
 
     def __init__(
         self,
@@ -77,11 +100,11 @@ class NeuralynxSortingInterface(BaseSortingInterface):
 def _check_spike_file(path: Path, record_size: int) -> None:
     """Neuralynx's header text, then whole records: anything else is another format or a cut file."""
     with path.open("rb") as file:
-        start = file.read(len(MAGIC))
-    if start != MAGIC:
+        start = file.read(len(NEURALYNX_MAGIC))
+    if start != NEURALYNX_MAGIC:
         raise SourceError(f"{path}: does not start with Neuralynx's header line (not a Neuralynx spike file)")
     size = path.stat().st_size
-    if size < HEADER_SIZE or (size - HEADER_SIZE) % record_size:
+    if size < NCS_HEADER_BYTES or (size - NCS_HEADER_BYTES) % record_size:
         raise SourceError(
             f"{path}: truncated: {size} bytes is not the 16 kB header and whole {record_size}-byte records"
         )

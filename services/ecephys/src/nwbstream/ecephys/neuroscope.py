@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from xml.etree import ElementTree
 
-from nwbstream.service import Column, SourceError
+from nwbstream.service import Column, Detection, FolderListing, SourceError
+from nwbstream.service.detection import LAYOUT, relative
 
 from .binary import check_whole_frames
 from .recording import BaseRecordingInterface
@@ -15,6 +17,8 @@ from .sorting import BaseSortingInterface
 
 SHANK_ELECTRODE_DESCRIPTION = "0-indexed channel within a shank."
 LFP_SUFFIXES = (".lfp", ".eeg")
+XML_ROOT = "<parameters"  # NeuroScope's session .xml root element
+SHANK_FILE = re.compile(r"\.(res|clu)\.\d+$")  # spikes (.res.N) and their clusters (.clu.N) of shank N
 
 
 class NeuroScopeXml:
@@ -60,6 +64,15 @@ def default_xml_path(data_path: Path) -> Path:
     return beside if beside.is_file() else data_path.parent / f"{data_path.parent.name}.xml"
 
 
+def session_xml(listing: FolderListing, data: PurePosixPath) -> PurePosixPath | None:
+    """The NeuroScope .xml the reader would take for `data` (default_xml_path), when there is one."""
+    for name in (f"{data.stem}.xml", f"{listing.path(data.parent).resolve().name}.xml"):
+        xml = listing.sibling(data, name)
+        if xml is not None and XML_ROOT in listing.text_head(xml, 1024):
+            return xml
+    return None
+
+
 class NeuroScopeRecordingInterface(BaseRecordingInterface):
     display_name = "NeuroScope Recording"
     associated_suffixes = (".dat", ".xml")
@@ -69,6 +82,21 @@ class NeuroScopeRecordingInterface(BaseRecordingInterface):
         "file whatever xml_file_path says); a data file whose size is not a whole number of frames is refused"
     )
     default_es_key: ClassVar[str] = "ElectricalSeries"
+    data_suffixes: ClassVar[tuple[str, ...]] = (".dat",)
+    claims_xml: ClassVar[bool] = True  # the wide-band source claims the session's .xml; its LFP and units share it
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each data file with the session .xml the reader takes for it."""
+        detections = []
+        for data in listing.with_suffix(*cls.data_suffixes):
+            xml = session_xml(listing, data)
+            if xml is None:
+                continue
+            files = (str(data), str(xml)) if cls.claims_xml else (str(data),)
+            evidence = f"{data}: beside the NeuroScope session file {xml.name}"
+            detections.append(Detection(cls.__name__, {"file_path": relative(data)}, files, LAYOUT, evidence))
+        return detections
 
     def __init__(
         self,
@@ -144,6 +172,8 @@ class NeuroScopeLFPInterface(NeuroScopeRecordingInterface):
     info = "Interface for converting NeuroScope LFP data."
     write_as = "lfp"
     default_es_key = "ElectricalSeriesLFP"
+    data_suffixes = LFP_SUFFIXES
+    claims_xml = False
     differs_from_neuroconv = (
         "the LFP rate is the .xml's lfpSamplingRate (NeuroConv, through neo, gives the .lfp the wide-band "
         "samplingRate, stretching its time axis); xml_file_path is also the .xml the traces are read with; "
@@ -176,6 +206,27 @@ class NeuroScopeSortingInterface(BaseSortingInterface):
     info = "Interface for converting NeuroScope sorting data (.res/.clu files)."
     differs_from_neuroconv = "a .clu whose cluster ids do not pair one to one with its .res spikes is refused"
     property_descriptions: ClassVar[dict[str, str]] = {"group": "The shank (N of .res.N/.clu.N) of the unit."}
+
+    @classmethod
+    def detect(cls, listing: FolderListing) -> list[Detection]:
+        """Each folder of .res.N/.clu.N files beside a NeuroScope session .xml (it gives the spikes' rate)."""
+        folders: dict[PurePosixPath, list[PurePosixPath]] = {}
+        for file in listing.files:
+            if SHANK_FILE.search(file.name):
+                folders.setdefault(file.parent, []).append(file)
+        detections = []
+        for folder, files in folders.items():
+            xmls = [
+                f for f in listing.in_folder(folder) if f.suffix == ".xml" and XML_ROOT in listing.text_head(f, 1024)
+            ]
+            if not xmls:
+                continue
+            evidence = (
+                f"{relative(folder)}: {len(files)} .res/.clu files beside the NeuroScope session file {xmls[0].name}"
+            )
+            source = {"folder_path": relative(folder)}
+            detections.append(Detection(cls.__name__, source, tuple(map(str, files)), LAYOUT, evidence))
+        return detections
 
     def __init__(
         self,
