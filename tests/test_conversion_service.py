@@ -135,6 +135,42 @@ def test_submit_watch_fetch_equals_a_cli_conversion(server, tmp_path):
         assert source["sha256"] == hashlib.sha256(rhd.read_bytes()).hexdigest()
 
 
+def test_a_file_that_may_be_cut_converts_with_a_warning_on_stderr_and_in_the_report(server, lab_b_root, tmp_path):
+    """A Blackrock spec 2.1 .ns2 (which states no length) halved ends inside a sample: it converts, and the doubt
+    is reported, naming the file: by `nwbstream convert` on stderr, in the job's report, by `nwbstream submit`."""
+    original = ECEPHYS / "blackrock" / "example_2.ns2"
+    cut = lab_b_root / "cut" / original.name
+    cut.parent.mkdir(exist_ok=True)
+    cut.write_bytes(original.read_bytes()[: original.stat().st_size // 2])
+    warning = re.compile(rf"WARNING {re.escape(str(cut))}: ends \d+ bytes into a sample of \d+ channels")
+    spec = tmp_path / "cut.yml"
+    spec.write_text(spec_text({"cut": {"file_path": "cut/example_2.ns2"}}, interface="BlackrockRecordingInterface"))
+
+    converted = subprocess.run(
+        [*CLI, "convert", str(spec), "--data-folder", str(lab_b_root), "--output-folder", str(tmp_path / "cli")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert converted.returncode == 0, converted.stderr
+    assert len(warning.findall(converted.stderr)) == 1, converted.stderr
+    assert (tmp_path / "cli" / "cut.nwb").is_file()
+
+    with client(server, "lab-b") as rig:
+        (job,) = rig.submit(spec.read_text(), spec_name="cut.yml")
+        done = wait_final(rig, job.id)
+    assert done.state == pb.JOB_STATE_DONE, done.error
+    (reported,) = json.loads(done.report_json)["warnings"]
+    assert warning.match(f"WARNING {reported}"), reported
+
+    env = {**os.environ, "NWBSTREAM_TOKEN": TOKENS["lab-b"]}
+    watched = subprocess.run(
+        [*CLI, "watch", job.id, "--server", server.address], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert watched.returncode == 0, watched.stderr
+    assert f"nwbstream: job {job.id} ({done.session}): WARNING {reported}" in watched.stderr
+
+
 def test_every_session_is_a_job_and_the_cli_waits_for_them(server, tmp_path):
     spec = tmp_path / "two.yml"
     spec.write_text(spec_text({"first": INTAN, "second": INTAN}))

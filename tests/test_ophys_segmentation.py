@@ -19,6 +19,7 @@ from pynwb import NWBHDF5IO
 
 from .conftest import convert
 from .fixtures.ophys import generate
+from .fixtures.ophys.sima import SIMA_AVERAGES, write_sima
 from .nwbcheck import assert_valid_nwb
 from .ophys_checks import Case, check_segmentation_case, quietly
 
@@ -362,67 +363,10 @@ def test_suite2p_two_planes_in_one_file(services, tmp_path, suite2p_folder):
 
 # ------------------------------------------------------------------------------------------------------- SIMA
 
-SIMA_AVERAGES = np.stack([generate.movie()[0], generate.movie()[1]], axis=-1)[np.newaxis].astype(float)
-# Protocol-2 pickle of a sima.sequence object, which nothing outside sima can build: it must never be loaded.
-SIMA_SEQUENCE_PICKLE = b"\x80\x02csima.sequence\n_IndexedSequence\nq\x00)\x81q\x01}q\x02b."
-
-
 FIXTURES = {  # for docs/formats.md: sources these tests write without a Case row
     "InscopixSegmentationInterface": "generated with isx (Inscopix's own writer): a cell set",
     "SimaSegmentationInterface": "generated: a .sima folder in sima 1.3's pickle layout (no sima on Python 3.11)",
 }
-
-
-def write_sima(folder: Path, roi_sets: dict[str, list[dict]] | None = None) -> Path:
-    """A .sima folder as sima 1.3 saves one (ImagingDataset.save, ROIList.save, extract): two channels, the
-    fixture's ROIs as one sparse mask each under 'auto_ROIs', signals extracted on the second channel only
-    (an older run under a timestamp label, then 'dendrites'), time averages (planes, rows, columns, channels)."""
-    import pickle
-
-    from scipy.sparse import lil_matrix
-
-    dataset = folder / "session.sima"
-    dataset.mkdir()
-    masks = generate.roi_masks()
-    rois = [
-        {
-            "mask": [lil_matrix(masks[:, :, i])],
-            "polygons": None,
-            "label": f"r{i}",
-            "id": None,
-            "tags": set(),
-            "im_shape": None,
-        }
-        for i in range(generate.NUM_ROIS)
-    ]
-    contents = {
-        "dataset.pkl": {
-            "savedir": str(dataset),
-            "channel_names": ["Green", "Red"],
-            "num_frames": generate.NUM_FRAMES,
-            "frame_shape": (1, generate.ROWS, generate.COLUMNS, 2),
-            "num_sequences": 1,
-            "__version__": "1.3.2",
-        },
-        "rois.pkl": {
-            name: {"rois": members, "timestamp": "2024-01-02-10h11m12s"}
-            for name, members in (roi_sets or {"auto_ROIs": rois}).items()
-        },
-        "signals_1.pkl": {
-            "2024-01-02-10h11m12s": {"raw": [np.zeros((generate.NUM_ROIS, generate.NUM_FRAMES))], "rois": rois},
-            "dendrites": {
-                "raw": [generate.traces().T],
-                "rois": rois,
-                "mean_frame": SIMA_AVERAGES[..., 1],
-                "signal_channel": 1,
-            },
-        },
-        "time_averages.pkl": SIMA_AVERAGES,
-    }
-    for name, value in contents.items():
-        (dataset / name).write_bytes(pickle.dumps(value, protocol=2))
-    (dataset / "sequences.pkl").write_bytes(SIMA_SEQUENCE_PICKLE)
-    return dataset
 
 
 def test_sima_read_without_sima(tmp_path):

@@ -261,6 +261,8 @@ def _convert_spec(
                 progress=not args.no_progress,
                 provenance=provenance[job.name].result(),
             )
+            for warning in converter.warnings():
+                print(f"WARNING {warning}", file=sys.stderr)
             if spec.upload_to_dandiset:
                 path = _to_dandi(path, merge_metadata([converter.get_metadata()], job.metadata), spec, output_folder)
         print(f"{job.name}: wrote {path}")

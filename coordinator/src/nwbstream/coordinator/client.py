@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .errors import ConversionError, ServiceUnavailable
 from .idle import StreamStalled, watched
 from .tls import TLSFiles
 
+SOURCE_PATH_KEYS = ("file_path", "folder_path", "file_paths")  # the source_data keys that name a source's files
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 HEALTHY_GRACE = 15.0  # seconds the other replicas have to answer once one does (a loaded machine answers slowly)
 FIRST_PAUSE = 0.1  # seconds before the first retry of a broken read; doubled at each failure in a row
@@ -99,6 +100,18 @@ class OpenedSource:
     objects: list[pb.NwbObject]
     request: pb.OpenSourceRequest
     fingerprint: str
+    # What the service found doubtful but not wrong (a file that may be cut where its format states no length).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The file or folder the source is, for messages (its interface's name when it names none)."""
+        source_data = json.loads(self.request.source_data_json)
+        for key in SOURCE_PATH_KEYS:
+            value = source_data.get(key)
+            if value:
+                return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return self.interface_name
 
 
 class _Replica:
@@ -222,6 +235,7 @@ class ServiceClient:
             objects=list(reply.objects),
             request=request,
             fingerprint=reply.fingerprint,
+            warnings=list(reply.warnings),
         )
 
     def detect_sources(self, folder: Path) -> tuple[list[pb.DetectedSource], list[str]]:

@@ -104,6 +104,11 @@ class Converter(contextlib.AbstractContextManager):
         names = {key: source.interface_name for key, source in self._sources.items()}
         return applied_alignment(self.alignment, maps, names, self._followers)
 
+    def warnings(self) -> list[str]:
+        """What the services found doubtful in the sources but converted (e.g. a file that may be cut where its
+        format states no length), one line each naming the file: reported with the conversion, never hidden."""
+        return list(dict.fromkeys(w for source in self._sources.values() for w in source.warnings))
+
     def get_metadata_schema(self) -> dict[str, Any]:
         return merge_schemas(source.metadata_schema for source in self._sources.values())
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -159,7 +160,11 @@ def _follow(client: ConversionClient, job_id: str, out: TextIO) -> pb.Job:
 
 
 def _report(ended: list[pb.Job]) -> int:
-    """0 when every job is done; else each other job's end on stderr, and 1."""
+    """0 when every job is done; else each other job's end on stderr, and 1. The warnings of a job's report (what
+    its conversion found doubtful but converted) go to stderr too."""
+    for job in ended:
+        for warning in json.loads(job.report_json or "{}").get("warnings", []):
+            print(f"nwbstream: job {job.id} ({job.session}): WARNING {warning}", file=sys.stderr)
     failed = [job for job in ended if job.state != pb.JOB_STATE_DONE]
     for job in failed:
         print(

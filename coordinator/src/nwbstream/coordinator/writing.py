@@ -141,7 +141,10 @@ def _lay_out(
         source, obj, layouts = bulk
         data = {plan.name: inline_array(obj, plan) for plan in obj.datasets if plan.HasField("inline_data")}
         data |= {name: _data_io(layout, backend) for name, layout in layouts.items()}
-        written = writer_for(obj).add(ctx, Contribution(source.source_id, obj, data))
+        try:
+            written = writer_for(obj).add(ctx, Contribution(source.source_id, obj, data))
+        except ConversionError as error:  # what the source described cannot be written: say which source
+            raise ConversionError(f"{source.label}: {error}") from None
         ctx.objects[(source.source_id, obj.name)] = written.container
         placed.append((bulk, written))
     return ctx.nwbfile, placed

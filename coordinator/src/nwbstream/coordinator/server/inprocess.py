@@ -83,9 +83,10 @@ class InProcess:
                 provenance=provenance.result(),
             )
             metadata = merge_metadata([converter.get_metadata()], session.metadata)
+            warnings = converter.warnings()
         hold.update(state=JobState.VALIDATING)
         check(-1, -1)
-        report = validate_output(path)
+        report = {**validate_output(path), "warnings": warnings}
         name, dandi = session.nwbfile_name, None
         if spec.upload_to_dandiset:
             config = self._config

@@ -29,6 +29,10 @@ class MiniscopeBehaviorInterface(BaseDataInterface):
     display_name = "Miniscope Behavior"
     associated_suffixes = (".avi",)
     info = "The behavior camera of a Miniscope recording: its videos linked, with their frame times."
+    differs_from_neuroconv = (
+        "a session whose movies hold a different number of frames than its timeStamps.csv files time (a movie "
+        "missing) is refused"
+    )
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
@@ -84,6 +88,11 @@ class MiniscopeBehaviorInterface(BaseDataInterface):
                 opened.frame_shape  # noqa: B018 - a file with no decodable frame fails here, named
                 self.frame_counts.append(opened.frame_count)
         self.timestamps = fused_timestamps(natsorted(folder.rglob("BehavCam*/timeStamps.csv")), self.starts)
+        if len(self.timestamps) != sum(self.frame_counts):
+            raise SourceError(
+                f"{folder}: its behavior movies hold {sum(self.frame_counts)} frames, but their timeStamps.csv time "
+                f"{len(self.timestamps)} (a movie missing, or another's)"
+            )
 
     def get_metadata(self) -> dict[str, Any]:
         region = self.camera.get("ROI") or {}

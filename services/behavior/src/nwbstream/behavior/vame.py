@@ -41,7 +41,8 @@ class VameInterface(BaseDataInterface):
     info = "VAME outputs: latent vectors, motif and community labels (ndx-vame)."
     differs_from_neuroconv = (
         "`data_to_write` is always 'both'; aligned timestamps are not settable; a CommunitySeries links the "
-        "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read)"
+        "MotifSeries of its own run (the metadata's `motif_series_metadata_key` is not read); with `session_name`, "
+        "a config.yaml that does not list it, or states no n_clusters or segmentation_algorithms, is refused"
     )
 
     @classmethod
@@ -111,11 +112,13 @@ class VameInterface(BaseDataInterface):
 
         self._config_path = Path(file_path)
         try:
-            self._config = yaml.safe_load(self._config_path.read_text()) or {}
+            self._config = yaml.safe_load(self._config_path.read_text())
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise SourceError(f"{file_path}: not a VAME config.yaml: {error}") from None
         if not isinstance(self._config, dict):
             raise SourceError(f"{file_path}: not a VAME config.yaml (no mapping at its top level)")
+        if session_name is not None:
+            self._check_session_layout(session_name)
         motifs = dict(motif_labels_file_paths or {})
         communities = dict(community_labels_file_paths or {})
         latent = latent_vectors_file_path
@@ -140,6 +143,18 @@ class VameInterface(BaseDataInterface):
             **{f"MotifSeries{run.capitalize()}": labels for run, labels in self._motifs.items()},
             **{f"CommunitySeries{run.capitalize()}": labels for run, labels in self._communities.items()},
         }
+
+    def _check_session_layout(self, session: str) -> None:
+        """A session's outputs are found from what config.yaml states (its sessions, clustering runs): a config
+        that lacks them, empty or cut, would find fewer outputs without a word."""
+        missing = [k for k in ("session_names", "n_clusters", "segmentation_algorithms") if not self._config.get(k)]
+        if missing:
+            raise SourceError(f"{self._config_path}: no {', '.join(missing)} (not a whole VAME config.yaml)")
+        if session not in self._config["session_names"]:
+            raise SourceError(
+                f"{self._config_path}: session {session!r} is not among its session_names "
+                f"{self._config['session_names']}"
+            )
 
     def _session_outputs(self, session: str) -> dict[str, Any]:
         """VAME's results layout: results/<session>/VAME/[latent_vectors.npy, <algo>-<n>/...]."""

@@ -82,6 +82,12 @@ class BaseDataInterface(ABC):
     def read(self, object_name: str, dataset_name: str, selection: Selection) -> np.ndarray:
         """The values of one bulk dataset at `selection` (one slice per axis), in the plan's dtype."""
 
+    def warnings(self) -> list[str]:
+        """Doubts about the source that do not stop its conversion, one line each naming the file: where a format
+        states no length, a file that ends inside a record may be cut, yet what it holds is written. None by
+        default; the coordinator reports them with the conversion."""
+        return []
+
     def sync_channels(self) -> list[str]:
         """The channels `sync_times` reads pulses from (TTL lines, sync words, event lines); none by default."""
         return []

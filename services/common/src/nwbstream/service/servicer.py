@@ -196,6 +196,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
             metadata = interface.get_metadata()
             schema = interface.get_metadata_schema()
             messages = [o.to_proto() for o in objects]  # values a damaged header gives may not fit the contract
+            warnings = interface.warnings()
         except SourceError:
             interface.close()
             raise
@@ -210,6 +211,7 @@ class ModalityServicer(pb_grpc.ModalityServiceServicer):
             metadata_schema_json=json.dumps(schema),
             objects=messages,
             fingerprint=fingerprint,
+            warnings=warnings,
         )
         return _OpenSource(interface, {o.name: o for o in objects}, fingerprint), reply
 

@@ -22,6 +22,18 @@ def parse_header(text: bytes) -> dict[str, str]:
     return {key: value for key, _, value in (line.partition(" ") for line in lines if " " in line.strip())}
 
 
+def read_set(set_file: Path) -> dict[str, str]:
+    """A trial's .set: DacqUSB writes every setting of the trial, the raw sampling rate (`rawRate`) among its last
+    lines, so a .set without `trial_date`, `ADC_fullscale_mv` or `rawRate` is another file or a cut one."""
+    if not set_file.is_file():
+        raise SourceError(f"{set_file}: no such file (an Axona trial is described by its .set)")
+    header = parse_header(set_file.read_bytes())
+    missing = [key for key in ("trial_date", "ADC_fullscale_mv", "rawRate") if key not in header]
+    if missing:
+        raise SourceError(f"{set_file}: cannot be read: no {', '.join(missing)} (not a DacqUSB .set, or cut)")
+    return header
+
+
 def dacq_header(listing: FolderListing, file: PurePosixPath, *fields: str) -> dict[str, str] | None:
     """The header of a DacqUSB file (its text before "data_start", or a whole .set) when it has every one of
     `fields`, else None."""
@@ -90,7 +102,8 @@ class AxonaLFPDataInterface(BaseRecordingInterface):
     info = "Interface for Axona LFP data."
     write_as = "lfp"
     differs_from_neuroconv = (
-        "a .eeg whose samples stop short of its header's count is refused (NeuroConv reads what is there); "
+        "a .eeg whose samples stop short of its header's count, or that has no trial .set beside it, is refused "
+        "(NeuroConv reads what is there); "
         "sibling files are taken from the folder itself, not its subfolders"
     )
 
@@ -126,6 +139,7 @@ class AxonaLFPDataInterface(BaseRecordingInterface):
         if not file_path.is_file():
             raise SourceError(f"{file_path}: cannot be read: no such file")
         read = [read_lfp_file(p) for p in sibling_lfp_files(file_path)]
+        read_set(file_path.with_suffix(".set"))  # the trial the files belong to, whole
         rates = {rate for rate, _ in read}
         lengths = {len(samples) for _, samples in read}
         if len(rates) != 1 or len(lengths) != 1:

@@ -125,12 +125,13 @@ class AxonaRecordingInterface(BaseAxonaTrialInterface):
 
 
 def _check_bin_length(bin_file: Path, set_header: dict[str, str]) -> None:
-    """The .bin is whole packets, and at least the .set's duration (whole seconds) of them."""
+    """The .bin is whole packets, and the .set's duration of them: that duration is in whole seconds, so a .bin
+    more than half a second shorter is cut."""
     size = bin_file.stat().st_size
     rate = int(set_header["rawRate"])
     samples = size // PACKET_BYTES * SAMPLES_PER_PACKET
     expected = int(float(set_header.get("duration", "0").split()[0]) * rate)
-    if size % PACKET_BYTES or samples < expected - rate:
+    if size % PACKET_BYTES or samples < expected - rate // 2:
         raise SourceError(
             f"{bin_file}: truncated: {size} bytes ({samples} samples in whole {PACKET_BYTES}-byte packets) for a "
             f"trial of {set_header.get('duration', '?').strip()} s at {rate} Hz"

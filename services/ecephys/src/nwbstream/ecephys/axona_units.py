@@ -14,7 +14,7 @@ import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.detection import HEADER, relative
 
-from .axona import DataFile, dacq_header, parse_header
+from .axona import DataFile, dacq_header, read_set
 from .axona_raw import BaseAxonaTrialInterface
 
 CHANNELS_PER_TETRODE = 4
@@ -147,11 +147,7 @@ class AxonaUnitRecordingInterface(BaseAxonaTrialInterface):
             Standard deviation, in the cut-outs' steps, of the noise filling the samples no spike covers.
         """
         set_file = Path(file_path).with_suffix(".set")
-        if not set_file.is_file():
-            raise SourceError(f"{set_file}: no such file (an Axona trial is described by its .set)")
-        self.set_header = parse_header(set_file.read_bytes())
-        if "trial_date" not in self.set_header or "ADC_fullscale_mv" not in self.set_header:
-            raise SourceError(f"{set_file}: cannot be read: no trial_date or ADC_fullscale_mv (not a DacqUSB .set)")
+        self.set_header = read_set(set_file)
         files = tetrode_files(set_file)
         if not files:
             raise SourceError(f"{set_file}: no tetrode file (.1 ... .32) beside it")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import struct
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ from nwbstream.service.sync import SyncRequestError, word_edge_times
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
-log = logging.getLogger(__name__)
 PORTS = ("digital_input_port", "serial_input_port")  # neo's names of the .nev's 16-bit input port events
 PORT_BITS = 16
 
@@ -70,9 +68,12 @@ class BlackrockRecordingInterface(BaseRecordingInterface):
         from spikeinterface.extractors import read_blackrock
 
         path = Path(nsx_override or file_path)
-        require_stated_length(path)
+        self._doubts = check_stated_length(path)
         self.recording = read_blackrock(file_path=path, stream_id=path.suffix[-1])
         self.es_key = es_key
+
+    def warnings(self) -> list[str]:
+        return list(self._doubts)
 
     def session_start_time(self) -> datetime | None:
         return self.recording.neo_reader.raw_annotations["blocks"][0].get("rec_datetime")
@@ -194,12 +195,12 @@ def nsx_rate(head: bytes) -> float | None:
     return clock / period if period else None
 
 
-def require_stated_length(path: Path) -> None:
+def check_stated_length(path: Path) -> list[str]:
     """An .nsX cut short is refused where the file states its length: spec 2.2+ data packets each state their number
     of samples (neo reads a cut file as a shorter recording without a word). A spec 2.1 file states none: one
-    ending inside a sample is only logged (the contract has no warnings for the conversion's report yet)."""
+    ending inside a sample is read up to it, and the doubt returned (the conversion's warnings)."""
     if not path.is_file():
-        return  # the reader says what is wrong
+        return []  # the reader says what is wrong
     size = path.stat().st_size
     with open(path, "rb") as file:
         head = file.read(NSX_CHANNEL_COUNT + 4)
@@ -207,13 +208,15 @@ def require_stated_length(path: Path) -> None:
         channels = struct.unpack("<I", head[28:32])[0]
         extra = (size - NSX_21_HEADER - 4 * channels) % (2 * channels) if channels else 0
         if extra:  # no stated length to refuse it by: files written whole end so too (neo's test file does)
-            log.warning(
-                "%s: ends %d bytes into a sample of %d channels: cut short? (read up to it)", path, extra, channels
-            )
+            return [
+                f"{path}: ends {extra} bytes into a sample of {channels} channels: cut short? (spec 2.1 states no "
+                "length; the whole samples before it are written)"
+            ]
     elif head[:8] in (b"NEURALCD", b"BRSMPGRP") and len(head) == NSX_CHANNEL_COUNT + 4:
         header_bytes = struct.unpack("<I", head[10:14])[0]
         channels = struct.unpack("<I", head[NSX_CHANNEL_COUNT:])[0]
         _check_packets(path, size, header_bytes, 2 * channels, stamp_bytes=8 if head[8] >= 3 else 4)
+    return []
 
 
 def _check_packets(path: Path, size: int, position: int, sample_bytes: int, stamp_bytes: int) -> None:

@@ -7,10 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.detection import HEADER, part_of, relative
 
-from .plexon_header import PLX_MAGIC, plx_contents
+from .plexon_header import COUNTS_AT, PLX_MAGIC, plx_contents
 from .recording import BaseRecordingInterface
 from .sorting import BaseSortingInterface
 
@@ -19,6 +20,7 @@ class PlexonSortingInterface(BaseSortingInterface):
     display_name = "Plexon Sorting"
     associated_suffixes = (".plx",)
     info = "Interface for Plexon sorting data (sorted units of a .plx file)."
+    differs_from_neuroconv = "a .plx holding fewer spikes than its header counts is refused (neo reads what is there)"
 
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
@@ -40,7 +42,9 @@ class PlexonSortingInterface(BaseSortingInterface):
         """
         from spikeinterface.extractors import read_plexon_sorting
 
+        _check_plx(Path(file_path))
         self.sorting = read_plexon_sorting(file_path=file_path)
+        _check_spike_counts(Path(file_path), self.sorting.neo_reader)
 
 
 # neo names each stream after the prefix of its channel names; NeuroConv refuses the other interface's streams.
@@ -168,3 +172,25 @@ def _check_blocks_in_file(path: Path, reader) -> None:
     ]
     if ends and max(ends) > size:
         raise SourceError(f"{path}: truncated: {size} bytes, but its last data block ends at byte {max(ends)}")
+
+
+HEADER_COUNTED = (130, 5)  # the .plx header counts the timestamps of channels 0-129, units 0-4 (TSCounts)
+
+
+def _check_spike_counts(path: Path, reader) -> None:
+    """The file header counts each channel's and unit's spike timestamps: a file cut after its last whole block
+    holds fewer, which neo reads without a word."""
+    with open(path, "rb") as file:
+        file.seek(COUNTS_AT)
+        counted = np.fromfile(file, dtype="<i4", count=np.prod(HEADER_COUNTED)).reshape(HEADER_COUNTED)
+    found = np.zeros(HEADER_COUNTED, dtype=np.int64)
+    for channel, blocks in reader._data_blocks.get(1, {}).items():
+        if channel >= HEADER_COUNTED[0]:
+            continue
+        units, counts = np.unique(blocks["unit_id"], return_counts=True)
+        inside = units < HEADER_COUNTED[1]
+        found[channel, units[inside]] = counts[inside]
+    if (found < counted).any():
+        raise SourceError(
+            f"{path}: truncated: {int(found.sum())} spike timestamps where its header counts {int(counted.sum())}"
+        )

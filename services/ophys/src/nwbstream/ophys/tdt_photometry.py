@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from nwbstream.service import Detection, FolderListing
+from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.events import EventType
 
@@ -57,6 +57,50 @@ def read_block(folder_path: str, **arguments: Any):
 
     with contextlib.redirect_stdout(io.StringIO()):  # tdt prints its progress
         return tdt.read_block(folder_path, **arguments)
+
+
+# One record of a tank's index (.tsq): its size in 4-byte words (header included), type, store code, channel, sort
+# code, time, where its data is in the .tev (or an epoc's strobe value), data format, sampling rate.
+TSQ_RECORD = np.dtype(
+    [
+        ("size", "<i4"),
+        ("type", "<i4"),
+        ("code", "<u4"),
+        ("channel", "<u2"),
+        ("sort_code", "<u2"),
+        ("time", "<f8"),
+        ("offset", "<i8"),
+        ("format", "<i4"),
+        ("frequency", "<f4"),
+    ]
+)
+STREAM_RECORD, MARK_RECORD, STOP_MARK = 0x8101, 0x8801, 2
+
+
+def tank_doubts(folder_path: str) -> list[str]:
+    """Refuses a tank shorter than its index states, which tdt reads as far as it goes: a .tsq that ends inside a
+    record, or stream records whose data lies past the end of the .tev (streams in .sev files aside). Returns the
+    doubt that cannot be proved: a .tsq whose last record is not the block's stop mark (recording stopped
+    uncleanly, or the index cut at a record's end), as tdt itself only warns."""
+    folder = Path(folder_path)
+    tsq = next(folder.glob("*.tsq"), None)
+    if tsq is None or not tsq.is_file():
+        return []  # tdt says what is missing
+    size = tsq.stat().st_size
+    if size == 0:
+        raise SourceError(f"{tsq}: empty (a tank's index holds at least its start and stop marks)")
+    if size % TSQ_RECORD.itemsize:
+        raise SourceError(f"{tsq}: truncated: {size} bytes is not a whole number of {TSQ_RECORD.itemsize}-byte records")
+    records = np.fromfile(tsq, dtype=TSQ_RECORD)
+    tev = tsq.with_suffix(".tev")
+    streams = records[records["type"] == STREAM_RECORD]
+    if len(streams) and tev.is_file() and not any(folder.glob("*.sev")):  # streams kept in .sev files: not indexed
+        end = int((streams["offset"] + (streams["size"].astype(np.int64) - 10) * 4).max())
+        if end > tev.stat().st_size:
+            raise SourceError(f"{tev}: truncated: {tev.stat().st_size} bytes, but its index places data up to {end}")
+    if records[-1]["type"] != MARK_RECORD or records[-1]["code"] != STOP_MARK:
+        return [f"{tsq}: the block's stop mark is not its last record: stopped uncleanly, or cut short?"]
+    return []
 
 
 def start_time(folder_path: str) -> dict[str, Any]:
@@ -122,6 +166,7 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
                 "stream_names: name the stream stores (NeuroConv's deprecated all-streams mode is not offered)"
             )
         self.folder_path = str(folder_path)
+        self._doubts = tank_doubts(self.folder_path)
         self.use_streams(stream_names, metadata_key, stream_indices)
         available = sorted(read_block(self.folder_path, evtype=["streams"], t2=1.0).streams.keys())
         missing = [name for name in self.stream_names if name not in available]
@@ -141,6 +186,9 @@ class TDTFiberPhotometryInterface(BaseFiberPhotometryInterface):
         metadata = super().get_metadata()
         metadata["NWBFile"] |= start_time(self.folder_path)
         return metadata
+
+    def warnings(self) -> list[str]:
+        return list(self._doubts)
 
     def stream_data(self, stream_name: str) -> np.ndarray:
         data = np.asarray(self.stream(stream_name).data)
@@ -189,6 +237,7 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
             Unused; NeuroConv's argument.
         """
         self.folder_path = str(folder_path)
+        self._doubts = tank_doubts(self.folder_path)
         self.exclude_events = set(exclude_events or [])
         self.metadata_key = metadata_key or "tdt_events"
         self.epocs = read_block(self.folder_path, evtype=["epocs"]).epocs
@@ -197,6 +246,9 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
         metadata = super().get_metadata()
         metadata["NWBFile"] |= start_time(self.folder_path)
         return metadata
+
+    def warnings(self) -> list[str]:
+        return list(self._doubts)
 
     def event_entry(self, type_id: str, events: EventType) -> dict[str, Any]:
         entry: dict[str, Any] = {"event_name": type_id}
