@@ -113,17 +113,10 @@ class SessionDraft:
         return value not in (None, "", TODO)
 
     def _header(self, base: PurePosixPath) -> str:
-        lines = [f"Drafted by `nwbstream detect` from {self.contents.folder if base == HERE else base}.", "Detected:"]
-        for source in self.contents.sources:
-            lines.append(f"  {source.key}: {source.interface} ({source.confidence:.2f}) {source.evidence}")
-            lines += [f"    or {a.interface} ({a.confidence:.2f}) {a.evidence}" for a in source.alternatives]
-        if self.contents.unrecognised:
-            lines.append(f"Not recognised: {', '.join(self.contents.unrecognised)}")
-        lines += [f"Note: {note}" for note in self.contents.notes]
-        if self.missing:
-            lines.append(f"Fill every TODO ({', '.join(self.missing)}), then run:")
-        else:
-            lines.append("Run:")
+        """The report as comments, between where the draft comes from and how to run it once filled."""
+        lines = [f"Drafted by `nwbstream detect` from {self.contents.folder if base == HERE else base}:"]
+        lines += self.report().splitlines()
+        lines.append(f"Fill every TODO ({', '.join(self.missing)}), then run:" if self.missing else "Run:")
         if base == HERE:
             lines.append(f"  nwbstream convert THIS_FILE --data-folder {self.contents.folder}")
         else:  # drafted by a conversion service: its paths are the lab's
