@@ -31,6 +31,7 @@ REQUIRED: dict[tuple[str, str], str] = {
     ("Subject", "sex"): "M, F, U (unknown) or O (other)",
     ("Subject", "age"): "ISO 8601 duration at the session (e.g. P90D), or give date_of_birth instead",
 }
+SESSION_GROUPS = ("NWBFile", "Subject")  # the draft's metadata; `nwbstream metadata SPEC` prints the rest
 TODO = "__nwbstream_todo__"
 HERE = PurePosixPath(".")
 
@@ -55,7 +56,10 @@ class SessionDraft:
     def spec_text(self, base: PurePosixPath = HERE) -> str:
         """The spec as YAML, its comments saying what was detected and what to fill; its paths are relative to the
         folder, or joined with `base` (the folder as a submitted spec names it: relative to a lab's data root)."""
-        metadata = self.metadata
+        # The session's own groups only: what the interfaces add (devices, groups, series) comes from the same files
+        # at conversion, and NeuroConv's spec schema refuses some of its own get_metadata layouts (a dict
+        # Ecephys.ElectricalSeries, Events), so a draft holding them would not run in NeuroConv unchanged.
+        metadata = {group: self.metadata[group] for group in SESSION_GROUPS if group in self.metadata}
         for group, name in REQUIRED:
             if not self._has(group, name):
                 metadata = deep_update(metadata, {group: {name: TODO}})
@@ -116,6 +120,10 @@ class SessionDraft:
         """The report as comments, between where the draft comes from and how to run it once filled."""
         lines = [f"Drafted by `nwbstream detect` from {self.contents.folder if base == HERE else base}:"]
         lines += self.report().splitlines()
+        lines.append(
+            "Metadata: NWBFile and Subject as the files state them; the interfaces add their devices, groups and "
+            "series from the same files (`nwbstream metadata THIS_FILE` prints everything, to edit here)."
+        )
         lines.append(f"Fill every TODO ({', '.join(self.missing)}), then run:" if self.missing else "Run:")
         if base == HERE:
             lines.append(f"  nwbstream convert THIS_FILE --data-folder {self.contents.folder}")
