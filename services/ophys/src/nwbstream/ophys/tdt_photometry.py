@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import io
 import re
-import struct
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,8 +25,6 @@ from .claims import companion, holds_whole_files, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
-TSQ_RECORD = struct.Struct("<ii4sHHdqif")  # size, type, store code, channel, sort code, time, offset, format, rate
-STREAM_RECORD = 0x8101  # the record type of a stream store's data block
 TANK_SUFFIXES = (".tev", ".tsq", ".tbk", ".tdx", ".tin", ".tnt", ".sev")
 PHOTOMETRY_STORE = re.compile(r"\d{3}")  # stores named after the excitation wavelength: 465A, x405A, _560B
 
@@ -40,12 +37,12 @@ def photometry_tanks(listing: FolderListing) -> list[tuple[PurePosixPath, list[s
         if listing.sibling(index, index.stem + ".tev") is None:
             continue
         head = listing.head(index, HEAD_BYTES)
+        records = np.frombuffer(head, TSQ_RECORD, count=len(head) // TSQ_RECORD.itemsize)
         stores = []
-        for offset in range(0, len(head) - TSQ_RECORD.size + 1, TSQ_RECORD.size):
-            record = TSQ_RECORD.unpack_from(head, offset)
-            code = record[2].decode("ascii", "replace").rstrip("\x00 ")
+        for record in records[records["type"] == STREAM_RECORD]:
+            code = int(record["code"]).to_bytes(4, "little").decode("ascii", "replace").rstrip("\x00 ")
             key = f"_{code}" if code[:1].isdigit() else code
-            if record[1] == STREAM_RECORD and PHOTOMETRY_STORE.search(code) and key not in stores:
+            if PHOTOMETRY_STORE.search(code) and key not in stores:
                 stores.append(key)
         if stores:
             found.append((index.parent, stores))
