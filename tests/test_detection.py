@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nwbstream.coordinator.detection import ProposedSource, detect_folder
+from nwbstream.coordinator.detection import ProposedSource
 
 from .conftest import TESTDATA
+from .detecting import detected
 from .detection_expected import EXPECTED
 from .test_bad_input_sweep import GOOD, PATH_KEYS
 
@@ -28,15 +29,8 @@ def _paths(source: dict[str, Any], folder: Path) -> dict[str, Any]:
     return resolved
 
 
-def _detected(folder: Path, services):
-    """detect_folder's answer, once no interface's claim failed (a service skips a claim that raises, and notes it)."""
-    contents = detect_folder(folder, services)
-    assert [note for note in contents.notes if "could not look" in note] == []
-    return contents
-
-
 def _kept(folder: Path, services) -> list[tuple[str, dict[str, Any]]]:
-    return [(s.interface, s.source_data) for s in _detected(folder, services).sources]
+    return [(s.interface, s.source_data) for s in detected(folder, services).sources]
 
 
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
@@ -77,7 +71,7 @@ def test_every_interface_claims_its_own_source(services, interface):
     required = set(services.interfaces[interface].source_schema.get("required", []))
     found = []
     listed: set[Path] = set()
-    for claim in _claims(_detected(folder, services)):
+    for claim in _claims(detected(folder, services)):
         if claim.interface != interface:
             continue
         proposed = _paths(claim.source_data, folder)

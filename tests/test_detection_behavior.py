@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import re
 
-from nwbstream.coordinator.detection import detect_folder
-
 from .conftest import TESTDATA
+from .detecting import detected
 from .fixtures.behavior import miniscope, operant, pose, tracking
 
 MEDPC = TESTDATA / "behavior" / "medpc" / "data"
@@ -23,7 +22,7 @@ def test_a_miniscope_camera_wins_its_movies_and_a_mixed_folder_keeps_every_sourc
     for real in (SLEAP, VIDEO):
         os.symlink(real, main / real.name)
 
-    contents = detect_folder(main, services)
+    contents = detected(main, services)
 
     kept = [(s.interface, s.source_data) for s in contents.sources]
     assert kept == [
@@ -47,7 +46,7 @@ def test_medpc_array_events_are_preferred_and_a_single_session_is_filled_in(serv
     (tmp_path / "one_session").write_text(text[:second])
     os.symlink(MEDPC, tmp_path / "several_sessions")
 
-    contents = detect_folder(tmp_path, services)
+    contents = detected(tmp_path, services)
 
     one, several = contents.sources
     assert (one.interface, one.source_data) == (
@@ -81,7 +80,7 @@ def test_an_operant_and_pose_folder_gives_each_source_its_arguments(services, tm
     pose.write_deeplabcut_csv(tmp_path)
     os.symlink(pose.DLC_H5, tmp_path / pose.DLC_H5.name)
 
-    contents = detect_folder(tmp_path, services)
+    contents = detected(tmp_path, services)
 
     assert [(s.interface, s.source_data) for s in contents.sources] == [
         (

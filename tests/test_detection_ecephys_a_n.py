@@ -3,9 +3,8 @@ sources, and a richer description of the same binary wins over a poorer one, whi
 
 from __future__ import annotations
 
-from nwbstream.coordinator.detection import detect_folder
-
 from .conftest import ECEPHYS
+from .detecting import detected
 
 NEUROSCOPE_XML = '<?xml version="1.0"?>\n<parameters version="1.0"><acquisitionSystem><nChannels>2</nChannels>'
 
@@ -15,7 +14,7 @@ def _summary(source) -> tuple[str, dict, list[tuple[str, dict]]]:
 
 
 def test_every_rate_of_a_bdf_file_is_a_recording_with_its_analog_reading_as_alternative(services):
-    found = detect_folder(ECEPHYS / "edf", services)
+    found = detected(ECEPHYS / "edf", services)
     bdf = [_summary(s) for s in found.sources if s.source_data["file_path"] == "test_generator.bdf"]
     rates = ("1000.0", "500.0", "800.0", "975.0", "999.0")
     expected = []
@@ -34,7 +33,7 @@ def test_a_cellexplorer_session_wins_its_binaries_over_neuroscope(services, tmp_
     for suffix in (".dat", ".lfp", ".session.mat"):
         (session / f"rat1{suffix}").write_bytes(bytes(8))
     (session / "rat1.xml").write_text(NEUROSCOPE_XML)
-    found = detect_folder(session, services)
+    found = detected(session, services)
     assert [_summary(s) for s in found.sources] == [
         (
             "CellExplorerRecordingInterface",

@@ -8,15 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from nwbstream.coordinator.detection import detect_folder
 
 from .conftest import META_ONLY, TESTDATA
+from .detecting import detected
 from .ecephys_cases.plexon import plx_file
 from .fixtures.ecephys.spikeglx_aux import write_from_meta
 
 
 def _kept(folder: Path, services) -> list[tuple[str, dict]]:
-    return [(s.interface, s.source_data) for s in detect_folder(folder, services).sources]
+    return [(s.interface, s.source_data) for s in detected(folder, services).sources]
 
 
 def test_open_ephys_folders_go_to_the_dispatcher_with_the_format_as_alternative(services):
@@ -24,7 +24,7 @@ def test_open_ephys_folders_go_to_the_dispatcher_with_the_format_as_alternative(
         ("ecephys/openephys_binary", "OpenEphysBinaryRecordingInterface"),
         ("ecephys/openephys_legacy", "OpenEphysLegacyRecordingInterface"),
     ):
-        (kept,) = [s for s in detect_folder(TESTDATA / folder, services).sources if "Analog" not in s.interface]
+        (kept,) = [s for s in detected(TESTDATA / folder, services).sources if "Analog" not in s.interface]
         assert kept.interface == "OpenEphysRecordingInterface"
         assert [(a.interface, a.source_data) for a in kept.alternatives] == [(specific, kept.source_data)]
 
@@ -61,7 +61,7 @@ def test_a_folder_of_abf_files_goes_to_one_abf_with_each_file_offered(services, 
     names = ["05210017_vc_abf1.abf", "17o05027_ic_ramp.abf"]
     for name in names:
         (tmp_path / name).symlink_to(TESTDATA / "icephys/abf" / name)
-    (kept,) = detect_folder(tmp_path, services).sources
+    (kept,) = detected(tmp_path, services).sources
     assert (kept.interface, kept.source_data) == ("AbfInterface", {"file_paths": names})
     offered = sorted((a.interface, str(a.source_data), sorted(a.todo)) for a in kept.alternatives)
     assert offered == sorted(

@@ -3,8 +3,7 @@ outranking the plain TIFF claim on its pages, and the several sources one file h
 
 from __future__ import annotations
 
-from nwbstream.coordinator.detection import detect_folder
-
+from .detecting import detected
 from .fixtures.ophys import generate
 
 
@@ -12,7 +11,7 @@ def _kept(folder, services) -> list[tuple[str, dict, list[str]]]:
     """(interface, source_data, the interfaces of its alternatives) of every kept source."""
     return [
         (s.interface, s.source_data, sorted({a.interface for a in s.alternatives}))
-        for s in detect_folder(folder, services).sources
+        for s in detected(folder, services).sources
     ]
 
 
@@ -27,7 +26,7 @@ def test_every_suite2p_plane_and_channel_is_a_source(services, tmp_path):
         )
         for plane, channel in streams
     ]
-    keys = sorted(s.key for s in detect_folder(tmp_path, services).sources)
+    keys = sorted(s.key for s in detected(tmp_path, services).sources)
     assert keys == sorted(f"suite2p_{plane}_{channel}" for plane, channel in streams)
 
 
@@ -122,7 +121,7 @@ def test_numbered_tiffs_are_one_movie(services, tmp_path):
 
     for name in ("frame_0001.tif", "frame_0002.tif", "frame_0010.tif", "reference.tif"):
         tifffile.imwrite(tmp_path / name, np.zeros((4, 6), dtype="uint16"))
-    found = detect_folder(tmp_path, services).sources
+    found = detected(tmp_path, services).sources
     assert [(s.interface, s.source_data, sorted(s.todo)) for s in found] == [
         (
             "TiffImagingInterface",
