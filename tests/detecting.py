@@ -4,6 +4,7 @@ a claim that raises and only notes it, which would let a broken claim pass as on
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from nwbstream.coordinator.detection import FolderContents, detect_folder
 
@@ -12,3 +13,8 @@ def detected(folder: Path, services) -> FolderContents:
     contents = detect_folder(folder, services)
     assert [note for note in contents.notes if "could not look" in note] == []
     return contents
+
+
+def kept(folder: Path, services) -> list[tuple[str, dict[str, Any]]]:
+    """The sources detection keeps in `folder`, as (interface, source_data)."""
+    return [(s.interface, s.source_data) for s in detected(folder, services).sources]

@@ -10,7 +10,7 @@ import pytest
 from nwbstream.coordinator.detection import ProposedSource
 
 from .conftest import TESTDATA
-from .detecting import detected
+from .detecting import detected, kept
 from .detection_expected import EXPECTED
 from .test_bad_input_sweep import GOOD, PATH_KEYS
 
@@ -29,13 +29,9 @@ def _paths(source: dict[str, Any], folder: Path) -> dict[str, Any]:
     return resolved
 
 
-def _kept(folder: Path, services) -> list[tuple[str, dict[str, Any]]]:
-    return [(s.interface, s.source_data) for s in detected(folder, services).sources]
-
-
 @pytest.mark.parametrize("folder", sorted(EXPECTED))
 def test_real_folder_is_detected_as_the_table_says(services, folder):
-    assert _kept(TESTDATA / folder, services) == EXPECTED[folder]
+    assert kept(TESTDATA / folder, services) == EXPECTED[folder]
 
 
 def test_every_real_file_lies_in_a_folder_of_the_table():

@@ -5,18 +5,12 @@ or one electrode) offered."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from .conftest import META_ONLY, TESTDATA
-from .detecting import detected
+from .detecting import detected, kept
 from .ecephys_cases.plexon import plx_file
 from .fixtures.ecephys.spikeglx_aux import write_from_meta
-
-
-def _kept(folder: Path, services) -> list[tuple[str, dict]]:
-    return [(s.interface, s.source_data) for s in detected(folder, services).sources]
 
 
 def test_open_ephys_folders_go_to_the_dispatcher_with_the_format_as_alternative(services):
@@ -43,14 +37,14 @@ def test_every_spikeglx_stream_of_two_probes_is_a_source(services, tmp_path):
         *(("SpikeGLXRecordingInterface", (("folder_path", "."), ("stream_id", s))) for s in streams),
         *(("SpikeGLXSyncChannelInterface", (("folder_path", "."), ("stream_id", f"imec{p}.ap-SYNC"))) for p in (0, 1)),
     }
-    kept = _kept(tmp_path, services)
-    assert len(kept) == len(expected)
-    assert {(interface, tuple(sorted(source.items()))) for interface, source in kept} == expected
+    found = kept(tmp_path, services)
+    assert len(found) == len(expected)
+    assert {(interface, tuple(sorted(source.items()))) for interface, source in found} == expected
 
 
 def test_the_streams_and_units_of_one_plx_are_all_kept(services):
     path = plx_file()
-    assert _kept(path.parent, services) == [
+    assert kept(path.parent, services) == [
         ("PlexonSortingInterface", {"file_path": path.name}),
         ("PlexonLFPInterface", {"file_path": path.name}),
         ("PlexonRecordingInterface", {"file_path": path.name}),

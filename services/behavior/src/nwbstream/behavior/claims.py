@@ -12,13 +12,6 @@ from nwbstream.service.detection import HEAD_BYTES
 
 from .videos import VIDEO_SUFFIXES
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-
-
-def is_hdf5(listing: FolderListing, file: PurePosixPath) -> bool:
-    """An HDF5 file starts with its signature (user blocks aside, which none of these formats write)."""
-    return listing.head(file, len(HDF5_MAGIC)) == HDF5_MAGIC
-
 
 def pose_table_scorer(listing: FolderListing, file: PurePosixPath) -> str | None:
     """The scorer of a CSV in DeepLabCut's predictions layout (scorer / [individuals] / bodyparts / coords rows with

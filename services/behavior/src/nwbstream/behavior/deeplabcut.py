@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
-from nwbstream.service.detection import HEADER, LAYOUT, relative
+from nwbstream.service.detection import HEADER, LAYOUT, is_hdf5, relative
 
-from .claims import is_hdf5, pose_table_scorer
+from .claims import pose_table_scorer
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints, keypoint_columns
 
 HDF5_TRACE_END = "End of HDF5 error back trace"

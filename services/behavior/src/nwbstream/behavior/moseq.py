@@ -19,9 +19,9 @@ from nwbstream.service import (
     Timing,
 )
 from nwbstream.service.chunks import Selection
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, is_hdf5, relative
 
-from .claims import choose_one, is_hdf5
+from .claims import choose_one
 from .ethogram import ETHOGRAMS, behavior_schema, ethogram_object, label_runs, numbered_catalogue
 
 DATASETS = ("syllable", "centroid", "heading", "latent_state")

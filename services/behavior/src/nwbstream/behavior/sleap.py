@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 from nwbstream.service import Detection, FolderListing, SourceError
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, is_hdf5, relative
 
-from .claims import choose_one, is_hdf5, video_named
+from .claims import choose_one, video_named
 from .pose import TOP_LEFT_ORIGIN, BasePoseEstimationInterface, Keypoints
 from .video_file import VideoFile
 

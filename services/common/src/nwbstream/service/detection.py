@@ -160,6 +160,16 @@ def part_of(file: PurePosixPath | str, part: str) -> str:
     return f"{file}#{part}"
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_OFFSETS = (0, 512, 1024)  # HDF5 may follow a user block (MATLAB 7.3 files keep a 512-byte text header there)
+
+
+def is_hdf5(listing: FolderListing, file: PurePosixPath) -> bool:
+    """The file starts with HDF5's signature, at its start or after a user block."""
+    head = listing.head(file, 2048)
+    return any(head[offset : offset + 8] == HDF5_SIGNATURE for offset in HDF5_OFFSETS)
+
+
 def claim_files(
     interface: str,
     files: Iterable[PurePosixPath],

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 from nwbstream.service import Column, Detection, FolderListing, SourceError, claim_files
-from nwbstream.service.detection import HEADER
+from nwbstream.service.detection import HEADER, is_hdf5
 
-from .hdf5_keys import HDF5_MAGIC
 from .recording import BaseRecordingInterface
 
 CHIP_COLUMNS = {
@@ -32,7 +31,7 @@ class BiocamRecordingInterface(BaseRecordingInterface):
         header and the raw dataset's shape); a truncated one is noted, not proposed."""
         files = []
         for file in listing.with_suffix(".brw"):
-            if listing.head(file, len(HDF5_MAGIC)) != HDF5_MAGIC:
+            if not is_hdf5(listing, file):
                 continue
             try:
                 _check_raw_holds_every_frame(listing.path(file))

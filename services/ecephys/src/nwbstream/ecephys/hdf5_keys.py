@@ -1,17 +1,18 @@
-"""The top-level names of an HDF5 file, for telling apart the formats that all end in .h5 (MaxOne, MEArec)."""
+"""The top-level names of an HDF5 file, for telling apart the formats that all end in .h5 (MaxOne, MEArec).
+
+Here, not in services/common, which may not depend on HDF5 libraries (tests/test_layering.py)."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
 from nwbstream.service import FolderListing
+from nwbstream.service.detection import is_hdf5
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
-
-def top_level_names(listing: FolderListing, file: PurePosixPath) -> set[str]:
+def hdf5_keys(listing: FolderListing, file: PurePosixPath) -> set[str]:
     """The names at the file's root (the superblock and root group only are read), or none when it is not HDF5."""
-    if listing.head(file, len(HDF5_MAGIC)) != HDF5_MAGIC:
+    if not is_hdf5(listing, file):
         return set()
     import h5py
 

@@ -15,7 +15,7 @@ import numpy as np
 from nwbstream.service import Column, Detection, FolderListing, SourceError, claim_files
 from nwbstream.service.detection import HEADER
 
-from .hdf5_keys import top_level_names
+from .hdf5_keys import hdf5_keys
 from .recording import BaseRecordingInterface
 
 LAYOUTS = ({"wells", "version"}, {"sig", "mapping"})  # MaxLab Live's root names; the legacy (2016) file's
@@ -35,9 +35,7 @@ class MaxOneRecordingInterface(BaseRecordingInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """.h5 files whose root holds MaxLab's groups (wells and version, or the legacy sig and mapping)."""
-        files = [
-            f for f in listing.with_suffix(".h5") if any(names <= top_level_names(listing, f) for names in LAYOUTS)
-        ]
+        files = [f for f in listing.with_suffix(".h5") if any(names <= hdf5_keys(listing, f) for names in LAYOUTS)]
         return claim_files(cls.__name__, files, HEADER, "HDF5 with MaxLab's root groups")
 
     def __init__(

@@ -10,7 +10,7 @@ import numpy as np
 from nwbstream.service import Detection, FolderListing, claim_files
 from nwbstream.service.detection import HEADER
 
-from .hdf5_keys import top_level_names
+from .hdf5_keys import hdf5_keys
 from .recording import BaseRecordingInterface
 
 ROOT_NAMES = {"recordings", "spiketrains", "info"}  # what MEArec's simulations save at the file's root
@@ -25,7 +25,7 @@ class MEArecRecordingInterface(BaseRecordingInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """.h5 files whose root holds a MEArec simulation's recordings, spike trains and settings."""
-        files = [f for f in listing.with_suffix(".h5") if top_level_names(listing, f) >= ROOT_NAMES]
+        files = [f for f in listing.with_suffix(".h5") if hdf5_keys(listing, f) >= ROOT_NAMES]
         return claim_files(cls.__name__, files, HEADER, "HDF5 with MEArec's recordings, spiketrains and info")
 
     def __init__(

@@ -13,22 +13,17 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from nwbstream.service import Detection, FolderListing, part_of
-from nwbstream.service.detection import HEAD_BYTES
+from nwbstream.service.detection import HEAD_BYTES, is_hdf5
 
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-HDF5_OFFSETS = (0, 512, 1024)  # HDF5 may follow a user block (MATLAB 7.3 files keep a 512-byte text header there)
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, either byte order
 # a column of sample times: Time, Time(s), timestamps, Timestamp (not start_time / stop_time: those are intervals)
 TIME_COLUMN = re.compile(r"^(time|timestamps?)\s*(\(\w+\))?$", re.IGNORECASE)
 
 
-def is_hdf5(listing: FolderListing, file: PurePosixPath) -> bool:
-    head = listing.head(file, 2048)
-    return any(head[offset : offset + 8] == HDF5_SIGNATURE for offset in HDF5_OFFSETS)
-
-
 def hdf5_keys(listing: FolderListing, file: PurePosixPath) -> set[str]:
-    """The top-level names of an HDF5 file (its index only, no data read); empty when it is not one."""
+    """The top-level names of an HDF5 file (its superblock and root group only, no data read); none when it is not
+    one, or h5py cannot open it (noted). Tells apart the formats that share an ending (.h5, .mat, .hdf5). Here, not in
+    services/common, which may not depend on HDF5 libraries (tests/test_layering.py)."""
     if not is_hdf5(listing, file):
         return set()
     import h5py
@@ -91,9 +86,14 @@ def companion(claim: Detection, interface: str, evidence: str) -> Detection:
     )
 
 
-def holds_whole_files(claim: Detection) -> bool:
-    """The claim is on whole files, not on a part of one (riding_along's later streams): one companion per file."""
-    return bool(claim.files) and not any("#" in f for f in claim.files)
+def companions_of(claims: list[Detection], interface: str, what: str) -> list[Detection]:
+    """One companion per source whose claims hold whole files (not riding_along's later streams): the events read
+    from the same file or block ("<path>: <what>")."""
+    return [
+        companion(claim, interface, f"{claim.source_data.get('file_path') or claim.source_data['folder_path']}: {what}")
+        for claim in claims
+        if claim.files and not any("#" in f for f in claim.files)
+    ]
 
 
 def riding_along(claims: list[Detection]) -> list[Detection]:

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 from nwbstream.service import Detection, FolderListing
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, is_hdf5, relative
 from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
-from .claims import companion, csv_rows, is_hdf5, riding_along
+from .claims import companion, csv_rows, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 

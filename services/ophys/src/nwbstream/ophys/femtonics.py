@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from nwbstream.service import Detection, FolderListing
-from nwbstream.service.detection import HEADER, relative
+from nwbstream.service.detection import HEADER, is_hdf5, relative
 
-from .claims import is_hdf5, riding_along
+from .claims import riding_along
 from .imaging import BaseImagingInterface
 
 DEVICE_KEY = "femtonics_microscope"  # NeuroConv keys the device by the microscope, not by session/unit/channel

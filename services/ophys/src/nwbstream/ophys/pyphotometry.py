@@ -22,7 +22,7 @@ from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.event_detection import detect, event_plan
 from nwbstream.service.events import EventType
 
-from .claims import companion, holds_whole_files, riding_along
+from .claims import companions_of, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
@@ -207,11 +207,9 @@ class PyPhotometryEventsInterface(BasePhotometryEventsInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """The digital inputs of every .ppd the photometry interface claims, read from the same file."""
-        return [
-            companion(claim, cls.__name__, f"{claim.source_data['file_path']}: pyPhotometry digital inputs")
-            for claim in PyPhotometryFiberPhotometryInterface.detect(listing)
-            if holds_whole_files(claim)
-        ]
+        return companions_of(
+            PyPhotometryFiberPhotometryInterface.detect(listing), cls.__name__, "pyPhotometry digital inputs"
+        )
 
     def __init__(
         self,

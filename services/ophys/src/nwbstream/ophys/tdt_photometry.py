@@ -21,7 +21,7 @@ from nwbstream.service import Detection, FolderListing, SourceError
 from nwbstream.service.detection import HEAD_BYTES, HEADER, relative
 from nwbstream.service.events import EventType
 
-from .claims import companion, holds_whole_files, riding_along
+from .claims import companions_of, riding_along
 from .events import BasePhotometryEventsInterface
 from .photometry import BaseFiberPhotometryInterface
 
@@ -206,11 +206,7 @@ class TDTEventsInterface(BasePhotometryEventsInterface):
     @classmethod
     def detect(cls, listing: FolderListing) -> list[Detection]:
         """The epocs of each photometry block, read from the block the photometry interface claims."""
-        return [
-            companion(claim, cls.__name__, f"{claim.source_data['folder_path']}: TDT epocs")
-            for claim in TDTFiberPhotometryInterface.detect(listing)
-            if holds_whole_files(claim)
-        ]
+        return companions_of(TDTFiberPhotometryInterface.detect(listing), cls.__name__, "TDT epocs")
 
     def __init__(
         self,
